@@ -1,0 +1,43 @@
+"""The FastAPI application: built by `create_app(settings)`; engine, sessionmaker and Temporal client
+are created once in the lifespan and shared by every request."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.deps import AppState
+from api.errors import install_error_handlers
+from api.middleware import BodyLimitMiddleware, MetricsMiddleware
+from api.routes import health
+from engine import temporal_client
+from engine.db.session import create_engine, create_sessionmaker
+from engine.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        client = await temporal_client.connect(settings, lazy=True)
+        app.state.journeys = AppState(settings, engine, create_sessionmaker(engine), client)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="journeys",
+        summary="Journey orchestration: durable customer journeys on Temporal, outcomes in Postgres.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware)
+    app.include_router(health.router)
+    return app

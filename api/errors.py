@@ -1,0 +1,38 @@
+"""The one place where errors become HTTP responses: `{"error": code, "message": ..., "problems": [...]}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from engine.errors import JourneysError, Problem
+
+
+def error_body(code: str, message: str, problems: list[Problem] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": code, "message": message}
+    if problems:
+        body["problems"] = [{"path": p.path, "message": p.message} for p in problems]
+    return body
+
+
+def _path(location: tuple[Any, ...]) -> str:
+    """FastAPI's `("body", "nodes", "a", 0)` → `body.nodes.a[0]`: a path a person can follow."""
+    out = ""
+    for part in location:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(JourneysError)
+    async def _domain(_: Request, error: JourneysError) -> JSONResponse:
+        return JSONResponse(error_body(error.code, error.message, error.problems), error.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [Problem(_path(tuple(e["loc"])), e["msg"]) for e in error.errors()]
+        first = problems[0] if problems else Problem("body", "invalid request")
+        return JSONResponse(error_body("invalid", f"{first.path}: {first.message}", problems), 422)

@@ -1,0 +1,219 @@
+"""Core tables. They are created only by Alembic migrations (`migrations/versions`); a test checks that
+the migrations and these models agree, so repositories can rely on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSONB, list[Any]: JSONB}
+
+
+def now_column() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class Journey(Base):
+    __tablename__ = "journeys"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    # draft | live | paused | archived
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="draft")
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = now_column()
+    updated_at: Mapped[datetime] = now_column()
+
+
+class JourneyVersion(Base):
+    """Immutable: a published definition never changes; running enrollments pin their version."""
+
+    __tablename__ = "journey_versions"
+    __table_args__ = (UniqueConstraint("journey_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    checksum: Mapped[str] = mapped_column(String(64), nullable=False)
+    author: Mapped[str] = mapped_column(Text, nullable=False)
+    published_at: Mapped[datetime] = now_column()
+
+
+class Profile(Base):
+    __tablename__ = "profiles"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    traits: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # Set when this profile was merged into another (identify/alias); events then live on the survivor.
+    merged_into: Mapped[str | None] = mapped_column(ForeignKey("profiles.id"))
+    created_at: Mapped[datetime] = now_column()
+    updated_at: Mapped[datetime] = now_column()
+
+
+class Identity(Base):
+    """`user_id` / `anonymous_id` values seen in events, each resolving to one profile."""
+
+    __tablename__ = "identities"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    profile_id: Mapped[str] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = now_column()
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index(None, "profile_id", "name", "timestamp"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # Unique: a replayed Segment message is a no-op (DESIGN.md section 2, step 1).
+    message_id: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False)
+    type: Mapped[str] = mapped_column(String(16), nullable=False)
+    name: Mapped[str | None] = mapped_column(String(200))
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    context: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    received_at: Mapped[datetime] = now_column()
+
+
+class OutboxEntry(Base):
+    """Written in the same transaction as the event; the dispatcher routes it to Temporal, then marks it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_pending", "id", postgresql_where=text("processed_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), nullable=False)
+    profile_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = now_column()
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Enrollment(Base):
+    """Postgres mirror of one journey workflow, for listing and reporting without asking Temporal."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (Index(None, "journey_id", "status"), Index(None, "profile_id"))
+
+    workflow_id: Mapped[str] = mapped_column(String(400), primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id"), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    profile_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    correlation: Mapped[str | None] = mapped_column(String(200))
+    # active | completed | exited:goal | exited:criteria | exited:operator | failed
+    status: Mapped[str] = mapped_column(String(32), nullable=False, server_default="active")
+    current_node: Mapped[str | None] = mapped_column(String(100))
+    holdout: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    started_at: Mapped[datetime] = now_column()
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EnrollmentStep(Base):
+    """One node visit. Unique per (workflow, node, visit) so a retried bookkeeping activity is a no-op."""
+
+    __tablename__ = "enrollment_steps"
+    __table_args__ = (UniqueConstraint("workflow_id", "node_id", "visit"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(
+        ForeignKey("enrollments.workflow_id", ondelete="CASCADE"), nullable=False
+    )
+    node_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    visit: Mapped[int] = mapped_column(Integer, nullable=False)
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    entered_at: Mapped[datetime] = now_column()
+
+
+class Delivery(Base):
+    """A message or webhook call. The idempotency key (workflow, node, visit) makes a retry send nothing."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(500), unique=True, nullable=False)
+    workflow_id: Mapped[str] = mapped_column(String(400), nullable=False, index=True)
+    profile_id: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    channel: Mapped[str] = mapped_column(String(32), nullable=False)
+    template: Mapped[str | None] = mapped_column(String(200))
+    # pending | sent | skipped | deferred | failed
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    created_at: Mapped[datetime] = now_column()
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Exposure(Base):
+    """A split assignment (or holdout membership): the denominator of every experiment figure."""
+
+    __tablename__ = "exposures"
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "node_id"),
+        Index(None, "journey_id", "version", "node_id", "variant"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(400), nullable=False)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id"), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    node_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    variant: Mapped[str] = mapped_column(String(100), nullable=False)
+    profile_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    exposed_at: Mapped[datetime] = now_column()
+
+
+class Outcome(Base):
+    """A goal reached (automatically, inside the attribution window) or reported offline (external_id)."""
+
+    __tablename__ = "outcomes"
+    __table_args__ = (Index(None, "journey_id", "goal"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id"), nullable=False)
+    exposure_id: Mapped[int | None] = mapped_column(ForeignKey("exposures.id", ondelete="SET NULL"))
+    profile_id: Mapped[str | None] = mapped_column(String(200))
+    goal: Mapped[str] = mapped_column(String(200), nullable=False)
+    value: Mapped[Decimal] = mapped_column(Numeric(18, 4), nullable=False, server_default="0")
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    occurred_at: Mapped[datetime] = now_column()

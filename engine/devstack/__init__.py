@@ -1,0 +1,1 @@
+"""The embedded stack behind `journeys dev` and the tests: PostgreSQL and Temporal from wheels."""

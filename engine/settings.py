@@ -1,0 +1,104 @@
+"""Settings from the environment.
+
+Operators rely on the un-prefixed names `DATABASE_URL`, `TEMPORAL_ADDRESS` and `TEMPORAL_NAMESPACE`
+(the conventions of Heroku-style platforms and of Temporal's own tooling); everything else is
+`JOURNEYS_*`. Leaving `DATABASE_URL` / `TEMPORAL_ADDRESS` unset means "use the embedded services",
+which `journeys dev` starts on the ports configured here.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def to_sqlalchemy_url(url: str) -> str:
+    """Accept the usual `postgres://` / `postgresql://` spellings and select the asyncpg driver."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+def to_asyncpg_dsn(url: str) -> str:
+    """asyncpg itself (LISTEN/NOTIFY, readiness) wants the plain libpq form."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JOURNEYS_", extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "JOURNEYS_DATABASE_URL"),
+        description="PostgreSQL URL; unset = embedded PostgreSQL on `pg_port`.",
+    )
+    temporal_address: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_ADDRESS", "JOURNEYS_TEMPORAL_ADDRESS"),
+        description="Temporal frontend host:port; unset = embedded dev server on `temporal_port`.",
+    )
+    temporal_namespace: str = Field(
+        default="default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE", "JOURNEYS_TEMPORAL_NAMESPACE")
+    )
+    task_queue: str = "journeys"
+    # Temporal Cloud / mTLS: either a client certificate pair or an API key.
+    temporal_tls: bool = False
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_server_ca: Path | None = None
+    temporal_api_key: str | None = None
+
+    state_dir: Path = Path(".journeys")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    admin_token: str = "dev-admin-token"
+    write_keys: Annotated[list[str], NoDecode] = ["dev-write-key"]
+    max_body_bytes: int = 1_000_000
+
+    # Embedded services (only used when the URLs above are unset).
+    pg_port: int = 55432
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+
+    worker_metrics_port: int = 9464
+    worker_max_concurrent_activities: int = 100
+    worker_max_concurrent_workflow_tasks: int = 100
+    default_timezone: str = "UTC"
+
+    log_level: str = "INFO"
+    log_format: Literal["auto", "json", "text"] = "auto"
+
+    @field_validator("write_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def embedded_temporal(self) -> bool:
+        return self.temporal_address is None
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url is not None:
+            return to_sqlalchemy_url(self.database_url)
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.pg_port}/journeys"
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

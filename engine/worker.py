@@ -1,0 +1,73 @@
+"""The Temporal worker process: workflows, activities and (later) the outbox dispatcher.
+
+Workflows run in Temporal's sandbox; engine modules they need are pure, so they are passed through
+rather than re-imported per workflow run (faster, and identical code on replay).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.stack_check import StackCheckActivities
+from engine import temporal_client
+from engine.db.session import create_engine, create_sessionmaker
+from engine.settings import Settings
+from workflows.stack_check import StackCheckWorkflow
+
+log = logging.getLogger(__name__)
+
+WORKFLOWS: list[type[Any]] = [StackCheckWorkflow]
+SANDBOX = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("engine", "activities", "pydantic")
+)
+
+
+def metrics_runtime(settings: Settings) -> Runtime:
+    """The SDK's own metrics (task latencies, slots, polls) on a Prometheus endpoint."""
+    address = f"{settings.api_host}:{settings.worker_metrics_port}"
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+
+
+def build_worker(client: Client, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> Worker:
+    checks = StackCheckActivities(sessionmaker)
+    activities: list[Callable[..., Any]] = [checks.probe_database]
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=activities,
+        workflow_runner=SANDBOX,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    client = await temporal_client.connect(settings, runtime=metrics_runtime(settings))
+    engine = create_engine(settings)
+    worker = build_worker(client, settings, create_sessionmaker(engine))
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker polling task queue %r on %s", settings.task_queue, settings.temporal_target)
+    try:
+        async with worker:
+            await stop.wait()
+            log.info("worker shutting down: finishing in-flight activities")
+    finally:
+        await engine.dispose()
