@@ -19,5 +19,7 @@ class StackCheckActivities:
     async def probe_database(self) -> DatabaseProbe:
         """Read-only, so a retry is harmless."""
         async with self._sessionmaker() as session:
-            row = (await session.execute(text("SELECT current_setting('server_version'), current_database()"))).one()
+            row = (
+                await session.execute(text("SELECT current_setting('server_version'), current_database()"))
+            ).one()
         return DatabaseProbe(server_version=row[0], database=row[1])

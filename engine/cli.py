@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import warnings
 
@@ -49,7 +50,11 @@ def api() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format, "api")
     uvicorn.run(
-        create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None, access_log=False
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        access_log=False,
     )
 
 
@@ -61,10 +66,17 @@ def worker() -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format, "worker")
+    code = 0
     try:
         asyncio.run(run_worker(settings))
-    except RuntimeError as error:  # e.g. the namespace does not exist; the SDK raises RuntimeError
-        fail(f"worker cannot start: {error}")
+    except StartupError as error:
+        typer.secho(f"journeys: worker cannot start: {error.message}", err=True, fg=typer.colors.RED)
+        code = 1
+    # The Temporal SDK's Rust runtime (with its metrics thread) can abort the interpreter while it
+    # finalizes (PyGILState_Release); everything is already shut down here, so leave without finalizing.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 @app.command()
@@ -93,4 +105,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

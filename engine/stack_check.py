@@ -8,10 +8,12 @@ from engine import temporal_client
 from engine.settings import Settings
 from workflows.stack_check import StackCheckWorkflow
 
+TIMEOUT_SECONDS = 30
 
-async def run_stack_check(settings: Settings, timeout: float = 30) -> DatabaseProbe:
+
+async def run_stack_check(settings: Settings) -> DatabaseProbe:
     client = await temporal_client.connect(settings)
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(TIMEOUT_SECONDS):
         return await client.execute_workflow(
             StackCheckWorkflow.run,
             id=f"stack-check:{uuid.uuid4()}",

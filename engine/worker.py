@@ -9,20 +9,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.stack_check import StackCheckActivities
 from engine import temporal_client
 from engine.db.session import create_engine, create_sessionmaker
+from engine.errors import StartupError
 from engine.settings import Settings
 from workflows.stack_check import StackCheckWorkflow
 
@@ -40,7 +42,9 @@ def metrics_runtime(settings: Settings) -> Runtime:
     return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
 
 
-def build_worker(client: Client, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> Worker:
+def build_worker(
+    client: Client, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> Worker:
     checks = StackCheckActivities(sessionmaker)
     activities: list[Callable[..., Any]] = [checks.probe_database]
     return Worker(
@@ -56,7 +60,16 @@ def build_worker(client: Client, settings: Settings, sessionmaker: async_session
 
 
 async def run_worker(settings: Settings) -> None:
-    client = await temporal_client.connect(settings, runtime=metrics_runtime(settings))
+    try:
+        client = await temporal_client.connect(settings, runtime=metrics_runtime(settings))
+    except RuntimeError as error:  # the SDK reports connection failures as RuntimeError
+        raise StartupError(f"cannot reach Temporal at {settings.temporal_target}: {error}") from error
+    try:
+        await client.workflow_service.describe_namespace(
+            DescribeNamespaceRequest(namespace=settings.temporal_namespace)
+        )
+    except RPCError as error:
+        raise StartupError(f"Temporal namespace {settings.temporal_namespace!r}: {error.message}") from error
     engine = create_engine(settings)
     worker = build_worker(client, settings, create_sessionmaker(engine))
 

@@ -116,9 +116,7 @@ class OutboxEntry(Base):
     """Written in the same transaction as the event; the dispatcher routes it to Temporal, then marks it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (
-        Index("ix_outbox_pending", "id", postgresql_where=text("processed_at IS NULL")),
-    )
+    __table_args__ = (Index("ix_outbox_pending", "id", postgresql_where=text("processed_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), nullable=False)

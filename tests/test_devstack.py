@@ -1,0 +1,162 @@
+"""`journeys dev` as a user runs it: a subprocess on free ports, stopped with Ctrl-C (SIGINT)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from engine import temporal_client
+from engine.devstack.ports import free_port
+from engine.settings import Settings
+from engine.stack_check import run_stack_check
+from workflows.stack_check import StackCheckWorkflow
+
+pytestmark = pytest.mark.devstack
+
+
+class DevProcess:
+    def __init__(self, state_dir: Path, **extra_env: str) -> None:
+        self.ports = {
+            name: free_port() for name in ("API", "PG", "TEMPORAL", "TEMPORAL_UI", "WORKER_METRICS")
+        }
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")}
+        env.update({f"JOURNEYS_{name}_PORT": str(port) for name, port in self.ports.items()})
+        env.update({"JOURNEYS_STATE_DIR": str(state_dir), **extra_env})
+        self.state_dir = state_dir
+        self.env = env
+
+    def start(self) -> subprocess.Popen[str]:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "engine.cli", "dev"],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        return self.process
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(
+            database_url=f"postgresql://postgres@127.0.0.1:{self.ports['PG']}/journeys",
+            temporal_address=f"127.0.0.1:{self.ports['TEMPORAL']}",
+        )
+
+    def wait_ready(self, timeout: float = 60) -> float:
+        started = time.monotonic()
+        ready = ui = False
+        while time.monotonic() - started < timeout and not (ready and ui):
+            assert self.process.poll() is None, self.process.communicate()
+            try:
+                ready = ready or httpx.get(f"http://127.0.0.1:{self.ports['API']}/ready").status_code == 200
+                ui = ui or httpx.get(f"http://127.0.0.1:{self.ports['TEMPORAL_UI']}/").status_code == 200
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        assert ready, "/ready did not answer 200 in time"
+        assert ui, "the Temporal UI did not answer in time"
+        return time.monotonic() - started
+
+    def processes(self) -> list[psutil.Process]:
+        """The supervisor's descendants, plus the postgres server (pg_ctl detaches it from us)."""
+        found = psutil.Process(self.process.pid).children(recursive=True)
+        for proc in psutil.process_iter(["cmdline"]):
+            if any(str(self.state_dir) in part for part in proc.info["cmdline"] or []):
+                found.append(proc)
+        return found
+
+    def stop(self, sig: int = signal.SIGINT) -> tuple[int, str, str]:
+        self.process.send_signal(sig)
+        out, err = self.process.communicate(timeout=60)
+        return self.process.returncode, out, err
+
+
+def assert_all_gone(processes: list[psutil.Process]) -> None:
+    _, alive = psutil.wait_procs(processes, timeout=10)
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], f"left behind: {alive}"
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "state"
+
+
+async def test_dev_starts_serves_stops_and_keeps_its_state(state_dir: Path) -> None:
+    dev = DevProcess(state_dir)
+    dev.start()
+    try:
+        seconds = dev.wait_ready()
+        assert seconds < 60
+        probe = await run_stack_check(dev.settings)  # the worker child really executes workflows
+        assert probe.database == "journeys"
+        client = await temporal_client.connect(dev.settings)
+        workflow_id = f"persisted-{uuid.uuid4()}"
+        await client.execute_workflow(StackCheckWorkflow.run, id=workflow_id, task_queue="journeys")
+        children = dev.processes()
+        assert len(children) >= 4  # temporal, worker, api, postgres (+ its helpers)
+    finally:
+        code, out, err = dev.stop(signal.SIGINT)
+    assert code == 0, err
+    assert "journeys is ready" in out
+    assert "Traceback" not in err
+    assert_all_gone(children)
+
+    # A second start reuses the state: the workflow run before the restart is still known to Temporal.
+    dev = DevProcess(state_dir)
+    dev.start()
+    try:
+        dev.wait_ready()
+        client = await temporal_client.connect(dev.settings)
+        description = await client.get_workflow_handle(workflow_id).describe()
+        assert description.status is not None
+        assert description.status.name == "COMPLETED"
+        children = dev.processes()
+    finally:
+        code, _, err = dev.stop(signal.SIGTERM)
+    assert code == 0, err
+    assert_all_gone(children)
+
+
+def test_busy_port_gives_one_line_and_non_zero_exit(state_dir: Path) -> None:
+    dev = DevProcess(state_dir)
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", dev.ports["API"]))
+        blocker.listen()
+        result = subprocess.run(
+            [sys.executable, "-m", "engine.cli", "dev"],
+            env=dev.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"journeys: port {dev.ports['API']} (API) is busy: stop whatever uses it or set JOURNEYS_API_PORT"
+    )
+
+
+def test_crashing_child_gives_one_line_and_stops_everything(state_dir: Path) -> None:
+    dev = DevProcess(state_dir, TEMPORAL_NAMESPACE="no-such-namespace")
+    dev.start()
+    _out, err = dev.process.communicate(timeout=90)
+    assert dev.process.returncode == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("journeys: the worker process exited with code 1")
+    assert "no-such-namespace" in lines[0]
+    leftovers = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if any(str(state_dir) in a for a in p.info["cmdline"] or [])
+    ]
+    assert_all_gone(leftovers)
