@@ -1,0 +1,1 @@
+"""Journey definitions: the language (dsl), its validator, and versioned publishing."""

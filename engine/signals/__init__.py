@@ -1,0 +1,1 @@
+"""Live profile signals (DESIGN.md section 4)."""
