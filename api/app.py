@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from api.deps import AppState
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, MetricsMiddleware
-from api.routes import health
+from api.routes import health, journeys
 from engine import temporal_client
 from engine.db.session import create_engine, create_sessionmaker
 from engine.settings import Settings, get_settings
@@ -40,4 +41,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
     app.include_router(health.router)
+    app.include_router(journeys.router)
+    _document_journey_schema(app)
     return app
+
+
+def _document_journey_schema(app: FastAPI) -> None:
+    """Routes read raw JSON/YAML bodies, so FastAPI cannot see the definition model: add it to OpenAPI."""
+    from fastapi.openapi.utils import get_openapi
+
+    from engine.journeys.dsl import JourneyDefinition
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+            definitions = JourneyDefinition.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(definitions.pop("$defs", {}))
+            components["JourneyDefinition"] = definitions
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -6,10 +6,12 @@ import asyncio
 import os
 import sys
 import warnings
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from engine.errors import StartupError
+from engine.errors import JourneysError, StartupError
 from engine.settings import get_settings
 
 # pgserver falls back to /tmp when XDG_RUNTIME_DIR is unset and warns about it on every start.
@@ -98,6 +100,87 @@ def check() -> None:
     except Exception as error:
         fail(f"stack check failed: {error}")
     typer.echo(f"ok: worker reached PostgreSQL {probe.server_version} (database {probe.database})")
+
+
+DefinitionFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="journey YAML or JSON")]
+
+
+def _api_failure(error: JourneysError) -> None:
+    for problem in error.problems:
+        typer.echo(f"  {problem.path}: {problem.message}", err=True)
+    fail(error.message)
+
+
+@app.command()
+def validate(
+    file: DefinitionFile,
+) -> None:
+    """Check a journey definition and list every problem with its path (exit 1 if any)."""
+    from engine.journeys.client import JourneysClient
+
+    try:
+        with JourneysClient(get_settings()) as client:
+            result = client.validate(file)
+    except JourneysError as error:
+        _api_failure(error)
+    if result["valid"]:
+        typer.echo(f"{file}: valid")
+        return
+    for problem in result["problems"]:
+        typer.echo(f"{file}: {problem['path']}: {problem['message']}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def publish(
+    file: DefinitionFile,
+) -> None:
+    """Publish a journey: a new version if it changed, nothing if not."""
+    from engine.journeys.client import JourneysClient
+
+    try:
+        with JourneysClient(get_settings()) as client:
+            result = client.publish(file)
+    except JourneysError as error:
+        _api_failure(error)
+    verb = "published" if result["created"] else "unchanged, still"
+    typer.echo(f"{result['key']}: {verb} version {result['version']} ({result['status']})")
+
+
+@app.command("list")
+def list_journeys() -> None:
+    """List journeys with their status and latest version."""
+    from engine.journeys.client import JourneysClient
+
+    try:
+        with JourneysClient(get_settings()) as client:
+            rows = client.list()
+    except JourneysError as error:
+        _api_failure(error)
+    typer.echo(f"{'KEY':<24} {'STATUS':<9} {'VERSION':>7}  NAME")
+    for row in rows:
+        typer.echo(f"{row['key']:<24} {row['status']:<9} {row['latest_version'] or '-':>7}  {row['name']}")
+
+
+@app.command()
+def show(key: str = typer.Argument(..., help="journey key, e.g. abandoned-cart")) -> None:
+    """Show a journey: status, versions, and the latest definition as YAML."""
+    import yaml
+
+    from engine.journeys.client import JourneysClient
+
+    try:
+        with JourneysClient(get_settings()) as client:
+            journey = client.show(key)
+    except JourneysError as error:
+        _api_failure(error)
+    typer.echo(f"{journey['key']}: {journey['name']} ({journey['status']})")
+    for version in journey["versions"]:
+        typer.echo(f"  v{version['version']}  {version['published_at']}  by {version['author']}")
+    if journey["draft"] is not None:
+        typer.echo("  (has an unpublished draft)")
+    if journey["definition"] is not None:
+        typer.echo(yaml.safe_dump(journey["definition"], sort_keys=False).rstrip())
 
 
 def main() -> None:

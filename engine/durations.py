@@ -12,7 +12,9 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 def parse_duration(text: str) -> timedelta:
     match = _PATTERN.match(text.strip()) if isinstance(text, str) else None
     if match is None:
-        raise ValueError(f"{text!r} is not a duration: write a whole number and a unit (s, m, h, d, w), e.g. 30m, 1h, 7d")
+        raise ValueError(
+            f"{text!r} is not a duration: write a whole number and a unit (s, m, h, d, w), e.g. 30m, 1h, 7d"
+        )
     amount, unit = int(match.group(1)), match.group(2)
     if amount == 0:
         raise ValueError(f"{text!r} is zero: a duration must be positive")

@@ -53,6 +53,11 @@ class PayloadTooLarge(JourneysError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(JourneysError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class InvalidInput(JourneysError):
     status_code = 422
     code = "invalid"

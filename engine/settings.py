@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     state_dir: Path = Path(".journeys")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_url: str | None = Field(default=None, description="where CLI commands reach the API")
     admin_token: str = "dev-admin-token"
     write_keys: Annotated[list[str], NoDecode] = ["dev-write-key"]
     max_body_bytes: int = 1_000_000
@@ -93,6 +94,10 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return to_sqlalchemy_url(self.database_url)
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.pg_port}/journeys"
+
+    @property
+    def api_base_url(self) -> str:
+        return self.api_url or f"http://{self.api_host}:{self.api_port}"
 
     @property
     def temporal_target(self) -> str:

@@ -24,7 +24,8 @@ from engine import migrate
 from engine.devstack.ports import require_free
 from engine.devstack.postgres import EmbeddedPostgres
 from engine.devstack.temporal import EmbeddedTemporal
-from engine.errors import StartupError
+from engine.errors import JourneysError, StartupError
+from engine.journeys.client import publish_examples
 from engine.settings import Settings
 
 READY_TIMEOUT_SECONDS = 60
@@ -157,6 +158,7 @@ class DevStack:
             self.children.append(child)
         api_url = f"http://{s.api_host}:{s.api_port}"
         self._wait_ready(f"{api_url}/ready", ui_url)
+        self._publish_examples_once()
         self.say("")
         self.say(f"  API          {api_url}")
         self.say(f"  OpenAPI docs {api_url}/docs")
@@ -165,6 +167,18 @@ class DevStack:
         self.say(f"  logs         {self.logs}")
         self.say("")
         self.say("journeys is ready; press Ctrl-C to stop")
+
+    def _publish_examples_once(self) -> None:
+        """On first start only: a marketer who archived an example does not want it back."""
+        marker = self.state_dir / "examples-published"
+        if marker.exists():
+            return
+        try:
+            published = publish_examples(self.settings)
+        except JourneysError as error:
+            raise StartupError(f"publishing the example journeys failed: {error.message}") from error
+        marker.write_text("\n".join(published) + "\n")
+        self.say(f"published the example journeys: {', '.join(published)}")
 
     def _wait_ready(self, ready_url: str, ui_url: str | None) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -22,7 +22,9 @@ ROOTS = ("profile.traits.", "profile.signals.", "event.", "entry.")
 class Leaf(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    field: str | None = Field(default=None, description="profile.traits.*, profile.signals.*, event.*, entry.*")
+    field: str | None = Field(
+        default=None, description="profile.traits.*, profile.signals.*, event.*, entry.*"
+    )
     signal: str | None = Field(default=None, description="shorthand for field: profile.signals.<name>")
     op: Op
     value: Any = None
@@ -69,19 +71,21 @@ def _condition_kind(value: Any) -> str:
             if key in value:
                 return f"<{key}>"
         return "<leaf>"
-    return "<all>" if isinstance(value, All) else "<any>" if isinstance(value, AnyOf) else (
-        "<not>" if isinstance(value, Not) else "<leaf>"
+    return (
+        "<all>"
+        if isinstance(value, All)
+        else "<any>"
+        if isinstance(value, AnyOf)
+        else ("<not>" if isinstance(value, Not) else "<leaf>")
     )
 
 
 # Tags in angle brackets are dropped from error paths (see validator.problem_path).
 Condition = Annotated[
-    Union[
-        Annotated[All, Tag("<all>")],
-        Annotated[AnyOf, Tag("<any>")],
-        Annotated[Not, Tag("<not>")],
-        Annotated[Leaf, Tag("<leaf>")],
-    ],
+    Annotated[All, Tag("<all>")]
+    | Annotated[AnyOf, Tag("<any>")]
+    | Annotated[Not, Tag("<not>")]
+    | Annotated[Leaf, Tag("<leaf>")],
     Discriminator(_condition_kind),
 ]
 All.model_rebuild()

@@ -4,7 +4,7 @@ structurally sound; `validator.py` adds the checks that need the whole graph or 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -69,7 +69,7 @@ def _entry_kind(value: Any) -> str:
 
 
 Entry = Annotated[
-    Union[Annotated[EventEntry, Tag("<event>")], Annotated[AudienceEntry, Tag("<audience>")]],
+    Annotated[EventEntry, Tag("<event>")] | Annotated[AudienceEntry, Tag("<audience>")],
     Discriminator(_entry_kind),
 ]
 
@@ -78,7 +78,9 @@ class Goal(Strict):
     event: str = Field(min_length=1)
     when: Condition | None = None
     within: Duration = Field(default="3d", description="attribution window from the split exposure")
-    value: str | None = Field(default=None, description="goal-event path holding revenue, e.g. properties.revenue")
+    value: str | None = Field(
+        default=None, description="goal-event path holding revenue, e.g. properties.revenue"
+    )
     exit: bool = True
 
 
@@ -110,7 +112,9 @@ class WaitNode(Strict):
 
     @model_validator(mode="after")
     def _exactly_one_target(self) -> WaitNode:
-        given = [name for name in ("duration", "until_time", "until_trait") if getattr(self, name) is not None]
+        given = [
+            name for name in ("duration", "until_time", "until_trait") if getattr(self, name) is not None
+        ]
         if len(given) != 1:
             raise ValueError("give exactly one of `duration`, `until_time` or `until_trait`")
         if self.offset is not None:
@@ -164,7 +168,9 @@ class Adaptive(Strict):
 class SplitNode(Strict):
     type: Literal["split"]
     variants: list[Variant] = Field(min_length=2)
-    control: str | None = Field(default=None, description="variant the others are compared with; first by default")
+    control: str | None = Field(
+        default=None, description="variant the others are compared with; first by default"
+    )
     adaptive: Adaptive | None = None
 
     @property
@@ -179,7 +185,9 @@ class SendNode(Strict):
     type: Literal["send"]
     channel: Channel = "outbox"
     template: str = Field(min_length=1)
-    content: dict[str, str] = Field(default_factory=dict, description="variant name → template for that variant")
+    content: dict[str, str] = Field(
+        default_factory=dict, description="variant name → template for that variant"
+    )
     on_failure: Literal["continue", "exit"] = "continue"
     next: NodeId
 
@@ -206,9 +214,14 @@ class ExitNode(Strict):
 
 
 Node = Annotated[
-    Union[
-        WaitNode, WaitForEventNode, BranchNode, SplitNode, SendNode, WebhookNode, UpdateProfileNode, ExitNode
-    ],
+    WaitNode
+    | WaitForEventNode
+    | BranchNode
+    | SplitNode
+    | SendNode
+    | WebhookNode
+    | UpdateProfileNode
+    | ExitNode,
     Field(discriminator="type"),
 ]
 NODE_TYPES = ("wait", "wait_for_event", "branch", "split", "send", "webhook", "update_profile", "exit")
@@ -220,7 +233,11 @@ def edges(node: Any) -> list[tuple[str, str]]:
     raw = node.model_dump(by_alias=True) if isinstance(node, BaseModel) else node
     if not isinstance(raw, dict):
         return []
-    out = [(key, raw[key]) for key in ("next", "on_event", "on_timeout", "default") if isinstance(raw.get(key), str)]
+    out = [
+        (key, raw[key])
+        for key in ("next", "on_event", "on_timeout", "default")
+        if isinstance(raw.get(key), str)
+    ]
     for list_key in ("cases", "variants"):
         items = raw.get(list_key)
         if isinstance(items, list):

@@ -68,7 +68,9 @@ def _field_contradiction(path: str, group: list[dict[str, Any]]) -> str | None:
     for value in equals:
         for leaf in group:
             op, other = leaf.get("op"), leaf.get("value")
-            if (op == "ne" and other == value) or (op == "not_in" and isinstance(other, list) and value in other):
+            if (op == "ne" and other == value) or (
+                op == "not_in" and isinstance(other, list) and value in other
+            ):
                 return f"{path} must equal {value!r} and must not"
             if op == "in" and isinstance(other, list) and value not in other:
                 return f"{path} must equal {value!r}, which is not in {other!r}"

@@ -26,7 +26,8 @@ class TemplateCatalog:
         except TemplateSyntaxError as error:
             return [f"template {name!r} line {error.lineno}: {error.message}"]
         undefined = sorted(meta.find_undeclared_variables(tree) - CONTEXT_ROOTS)
+        available = ", ".join(sorted(CONTEXT_ROOTS))
         return [
-            f"template {name!r} uses undefined variable {variable!r} (available: {', '.join(sorted(CONTEXT_ROOTS))})"
+            f"template {name!r} uses undefined variable {variable!r} (available: {available})"
             for variable in undefined
         ]

@@ -81,11 +81,15 @@ def graph_problems(document: Mapping[str, Any]) -> Iterator[Problem]:
                     stack.append(target)
         for node_id in nodes:
             if node_id not in reached:
-                yield Problem(f"nodes.{node_id}", f"unreachable: no path leads here from the start node {start!r}")
+                yield Problem(
+                    f"nodes.{node_id}", f"unreachable: no path leads here from the start node {start!r}"
+                )
     yield from _cycles_without_wait(graph, nodes)
 
 
-def _cycles_without_wait(graph: dict[str, list[str]], nodes: Mapping[str, Mapping[str, Any]]) -> Iterator[Problem]:
+def _cycles_without_wait(
+    graph: dict[str, list[str]], nodes: Mapping[str, Mapping[str, Any]]
+) -> Iterator[Problem]:
     """A loop through nodes that never wait would spin forever inside one workflow task."""
     instant = {n for n in graph if nodes[n].get("type") not in WAITING_TYPES}
     state: dict[str, int] = {}  # 1 = on the DFS stack, 2 = done
@@ -102,7 +106,9 @@ def _cycles_without_wait(graph: dict[str, list[str]], nodes: Mapping[str, Mappin
                 if frozenset(cycle) not in reported:
                     reported.add(frozenset(cycle))
                     loop = " → ".join([*cycle, target])
-                    yield Problem(f"nodes.{target}", f"cycle {loop} has no wait: an enrollment would loop forever")
+                    yield Problem(
+                        f"nodes.{target}", f"cycle {loop} has no wait: an enrollment would loop forever"
+                    )
             elif target not in state:
                 yield from visit(target, trail)
         trail.pop()
@@ -131,14 +137,19 @@ def split_problems(document: Mapping[str, Any]) -> Iterator[Problem]:
                 seen.add(name)
         control = node.get("control")
         if isinstance(control, str) and control not in seen:
-            yield Problem(f"nodes.{node_id}.control", f"{control!r} is not one of the variants: {', '.join(sorted(seen))}")
+            yield Problem(
+                f"nodes.{node_id}.control",
+                f"{control!r} is not one of the variants: {', '.join(sorted(seen))}",
+            )
         variant_names |= seen
     for node_id, node in _nodes(document).items():
         content = node.get("content")
         if node.get("type") == "send" and isinstance(content, Mapping):
             for variant in content:
                 if variant not in variant_names:
-                    yield Problem(f"nodes.{node_id}.content.{variant}", f"no split has a variant named {variant!r}")
+                    yield Problem(
+                        f"nodes.{node_id}.content.{variant}", f"no split has a variant named {variant!r}"
+                    )
 
 
 def conditions(document: Mapping[str, Any]) -> Iterator[tuple[str, Any, bool]]:
@@ -173,9 +184,15 @@ def condition_problems(document: Mapping[str, Any], known_signals: set[str]) -> 
             if isinstance(field, str) and field.startswith("profile.signals."):
                 signal, key = field.removeprefix("profile.signals."), "field"
             if isinstance(signal, str) and signal not in known_signals:
-                yield Problem(f"{leaf_path}.{key}", f"unknown signal {signal!r} (known: {', '.join(sorted(known_signals))})")
+                yield Problem(
+                    f"{leaf_path}.{key}",
+                    f"unknown signal {signal!r} (known: {', '.join(sorted(known_signals))})",
+                )
             if not sees_event and isinstance(field, str) and field.startswith(("event.", "entry.")):
-                yield Problem(f"{leaf_path}.field", f"{field!r}: this condition is about the profile; no event is in scope")
+                yield Problem(
+                    f"{leaf_path}.field",
+                    f"{field!r}: this condition is about the profile; no event is in scope",
+                )
         found = contradiction(condition)
         if found is not None and path in ("entry.when", "entry.audience"):
             yield Problem(path, f"the entry can never match: {found}")
@@ -186,8 +203,15 @@ def entry_problems(document: Mapping[str, Any]) -> Iterator[Problem]:
     if not isinstance(entry, Mapping) or not isinstance(criteria, list):
         return
     for index, criterion in enumerate(criteria):
-        if isinstance(criterion, Mapping) and criterion.get("event") == entry.get("event") and "when" not in criterion:
-            yield Problem(f"exit_when[{index}].event", "the entry event is also an unconditional exit: every entrant would leave at once")
+        if (
+            isinstance(criterion, Mapping)
+            and criterion.get("event") == entry.get("event")
+            and "when" not in criterion
+        ):
+            yield Problem(
+                f"exit_when[{index}].event",
+                "the entry event is also an unconditional exit: every entrant would leave at once",
+            )
 
 
 def template_problems(document: Mapping[str, Any], templates: TemplateCatalog) -> Iterator[Problem]:
@@ -208,7 +232,9 @@ def validate(
 ) -> tuple[JourneyDefinition | None, list[Problem]]:
     """Returns the parsed definition (None if it has problems) and every problem found."""
     if not isinstance(document, Mapping):
-        return None, [Problem("(document)", "a journey definition must be a mapping (an object) at the top level")]
+        return None, [
+            Problem("(document)", "a journey definition must be a mapping (an object) at the top level")
+        ]
     definition, problems = structural_problems(document)
     problems += graph_problems(document)
     problems += split_problems(document)

@@ -1,0 +1,81 @@
+"""The API client behind `journeys validate|publish|list|show` and the dev stack's example publishing."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from engine.errors import JourneysError, Problem
+from engine.settings import Settings
+
+EXAMPLES = Path(__file__).parent / "examples"
+
+
+class ApiError(JourneysError):
+    pass
+
+
+def _content_type(path: Path) -> str:
+    return "application/json" if path.suffix.lower() == ".json" else "application/yaml"
+
+
+class JourneysClient:
+    def __init__(self, settings: Settings, timeout: float = 10) -> None:
+        self._http = httpx.Client(
+            base_url=settings.api_base_url,
+            headers={"Authorization": f"Bearer {settings.admin_token}"},
+            timeout=timeout,
+        )
+
+    def __enter__(self) -> JourneysClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._http.close()
+
+    def _call(self, method: str, url: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, url, **kwargs)
+        except httpx.HTTPError as error:
+            raise ApiError(f"cannot reach the API at {self._http.base_url}: {error}") from error
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                raise ApiError(f"HTTP {response.status_code}: {response.text[:200]}") from None
+            problems = [Problem(p["path"], p["message"]) for p in body.get("problems", [])]
+            raise ApiError(body.get("message", response.reason_phrase), problems)
+        return response.json()
+
+    def validate(self, path: Path) -> Any:
+        return self._call("POST", "/api/journeys/validate", content=path.read_bytes(),
+                          headers={"Content-Type": _content_type(path)})  # fmt: skip
+
+    def publish(self, path: Path) -> Any:
+        document = yaml.safe_load(path.read_text())
+        key = document.get("key") if isinstance(document, dict) else None
+        if not isinstance(key, str):
+            raise ApiError(
+                f"{path}: the definition has no `key`", [Problem("key", "required field is missing")]
+            )
+        headers = {"Content-Type": _content_type(path), "X-Author": getpass.getuser()}
+        return self._call("POST", f"/api/journeys/{key}/publish", content=path.read_bytes(), headers=headers)
+
+    def list(self) -> Any:
+        return self._call("GET", "/api/journeys")
+
+    def show(self, key: str) -> Any:
+        return self._call("GET", f"/api/journeys/{key}")
+
+
+def publish_examples(settings: Settings) -> list[str]:
+    """The three reference journeys, published through the API like any marketer's journey."""
+    with JourneysClient(settings) as client:
+        return [
+            f"{result['key']} v{result['version']}"
+            for result in (client.publish(path) for path in sorted(EXAMPLES.glob("*.yaml")))
+        ]

@@ -1,0 +1,86 @@
+"""`journeys validate|publish|list|show` against a real API server on a local port."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncEngine
+from typer.testing import CliRunner
+
+from api.app import create_app
+from engine.cli import app
+from engine.devstack.ports import free_port, wait_for_port
+from engine.journeys.client import EXAMPLES
+from engine.settings import Settings, get_settings
+
+
+@pytest.fixture
+def live_api(settings: Settings, db_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    assert wait_for_port(port, 10)
+    monkeypatch.setenv("JOURNEYS_API_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("JOURNEYS_ADMIN_TOKEN", settings.admin_token)
+    get_settings.cache_clear()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        get_settings.cache_clear()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args), terminal_width=200)
+    return result.exit_code, result.output
+
+
+def test_validate_publish_list_show(live_api: str, tmp_path: Path) -> None:
+    cart = EXAMPLES / "abandoned-cart.yaml"
+    assert run("validate", str(cart)) == (0, f"{cart}: valid\n")
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(cart.read_text().replace("timeout: 1h", "timeout: an hour"))
+    code, output = run("validate", str(broken))
+    assert code == 1
+    assert f"{broken}: nodes.wait_purchase.timeout: 'an hour' is not a duration" in output
+
+    assert run("publish", str(cart)) == (0, "abandoned-cart: published version 1 (live)\n")
+    assert run("publish", str(cart)) == (0, "abandoned-cart: unchanged, still version 1 (live)\n")
+
+    code, output = run("publish", str(broken))
+    assert code == 1
+    assert "nodes.wait_purchase.timeout: 'an hour' is not a duration" in output
+
+    code, output = run("list")
+    assert code == 0
+    assert output.splitlines()[1].split()[:3] == ["abandoned-cart", "live", "1"]
+
+    code, output = run("show", "abandoned-cart")
+    assert code == 0
+    assert output.startswith("abandoned-cart: Abandoned cart recovery (live)\n  v1  ")
+    assert "start: wait_purchase" in output
+
+    code, output = run("show", "nope")
+    assert code == 1
+    assert "no journey with key 'nope'" in output
+
+
+def test_a_clear_message_when_the_api_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JOURNEYS_API_URL", f"http://127.0.0.1:{free_port()}")
+    get_settings.cache_clear()
+    try:
+        code, output = run("list")
+    finally:
+        get_settings.cache_clear()
+    assert code == 1
+    assert "cannot reach the API at http://127.0.0.1:" in output
