@@ -31,7 +31,9 @@ class DevProcess:
         }
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")}
         env.update({f"JOURNEYS_{name}_PORT": str(port) for name, port in self.ports.items()})
-        env.update({"JOURNEYS_STATE_DIR": str(state_dir), **extra_env})
+        env.update(
+            {"JOURNEYS_STATE_DIR": str(state_dir), "JOURNEYS_ADMIN_TOKEN": "dev-admin-token", **extra_env}
+        )
         self.state_dir = state_dir
         self.env = env
 
@@ -97,6 +99,13 @@ async def test_dev_starts_serves_stops_and_keeps_its_state(state_dir: Path) -> N
     try:
         seconds = dev.wait_ready()
         assert seconds < 60
+        journeys = httpx.get(
+            f"http://127.0.0.1:{dev.ports['API']}/api/journeys",
+            headers={"Authorization": "Bearer dev-admin-token"},
+        ).json()
+        assert [(j["key"], j["latest_version"]) for j in journeys] == [
+            ("abandoned-cart", 1), ("churn-rescue", 1), ("onboarding", 1)
+        ]  # fmt: skip
         probe = await run_stack_check(dev.settings)  # the worker child really executes workflows
         assert probe.database == "journeys"
         client = await temporal_client.connect(dev.settings)
@@ -108,6 +117,7 @@ async def test_dev_starts_serves_stops_and_keeps_its_state(state_dir: Path) -> N
         code, out, err = dev.stop(signal.SIGINT)
     assert code == 0, err
     assert "journeys is ready" in out
+    assert "published the example journeys: abandoned-cart v1, churn-rescue v1, onboarding v1" in out
     assert "Traceback" not in err
     assert_all_gone(children)
 
@@ -122,8 +132,9 @@ async def test_dev_starts_serves_stops_and_keeps_its_state(state_dir: Path) -> N
         assert description.status.name == "COMPLETED"
         children = dev.processes()
     finally:
-        code, _, err = dev.stop(signal.SIGTERM)
+        code, out, err = dev.stop(signal.SIGTERM)
     assert code == 0, err
+    assert "published the example journeys" not in out  # first start only
     assert_all_gone(children)
 
 
