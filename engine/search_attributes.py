@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
+from temporalio.service import RPCError, RPCStatusCode
 
 JOURNEY_KEY = SearchAttributeKey.for_keyword("JourneyKey")
 JOURNEY_VERSION = SearchAttributeKey.for_int("JourneyVersion")
@@ -19,3 +23,20 @@ def dev_server_flags() -> list[str]:
     for key in ALL:
         flags += ["--search-attribute", f"{key.name}={key.indexed_value_type.name.title()}"]
     return flags
+
+
+async def register(client: Client, namespace: str) -> None:
+    """Register the attributes on a server that lacks them (the time-skipping test server, a fresh
+    self-hosted namespace). Already-registered attributes are left alone."""
+    request = AddSearchAttributesRequest(
+        namespace=namespace,
+        search_attributes={
+            key.name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{key.indexed_value_type.name}")
+            for key in ALL
+        },
+    )
+    try:
+        await client.operator_service.add_search_attributes(request)
+    except RPCError as error:
+        if error.status != RPCStatusCode.ALREADY_EXISTS:
+            raise

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int = 100
     worker_max_concurrent_workflow_tasks: int = 100
     default_timezone: str = "UTC"
+    webhook_secret: str = Field(default="dev-webhook-secret", description="HMAC key for webhook signatures")
+    webhook_timeout_seconds: float = 10.0
 
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"

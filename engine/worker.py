@@ -1,4 +1,4 @@
-"""The Temporal worker process: workflows, activities and (later) the outbox dispatcher.
+"""The Temporal worker process: journey workflows and their activities.
 
 Workflows run in Temporal's sandbox; engine modules they need are pure, so they are passed through
 rather than re-imported per workflow run (faster, and identical code on replay).
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
@@ -21,16 +22,20 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.bookkeeping import BookkeepingActivities
+from activities.messaging import MessagingActivities
+from activities.profiles import ProfileActivities
 from activities.stack_check import StackCheckActivities
 from engine import temporal_client
 from engine.db.session import create_engine, create_sessionmaker
 from engine.errors import StartupError
 from engine.settings import Settings
+from workflows.journey import JourneyWorkflow
 from workflows.stack_check import StackCheckWorkflow
 
 log = logging.getLogger(__name__)
 
-WORKFLOWS: list[type[Any]] = [StackCheckWorkflow]
+WORKFLOWS: list[type[Any]] = [StackCheckWorkflow, JourneyWorkflow]
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("engine", "activities", "pydantic")
 )
@@ -42,11 +47,35 @@ def metrics_runtime(settings: Settings) -> Runtime:
     return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
 
 
-def build_worker(
-    client: Client, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
-) -> Worker:
+def activities_for(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], http: httpx.AsyncClient
+) -> list[Callable[..., Any]]:
     checks = StackCheckActivities(sessionmaker)
-    activities: list[Callable[..., Any]] = [checks.probe_database]
+    books = BookkeepingActivities(sessionmaker)
+    profiles = ProfileActivities(sessionmaker, settings.default_timezone)
+    messaging = MessagingActivities(sessionmaker, http, settings)
+    return [
+        checks.probe_database,
+        books.begin_enrollment,
+        books.record_step,
+        books.record_exposure,
+        books.record_outcome,
+        books.finish_enrollment,
+        profiles.read_profile,
+        profiles.resolve_wait_until,
+        profiles.update_profile,
+        messaging.send_message,
+        messaging.call_webhook,
+    ]
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    http: httpx.AsyncClient,
+) -> Worker:
+    activities = activities_for(settings, sessionmaker, http)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -71,7 +100,8 @@ async def run_worker(settings: Settings) -> None:
     except RPCError as error:
         raise StartupError(f"Temporal namespace {settings.temporal_namespace!r}: {error.message}") from error
     engine = create_engine(settings)
-    worker = build_worker(client, settings, create_sessionmaker(engine))
+    http = httpx.AsyncClient(follow_redirects=False)
+    worker = build_worker(client, settings, create_sessionmaker(engine), http)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -83,4 +113,5 @@ async def run_worker(settings: Settings) -> None:
             await stop.wait()
             log.info("worker shutting down: finishing in-flight activities")
     finally:
+        await http.aclose()
         await engine.dispose()

@@ -2,6 +2,7 @@
 
 import uuid
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
@@ -13,7 +14,7 @@ from workflows.stack_check import StackCheckWorkflow
 async def test_stack_check_round_trip(
     temporal_client: Client, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with build_worker(temporal_client, settings, sessionmaker):
+    async with httpx.AsyncClient() as http, build_worker(temporal_client, settings, sessionmaker, http):
         probe = await temporal_client.execute_workflow(
             StackCheckWorkflow.run, id=f"check-{uuid.uuid4()}", task_queue=settings.task_queue
         )

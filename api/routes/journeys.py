@@ -7,7 +7,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from api.auth import AdminDep
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from engine.enrollments.service import EnrollmentService
 from engine.journeys.documents import parse_document
 from engine.journeys.schemas import (
     DraftSaved,
@@ -51,7 +52,7 @@ async def list_journeys(
 @router.post("/validate", openapi_extra=DEFINITION_BODY)
 async def validate_journey(request: Request, session: SessionDep) -> ValidationResult:
     """Dry run: every problem in a definition, each with its path. Writes nothing."""
-    return JourneyService(session).dry_run(await _document(request))
+    return await JourneyService(session).dry_run(await _document(request))
 
 
 @router.put("/{key}/draft", openapi_extra=DEFINITION_BODY)
@@ -110,6 +111,11 @@ async def resume(key: str, session: SessionDep) -> JourneySummary:
 
 
 @router.post("/{key}/archive")
-async def archive(key: str, session: SessionDep) -> JourneySummary:
-    """Retire a journey for good: no entries, no publishing."""
-    return await JourneyService(session).transition(key, "archive")
+async def archive(
+    key: str, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
+) -> JourneySummary:
+    """Retire a journey for good: no entries, no publishing, running enrollments exit."""
+    summary = await JourneyService(session).transition(key, "archive")
+    await session.commit()  # archived before the exits go out, so no new entry slips in between
+    await EnrollmentService(session, temporal, settings.task_queue).exit_all(key, "journey archived")
+    return summary

@@ -128,12 +128,22 @@ class OutboxEntry(Base):
 
 
 class Enrollment(Base):
-    """Postgres mirror of one journey workflow, for listing and reporting without asking Temporal."""
+    """Postgres mirror of one pass through a journey, for listing and reporting without asking Temporal.
+
+    `id` is fixed when the enrollment starts and survives continue-as-new; the workflow id
+    (`journey:{key}:{profile}[:{correlation}]`) is reused by later re-entries, so it is not unique here.
+    """
 
     __tablename__ = "enrollments"
-    __table_args__ = (Index(None, "journey_id", "status"), Index(None, "profile_id"))
+    __table_args__ = (
+        Index(None, "journey_id", "status"),
+        Index(None, "profile_id"),
+        Index(None, "workflow_id"),
+        Index(None, "journey_id", "profile_id", "correlation"),
+    )
 
-    workflow_id: Mapped[str] = mapped_column(String(400), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(400), nullable=False)
     journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id"), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     profile_id: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -147,19 +157,33 @@ class Enrollment(Base):
 
 
 class EnrollmentStep(Base):
-    """One node visit. Unique per (workflow, node, visit) so a retried bookkeeping activity is a no-op."""
+    """One node visit. Unique per (enrollment, node, visit) so a retried bookkeeping activity is a no-op."""
 
     __tablename__ = "enrollment_steps"
-    __table_args__ = (UniqueConstraint("workflow_id", "node_id", "visit"),)
+    __table_args__ = (UniqueConstraint("enrollment_id", "node_id", "visit"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    workflow_id: Mapped[str] = mapped_column(
-        ForeignKey("enrollments.workflow_id", ondelete="CASCADE"), nullable=False
+    enrollment_id: Mapped[str] = mapped_column(
+        ForeignKey("enrollments.id", ondelete="CASCADE"), nullable=False
     )
     node_id: Mapped[str] = mapped_column(String(100), nullable=False)
     visit: Mapped[int] = mapped_column(Integer, nullable=False)
+    node_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    # What happened there: the branch case and the signal values it used, the variant, the send result…
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    entered_at: Mapped[datetime] = now_column()
+    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class Template(Base):
+    """A message template (Jinja2, rendered sandboxed); versions and previews come with messaging."""
+
+    __tablename__ = "templates"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    html: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = now_column()
 
 
 class Delivery(Base):
@@ -169,7 +193,7 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(500), unique=True, nullable=False)
-    workflow_id: Mapped[str] = mapped_column(String(400), nullable=False, index=True)
+    enrollment_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     profile_id: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
     channel: Mapped[str] = mapped_column(String(32), nullable=False)
     template: Mapped[str | None] = mapped_column(String(200))
@@ -186,25 +210,27 @@ class Exposure(Base):
 
     __tablename__ = "exposures"
     __table_args__ = (
-        UniqueConstraint("workflow_id", "node_id"),
+        UniqueConstraint("enrollment_id", "node_id"),
         Index(None, "journey_id", "version", "node_id", "variant"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    workflow_id: Mapped[str] = mapped_column(String(400), nullable=False)
+    enrollment_id: Mapped[str] = mapped_column(String(64), nullable=False)
     journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id"), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # A split node id, or HOLDOUT_NODE for journey-level holdout membership.
     node_id: Mapped[str] = mapped_column(String(100), nullable=False)
     variant: Mapped[str] = mapped_column(String(100), nullable=False)
     profile_id: Mapped[str] = mapped_column(String(200), nullable=False)
-    exposed_at: Mapped[datetime] = now_column()
+    exposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
 class Outcome(Base):
     """A goal reached (automatically, inside the attribution window) or reported offline (external_id)."""
 
     __tablename__ = "outcomes"
-    __table_args__ = (Index(None, "journey_id", "goal"),)
+    # Credited once per exposure and goal, whichever path (workflow or ingestion) sees the goal first.
+    __table_args__ = (Index(None, "journey_id", "goal"), UniqueConstraint("exposure_id", "goal"))
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id"), nullable=False)
@@ -214,4 +240,4 @@ class Outcome(Base):
     value: Mapped[Decimal] = mapped_column(Numeric(18, 4), nullable=False, server_default="0")
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     source: Mapped[str] = mapped_column(String(16), nullable=False)
-    occurred_at: Mapped[datetime] = now_column()
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

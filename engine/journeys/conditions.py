@@ -10,9 +10,20 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 from engine.durations import parse_duration
 
 Op = Literal[
-    "eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains",
-    "exists", "not_exists", "within", "older_than",
-]  # fmt: skip
+    "eq",
+    "ne",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "in",
+    "not_in",
+    "contains",
+    "exists",
+    "not_exists",
+    "within",
+    "older_than",
+]
 UNARY_OPS = {"exists", "not_exists"}
 LIST_OPS = {"in", "not_in"}
 TIME_OPS = {"within", "older_than"}

@@ -27,6 +27,7 @@ from engine.journeys.schemas import (
 )
 from engine.journeys.validator import validate
 from engine.signals.catalog import BUILTIN_SIGNALS
+from engine.templates.service import TemplateService
 
 # Which status each lifecycle action moves from → to.
 TRANSITIONS: dict[str, tuple[set[str], str]] = {
@@ -43,18 +44,18 @@ def _out(problems: list[Problem]) -> list[ProblemOut]:
 class JourneyService:
     def __init__(self, session: AsyncSession) -> None:
         self.repo = JourneyRepository(session)
+        self.templates = TemplateService(session)
 
     def known_signals(self) -> set[str]:
         # Custom signals declared through the API join this set when they exist (ingestion issue).
         return set(BUILTIN_SIGNALS)
 
-    def check(self, document: Any) -> tuple[JourneyDefinition | None, list[Problem]]:
-        # Template checks join when templates are stored resources (messaging issue); until then a
-        # template name cannot be checked against anything and is accepted.
-        return validate(document, known_signals=self.known_signals(), templates=None)
+    async def check(self, document: Any) -> tuple[JourneyDefinition | None, list[Problem]]:
+        templates = await self.templates.catalog()
+        return validate(document, known_signals=self.known_signals(), templates=templates)
 
-    def dry_run(self, document: Any) -> ValidationResult:
-        _, problems = self.check(document)
+    async def dry_run(self, document: Any) -> ValidationResult:
+        _, problems = await self.check(document)
         return ValidationResult(valid=not problems, problems=_out(problems))
 
     async def _require(self, key: str, *, for_update: bool = False) -> Journey:
@@ -75,7 +76,7 @@ class JourneyService:
     async def save_draft(self, key: str, document: Any) -> DraftSaved:
         """Drafts may be work in progress: stored even with problems, which are returned."""
         self._key_matches(key, document)
-        _, problems = self.check(document)
+        _, problems = await self.check(document)
         name = document.get("name") if isinstance(document.get("name"), str) else key
         journey = await self.repo.get_or_create_locked(key, name)
         if journey.status == "archived":
@@ -92,7 +93,7 @@ class JourneyService:
                 raise Conflict(f"journey {key!r} has no draft to publish: send a definition in the body")
             document = existing.draft
         self._key_matches(key, document)
-        definition, problems = self.check(document)
+        definition, problems = await self.check(document)
         if definition is None:
             first = problems[0]
             raise InvalidInput(f"{len(problems)} problem(s); first: {first.path}: {first.message}", problems)

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from jinja2 import TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
-# The render context every message gets (DESIGN.md section 6).
-CONTEXT_ROOTS = frozenset({"profile", "event", "entry", "journey", "variant", "unsubscribe_url"})
+# The render context every message gets (DESIGN.md section 6); the messaging work adds unsubscribe_url.
+CONTEXT_ROOTS = frozenset({"profile", "event", "entry", "journey", "variant"})
 
 
 class TemplateCatalog:

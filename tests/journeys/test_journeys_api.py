@@ -12,11 +12,11 @@ import yaml
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from engine.journeys.client import EXAMPLES
+from engine.journeys.client import EXAMPLES, example_journeys
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 YAML = {**ADMIN, "Content-Type": "application/yaml"}
-EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
+EXAMPLE_FILES = example_journeys()
 WRONG_TYPES = (
     "key: abandoned-cart\nname: 42\nentry: {event: 7}\nstart: a\nnodes: {a: {type: exit}}\nholdout: lots\n"
 )

@@ -1,0 +1,85 @@
+"""Reads of the customer's live profile, and profile updates from journeys."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from engine.durations import parse_duration
+from engine.enrollments.contracts import (
+    ProfileInput,
+    ProfileSnapshot,
+    UpdateProfileInput,
+    WaitUntilInput,
+    WaitUntilResult,
+)
+from engine.journeys.evaluate import as_time
+from engine.profiles.repository import ProfileRepository
+from engine.signals.repository import SignalRepository
+
+
+def _zone(name: str | None, default: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or default)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(default)
+
+
+def next_time_of_day(now: datetime, hhmm: str, zone: ZoneInfo) -> datetime:
+    """The next moment the clock on the customer's wall shows `hhmm` (today if still ahead, else tomorrow)."""
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    local_now = now.astimezone(zone)
+    candidate = datetime.combine(local_now.date(), time(hour, minute), tzinfo=zone)
+    if candidate <= local_now:
+        candidate = datetime.combine(local_now.date() + timedelta(days=1), time(hour, minute), tzinfo=zone)
+    return candidate.astimezone(now.tzinfo)
+
+
+class ProfileActivities:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], default_timezone: str) -> None:
+        self._sessionmaker = sessionmaker
+        self._default_timezone = default_timezone
+
+    @activity.defn
+    async def read_profile(self, input: ProfileInput) -> ProfileSnapshot:
+        """Traits and the requested live signals, as of the workflow's time (recorded in history)."""
+        async with self._sessionmaker() as session:
+            profile = await ProfileRepository(session).get(input.profile_id)
+            signals = await SignalRepository(session).compute(input.profile_id, input.signals, input.as_of)
+        traits = dict(profile.traits) if profile else {}
+        timezone = (profile.timezone if profile else None) or traits.get("timezone") or self._default_timezone
+        return ProfileSnapshot(
+            profile_id=input.profile_id, traits=traits, signals=signals, timezone=str(timezone)
+        )
+
+    @activity.defn
+    async def resolve_wait_until(self, input: WaitUntilInput) -> WaitUntilResult:
+        async with self._sessionmaker() as session:
+            repo = ProfileRepository(session)
+            zone = _zone(await repo.timezone(input.profile_id), self._default_timezone)
+            profile = await repo.get(input.profile_id)
+        if input.until_time is not None:
+            wake_at = next_time_of_day(input.now, input.until_time, zone)
+            return WaitUntilResult(wake_at=wake_at, detail=f"until {input.until_time} {zone.key}")
+        value = (profile.traits if profile else {}).get(input.until_trait or "")
+        moment = as_time(value)
+        if moment is None:
+            return WaitUntilResult(
+                wake_at=input.now, detail=f"trait {input.until_trait!r} holds no date: not waiting"
+            )
+        if moment.tzinfo is None:  # a plain date or local time: the customer's midnight / wall clock
+            moment = moment.replace(tzinfo=zone)
+        if input.offset:
+            shift = parse_duration(input.offset.removeprefix("-"))
+            moment = moment - shift if input.offset.startswith("-") else moment + shift
+        return WaitUntilResult(
+            wake_at=max(moment, input.now), detail=f"until trait {input.until_trait} ({moment.isoformat()})"
+        )
+
+    @activity.defn
+    async def update_profile(self, input: UpdateProfileInput) -> None:
+        async with self._sessionmaker() as session, session.begin():
+            await ProfileRepository(session).change_traits(input.profile_id, input.set, input.unset)

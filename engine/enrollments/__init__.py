@@ -1,0 +1,1 @@
+"""Enrollments: one customer's pass through one journey version, run as a Temporal workflow."""

@@ -1,0 +1,211 @@
+"""The models that cross the Temporal boundary: one input model per workflow, signal and activity
+(Temporal samples' house style), so fields can be added without breaking running histories."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+TERMINAL_STATUSES = ("completed", "exited:goal", "exited:criteria", "exited:operator", "failed")
+
+
+def workflow_id_for(journey_key: str, profile_id: str, correlation: str | None) -> str:
+    """One active enrollment per user per journey (per correlation value, e.g. per cart)."""
+    base = f"journey:{journey_key}:{profile_id}"
+    return f"{base}:{correlation}" if correlation else base
+
+
+class EventEnvelope(BaseModel):
+    """An event as journeys see it. `id` is the Segment messageId: the key for de-duplication."""
+
+    id: str
+    name: str
+    profile_id: str
+    properties: dict[str, Any] = Field(default_factory=dict)
+    timestamp: datetime
+
+    def as_context(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "event": self.name,
+            "name": self.name,
+            "properties": self.properties,
+            "timestamp": self.timestamp.isoformat(),
+        }
+
+
+class CarriedState(BaseModel):
+    """What continue-as-new carries into the next run of the same enrollment."""
+
+    node: str
+    visits: dict[str, int] = Field(default_factory=dict)
+    path: list[str] = Field(default_factory=list)
+    assignments: dict[str, str] = Field(default_factory=dict)
+    exposures: dict[str, datetime] = Field(default_factory=dict)
+    holdout: bool = False
+    goal_reached: bool = False
+    seen_event_ids: list[str] = Field(default_factory=list)
+    buffered: list[EventEnvelope] = Field(default_factory=list)
+    last_event: EventEnvelope | None = None
+
+
+class EnrollmentInput(BaseModel):
+    enrollment_id: str
+    journey_key: str
+    journey_id: int
+    version: int
+    definition: dict[str, Any]  # the pinned snapshot: publishing v2 never changes this run
+    profile_id: str
+    correlation: str | None = None
+    entry: EventEnvelope
+    carried: CarriedState | None = None
+
+
+class EnrollmentResult(BaseModel):
+    status: str
+    reason: str | None = None
+    path: list[str] = Field(default_factory=list)
+
+
+class ExitRequest(BaseModel):
+    reason: str = "operator"
+
+
+class EnrollmentView(BaseModel):
+    """The `state` query: where the enrollment is and what it waits for."""
+
+    enrollment_id: str
+    node: str
+    path: list[str]
+    assignments: dict[str, str]
+    holdout: bool
+    waiting_for: str | None
+    wake_at: datetime | None
+
+
+# ── activity inputs and results ─────────────────────────────────────────────────────────────────────
+
+
+class BeginInput(BaseModel):
+    enrollment_id: str
+    workflow_id: str
+    journey_id: int
+    journey_key: str
+    version: int
+    profile_id: str
+    correlation: str | None
+    holdout: bool
+    holdout_percent: int
+    reentry_mode: str
+    reentry_cooldown_seconds: float | None
+    now: datetime
+
+
+class BeginResult(BaseModel):
+    admitted: bool
+    reason: str | None = None
+
+
+class StepInput(BaseModel):
+    enrollment_id: str
+    node_id: str
+    visit: int
+    node_type: str
+    decision: dict[str, Any] | None
+    entered_at: datetime
+
+
+class ProfileInput(BaseModel):
+    profile_id: str
+    signals: list[str]
+    as_of: datetime
+
+
+class ProfileSnapshot(BaseModel):
+    profile_id: str
+    traits: dict[str, Any]
+    signals: dict[str, Any]
+    timezone: str
+
+    def as_context(self) -> dict[str, Any]:
+        return {"id": self.profile_id, "traits": self.traits, "signals": self.signals}
+
+
+class WaitUntilInput(BaseModel):
+    profile_id: str
+    until_time: str | None = None
+    until_trait: str | None = None
+    offset: str | None = None
+    now: datetime
+
+
+class WaitUntilResult(BaseModel):
+    wake_at: datetime
+    detail: str
+
+
+class ExposureInput(BaseModel):
+    enrollment_id: str
+    journey_id: int
+    version: int
+    node_id: str
+    variant: str
+    profile_id: str
+    exposed_at: datetime
+
+
+class OutcomeInput(BaseModel):
+    enrollment_id: str
+    goal: str
+    value: float
+    within_seconds: float
+    occurred_at: datetime
+
+
+class SendInput(BaseModel):
+    enrollment_id: str
+    journey_key: str
+    node_id: str
+    visit: int
+    profile_id: str
+    channel: str
+    template: str
+    variant: dict[str, str]
+    entry: EventEnvelope
+    event: EventEnvelope | None
+
+
+class WebhookInput(BaseModel):
+    enrollment_id: str
+    journey_key: str
+    node_id: str
+    visit: int
+    profile_id: str
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: dict[str, Any] | str | None
+    variant: dict[str, str]
+    entry: EventEnvelope
+    event: EventEnvelope | None
+
+
+class DeliveryResult(BaseModel):
+    status: str  # sent | skipped | failed
+    delivery_id: int | None = None
+    detail: str | None = None
+
+
+class UpdateProfileInput(BaseModel):
+    profile_id: str
+    set: dict[str, Any]
+    unset: list[str]
+
+
+class FinishInput(BaseModel):
+    enrollment_id: str
+    status: str
+    node: str | None
+    ended_at: datetime

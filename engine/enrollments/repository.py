@@ -1,0 +1,165 @@
+"""SQL for enrollments, their steps, exposures and outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, literal, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.db.models import Delivery, Enrollment, EnrollmentStep, Exposure, Journey, Outcome
+
+
+class EnrollmentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock_entry(self, journey_id: int, profile_id: str, correlation: str | None) -> None:
+        """Serialises admissions of one (journey, profile, correlation) until the transaction ends, so
+        the re-entry policy is decided on a consistent picture even if two entries race."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+            {"k": f"{journey_id}\x1f{profile_id}\x1f{correlation or ''}"},
+        )
+
+    async def get(self, enrollment_id: str) -> Enrollment | None:
+        return await self.session.get(Enrollment, enrollment_id)
+
+    async def previous(self, journey_id: int, profile_id: str, correlation: str | None) -> Enrollment | None:
+        query = (
+            select(Enrollment)
+            .where(
+                Enrollment.journey_id == journey_id,
+                Enrollment.profile_id == profile_id,
+                Enrollment.correlation.is_not_distinct_from(correlation),
+            )
+            .order_by(Enrollment.started_at.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def add(self, enrollment: Enrollment) -> None:
+        self.session.add(enrollment)
+        await self.session.flush()
+
+    async def record_step(
+        self,
+        enrollment_id: str,
+        node_id: str,
+        visit: int,
+        node_type: str,
+        decision: dict[str, Any] | None,
+        entered_at: datetime,
+    ) -> None:
+        statement = insert(EnrollmentStep).values(
+            enrollment_id=enrollment_id,
+            node_id=node_id,
+            visit=visit,
+            node_type=node_type,
+            decision=decision,
+            entered_at=entered_at,
+        )
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["enrollment_id", "node_id", "visit"],
+                set_={"decision": statement.excluded.decision},
+            )
+        )
+        await self.session.execute(
+            update(Enrollment).where(Enrollment.id == enrollment_id).values(current_node=node_id)
+        )
+
+    async def record_exposure(self, values: dict[str, Any]) -> None:
+        await self.session.execute(
+            insert(Exposure)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["enrollment_id", "node_id"])
+        )
+
+    async def credit_outcomes(
+        self, enrollment_id: str, goal: str, value: float, within: timedelta, occurred_at: datetime
+    ) -> None:
+        """One outcome per exposure of this enrollment inside the attribution window (idempotent)."""
+        exposures = select(
+            Exposure.journey_id,
+            Exposure.id,
+            Exposure.profile_id,
+            literal(goal),
+            literal(value),
+            literal("goal"),
+            literal(occurred_at),
+        ).where(
+            Exposure.enrollment_id == enrollment_id,
+            Exposure.exposed_at <= occurred_at,
+            Exposure.exposed_at >= occurred_at - within,
+        )
+        statement = insert(Outcome).from_select(
+            ["journey_id", "exposure_id", "profile_id", "goal", "value", "source", "occurred_at"], exposures
+        )
+        await self.session.execute(statement.on_conflict_do_nothing(index_elements=["exposure_id", "goal"]))
+
+    async def finish(self, enrollment_id: str, status: str, node: str | None, ended_at: datetime) -> None:
+        await self.session.execute(
+            update(Enrollment)
+            .where(Enrollment.id == enrollment_id, Enrollment.status == "active")
+            .values(status=status, current_node=node, ended_at=ended_at)
+        )
+
+    async def list(
+        self,
+        *,
+        journey_id: int | None = None,
+        profile_id: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+    ) -> Sequence[tuple[Enrollment, str]]:
+        query = select(Enrollment, Journey.key).join(Journey, Journey.id == Enrollment.journey_id)
+        if journey_id is not None:
+            query = query.where(Enrollment.journey_id == journey_id)
+        if profile_id is not None:
+            query = query.where(Enrollment.profile_id == profile_id)
+        if status is not None:
+            query = query.where(Enrollment.status == status)
+        rows = await self.session.execute(query.order_by(Enrollment.started_at.desc()).limit(limit))
+        return [(row[0], row[1]) for row in rows]
+
+    async def detail(self, enrollment_id: str) -> tuple[Enrollment, str] | None:
+        query = (
+            select(Enrollment, Journey.key)
+            .join(Journey, Journey.id == Enrollment.journey_id)
+            .where(Enrollment.id == enrollment_id)
+        )
+        row = (await self.session.execute(query)).first()
+        return (row[0], row[1]) if row else None
+
+    async def steps(self, enrollment_id: str) -> Sequence[EnrollmentStep]:
+        query = (
+            select(EnrollmentStep)
+            .where(EnrollmentStep.enrollment_id == enrollment_id)
+            .order_by(EnrollmentStep.entered_at, EnrollmentStep.id)
+        )
+        return (await self.session.execute(query)).scalars().all()
+
+    async def deliveries(self, enrollment_id: str) -> Sequence[Delivery]:
+        query = select(Delivery).where(Delivery.enrollment_id == enrollment_id).order_by(Delivery.id)
+        return (await self.session.execute(query)).scalars().all()
+
+    async def exposures(self, enrollment_id: str) -> Sequence[Exposure]:
+        query = select(Exposure).where(Exposure.enrollment_id == enrollment_id).order_by(Exposure.id)
+        return (await self.session.execute(query)).scalars().all()
+
+    async def active_workflow_ids(self, journey_id: int) -> Sequence[tuple[str, str]]:
+        query = select(Enrollment.id, Enrollment.workflow_id).where(
+            Enrollment.journey_id == journey_id, Enrollment.status == "active"
+        )
+        return [(row[0], row[1]) for row in await self.session.execute(query)]
+
+    async def count_active(self) -> int:
+        return int(
+            (
+                await self.session.execute(select(func.count()).where(Enrollment.status == "active"))
+            ).scalar_one()
+        )

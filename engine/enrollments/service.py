@@ -1,0 +1,234 @@
+"""Starting, listing, inspecting and exiting enrollments."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.service import RPCError
+
+from engine import search_attributes
+from engine.db.models import Enrollment, Journey
+from engine.enrollments.contracts import (
+    EnrollmentInput,
+    EnrollmentView,
+    EventEnvelope,
+    ExitRequest,
+    workflow_id_for,
+)
+from engine.enrollments.repository import EnrollmentRepository
+from engine.enrollments.schemas import (
+    DeliveryOut,
+    EnrollmentCreate,
+    EnrollmentDetail,
+    EnrollmentStarted,
+    EnrollmentSummary,
+    ExposureOut,
+    StepOut,
+)
+from engine.errors import Conflict, InvalidInput, NotFound, Problem
+from engine.journeys.dsl import EventEntry, JourneyDefinition
+from engine.journeys.evaluate import MISSING, evaluate, lookup
+from engine.journeys.repository import JourneyRepository
+from engine.profiles.repository import ProfileRepository
+from workflows.journey import JourneyWorkflow
+
+log = logging.getLogger(__name__)
+AUDIENCE_EVENT = "audience_matched"
+
+
+def entry_correlation(definition: JourneyDefinition, event: EventEnvelope) -> str | None:
+    """The correlation value (e.g. the cart id) an entry event carries, if the journey declares one."""
+    entry = definition.entry
+    if not isinstance(entry, EventEntry) or entry.correlate is None:
+        return None
+    value = lookup({"properties": event.properties}, entry.correlate)
+    return None if value is MISSING or value is None else str(value)
+
+
+def _summary(enrollment: Enrollment, journey_key: str) -> EnrollmentSummary:
+    return EnrollmentSummary(
+        id=enrollment.id,
+        journey=journey_key,
+        version=enrollment.version,
+        profile_id=enrollment.profile_id,
+        correlation=enrollment.correlation,
+        status=enrollment.status,
+        current_node=enrollment.current_node,
+        holdout=enrollment.holdout,
+        started_at=enrollment.started_at,
+        ended_at=enrollment.ended_at,
+    )
+
+
+class EnrollmentService:
+    def __init__(self, session: AsyncSession, temporal: Client, task_queue: str) -> None:
+        self.session = session
+        self.temporal = temporal
+        self.task_queue = task_queue
+        self.repo = EnrollmentRepository(session)
+        self.journeys = JourneyRepository(session)
+
+    async def _live_journey(self, key: str) -> tuple[Journey, int, JourneyDefinition]:
+        journey = await self.journeys.get(key)
+        if journey is None:
+            raise NotFound(f"no journey with key {key!r}")
+        if journey.status != "live":
+            raise Conflict(f"journey {key!r} is {journey.status}: it takes no new entries")
+        version = await self.journeys.latest_version(journey.id)
+        assert version is not None, "a live journey has a published version"
+        return journey, version.version, JourneyDefinition.model_validate(version.definition)
+
+    async def enroll(self, key: str, event: EventEnvelope) -> EnrollmentStarted:
+        """Signal-with-start: a new enrollment, or the event delivered to the one already running.
+        Admission (re-entry policy, pause) is decided inside the workflow's first activity."""
+        journey, version, definition = await self._live_journey(key)
+        correlation = entry_correlation(definition, event)
+        workflow_id = workflow_id_for(key, event.profile_id, correlation)
+        enrollment_id = uuid.uuid4().hex
+        handle: WorkflowHandle[JourneyWorkflow, object] = await self.temporal.start_workflow(
+            JourneyWorkflow.run,
+            EnrollmentInput(
+                enrollment_id=enrollment_id,
+                journey_key=key,
+                journey_id=journey.id,
+                version=version,
+                definition=definition.model_dump(mode="json", by_alias=True),
+                profile_id=event.profile_id,
+                correlation=correlation,
+                entry=event,
+            ),
+            id=workflow_id,
+            task_queue=self.task_queue,
+            start_signal="event",
+            start_signal_args=[event],
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(search_attributes.JOURNEY_KEY, key),
+                    SearchAttributePair(search_attributes.JOURNEY_VERSION, version),
+                    SearchAttributePair(search_attributes.PROFILE_ID, event.profile_id),
+                    SearchAttributePair(search_attributes.CURRENT_NODE, definition.start),
+                ]
+            ),
+        )
+        started = handle.first_execution_run_id == handle.result_run_id
+        return EnrollmentStarted(workflow_id=workflow_id, enrollment_id=enrollment_id, started=started)
+
+    async def enroll_by_hand(self, key: str, request: EnrollmentCreate) -> EnrollmentStarted:
+        _, _, definition = await self._live_journey(key)
+        entry = definition.entry
+        name = request.event or (entry.event if isinstance(entry, EventEntry) else AUDIENCE_EVENT)
+        event = EventEnvelope(
+            id=request.message_id or f"manual-{uuid.uuid4().hex}",
+            name=name,
+            profile_id=request.profile_id,
+            properties=request.properties,
+            timestamp=datetime.now(UTC),
+        )
+        if isinstance(entry, EventEntry):
+            if name != entry.event:
+                raise InvalidInput(
+                    f"event: this journey is entered by {entry.event!r}",
+                    [Problem("event", f"expected {entry.event!r}")],
+                )
+            context = {"event": event.as_context(), "entry": event.as_context()}
+            if entry.when is not None and not evaluate(entry.when, context, event.timestamp):
+                raise InvalidInput(
+                    "properties: the entry condition does not hold for this event",
+                    [Problem("properties", "entry.when is false")],
+                )
+        await ProfileRepository(self.session).upsert(request.profile_id)
+        await self.session.commit()  # the profile must exist before the workflow's activities read it
+        return await self.enroll(key, event)
+
+    async def list(
+        self,
+        *,
+        journey: str | None = None,
+        profile_id: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+    ) -> list[EnrollmentSummary]:
+        journey_id = None
+        if journey is not None:
+            found = await self.journeys.get(journey)
+            if found is None:
+                raise NotFound(f"no journey with key {journey!r}")
+            journey_id = found.id
+        rows = await self.repo.list(journey_id=journey_id, profile_id=profile_id, status=status, limit=limit)
+        return [_summary(enrollment, key) for enrollment, key in rows]
+
+    async def detail(self, enrollment_id: str) -> EnrollmentDetail:
+        found = await self.repo.detail(enrollment_id)
+        if found is None:
+            raise NotFound(f"no enrollment {enrollment_id!r}")
+        enrollment, key = found
+        live = None
+        if enrollment.status == "active":
+            try:
+                live = await self.temporal.get_workflow_handle(enrollment.workflow_id).query(
+                    JourneyWorkflow.view
+                )
+            except RPCError as error:  # Temporal unreachable: the stored picture is still useful
+                log.warning("cannot query %s: %s", enrollment.workflow_id, error)
+        steps = await self.repo.steps(enrollment_id)
+        deliveries = await self.repo.deliveries(enrollment_id)
+        exposures = await self.repo.exposures(enrollment_id)
+        return EnrollmentDetail(
+            **_summary(enrollment, key).model_dump(),
+            workflow_id=enrollment.workflow_id,
+            steps=[
+                StepOut(
+                    node_id=s.node_id,
+                    visit=s.visit,
+                    node_type=s.node_type,
+                    decision=s.decision,
+                    entered_at=s.entered_at,
+                )
+                for s in steps
+            ],
+            deliveries=[
+                DeliveryOut(
+                    id=d.id,
+                    node_key=d.idempotency_key,
+                    channel=d.channel,
+                    template=d.template,
+                    status=d.status,
+                    reason=d.reason,
+                    payload=d.payload,
+                    created_at=d.created_at,
+                )
+                for d in deliveries
+            ],
+            exposures=[
+                ExposureOut(node_id=e.node_id, variant=e.variant, exposed_at=e.exposed_at) for e in exposures
+            ],
+            live=live if isinstance(live, EnrollmentView) else None,
+        )
+
+    async def exit(self, enrollment_id: str, reason: str = "operator") -> None:
+        enrollment = await self.repo.get(enrollment_id)
+        if enrollment is None:
+            raise NotFound(f"no enrollment {enrollment_id!r}")
+        if enrollment.status != "active":
+            raise Conflict(f"enrollment {enrollment_id!r} is already {enrollment.status}")
+        await self.temporal.get_workflow_handle(enrollment.workflow_id).signal(
+            JourneyWorkflow.exit, ExitRequest(reason=reason)
+        )
+
+    async def exit_all(self, journey_key: str, reason: str) -> int:
+        """Archiving a journey ends its running enrollments (each ends as exited:operator)."""
+        journey = await self.journeys.get(journey_key)
+        if journey is None:
+            return 0
+        active = await self.repo.active_workflow_ids(journey.id)
+        for _, workflow_id in active:
+            await self.temporal.get_workflow_handle(workflow_id).signal(
+                JourneyWorkflow.exit, ExitRequest(reason=reason)
+            )
+        return len(active)

@@ -1,0 +1,52 @@
+"""SQL for profiles. Identity resolution and merges come with ingestion; this is what journeys need."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB, array, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.db.models import Profile
+
+
+class ProfileRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, profile_id: str) -> Profile | None:
+        return await self.session.get(Profile, profile_id)
+
+    async def upsert(
+        self, profile_id: str, traits: dict[str, Any] | None = None, timezone: str | None = None
+    ) -> None:
+        """Create the profile, or merge `traits` into it (JSONB `||`, so concurrent merges do not clobber)."""
+        values: dict[str, Any] = {"id": profile_id, "traits": traits or {}}
+        if timezone is not None:
+            values["timezone"] = timezone
+        statement = insert(Profile).values(**values)
+        changes: dict[str, Any] = {
+            "traits": Profile.traits.op("||")(statement.excluded.traits),
+            "updated_at": func.now(),
+        }
+        if timezone is not None:
+            changes["timezone"] = statement.excluded.timezone
+        await self.session.execute(statement.on_conflict_do_update(index_elements=[Profile.id], set_=changes))
+
+    async def change_traits(self, profile_id: str, set_: dict[str, Any], unset: list[str]) -> None:
+        """Setting and removing keys is idempotent, so a retried activity changes nothing more."""
+        traits = Profile.traits.op("||")(bindparam("set_traits", set_, type_=JSONB))
+        if unset:
+            traits = traits.op("-")(array(unset))
+        await self.session.execute(
+            update(Profile).where(Profile.id == profile_id).values(traits=traits, updated_at=func.now())
+        )
+
+    async def timezone(self, profile_id: str) -> str | None:
+        row = (
+            await self.session.execute(
+                select(Profile.timezone, Profile.traits["timezone"].astext).where(Profile.id == profile_id)
+            )
+        ).first()
+        return (row[0] or row[1]) if row else None

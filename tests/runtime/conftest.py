@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from engine import search_attributes
+from engine.devstack.postgres import EmbeddedPostgres
+from engine.settings import Settings
+from engine.worker import build_worker
+from tests.runtime.harness import Harness
+from tests.support.crm import CrmStandIn, crm_stand_in
+
+
+@pytest.fixture(scope="session")
+async def time_skipping(temporal_time_skipping: WorkflowEnvironment) -> WorkflowEnvironment:
+    await search_attributes.register(temporal_time_skipping.client, "default")
+    return temporal_time_skipping
+
+
+@pytest.fixture
+def crm() -> Iterator[CrmStandIn]:
+    with crm_stand_in() as server:
+        yield server
+
+
+@pytest.fixture
+def runtime_settings(migrated: EmbeddedPostgres, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=migrated.url,
+        task_queue=f"runtime-{tmp_path.name}",
+        default_timezone="UTC",
+        webhook_secret="test-secret",
+    )
+
+
+@pytest.fixture
+async def harness(
+    time_skipping: WorkflowEnvironment,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    runtime_settings: Settings,
+    crm: CrmStandIn,
+) -> AsyncIterator[Harness]:
+    async with (
+        httpx.AsyncClient() as http,
+        build_worker(time_skipping.client, runtime_settings, sessionmaker, http),
+    ):
+        yield Harness(time_skipping, sessionmaker, runtime_settings, crm.url)

@@ -1,0 +1,141 @@
+"""Drives enrollments on the time-skipping server through the real services, worker and database."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from engine.db.models import Delivery, EnrollmentStep, Event, Exposure, Outcome, Profile
+from engine.enrollments.contracts import EnrollmentResult, EnrollmentView, EventEnvelope
+from engine.enrollments.schemas import EnrollmentDetail, EnrollmentStarted
+from engine.enrollments.service import EnrollmentService
+from engine.journeys.client import EXAMPLES, example_templates
+from engine.journeys.service import JourneyService
+from engine.profiles.repository import ProfileRepository
+from engine.settings import Settings
+from engine.templates.service import TemplateService, TemplateUpdate
+from workflows.journey import JourneyWorkflow
+
+
+@dataclass
+class Harness:
+    env: WorkflowEnvironment
+    sessionmaker: async_sessionmaker[AsyncSession]
+    settings: Settings
+    crm_url: str
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    async def publish(self, name: str, *, replace: dict[str, str] | None = None) -> int:
+        """A reference journey (with its templates), its CRM webhooks pointed at the local stand-in."""
+        text = (EXAMPLES / f"{name}.yaml").read_text().replace("https://crm.example.com", self.crm_url)
+        for old, new in (replace or {}).items():
+            assert old in text, old
+            text = text.replace(old, new)
+        return await self.publish_text(name, text)
+
+    async def publish_text(self, key: str, text: str) -> int:
+        import yaml
+
+        async with self.sessionmaker() as session, session.begin():
+            templates = TemplateService(session)
+            for template_name, template in example_templates().items():
+                await templates.put(template_name, TemplateUpdate(**template))
+        async with self.sessionmaker() as session, session.begin():
+            result = await JourneyService(session).publish(key, yaml.safe_load(text), "test")
+        return result.version
+
+    async def profile(
+        self, profile_id: str, traits: dict[str, Any] | None = None, timezone: str | None = None
+    ) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            await ProfileRepository(session).upsert(profile_id, traits or {}, timezone)
+
+    async def past_events(self, profile_id: str, name: str, count: int = 1, *, age: timedelta = timedelta(0),
+                          properties: dict[str, Any] | None = None) -> None:  # fmt: skip
+        """Events already in the profile's history (what live signals are computed from)."""
+        await self.profile(profile_id)
+        async with self.sessionmaker() as session, session.begin():
+            for _ in range(count):
+                session.add(Event(
+                    message_id=uuid.uuid4().hex, profile_id=profile_id, type="track", name=name,
+                    properties=properties or {}, context={}, timestamp=datetime.now(UTC) - age,
+                ))  # fmt: skip
+
+    def event(
+        self, profile_id: str, name: str, message_id: str | None = None, **properties: Any
+    ) -> EventEnvelope:
+        return EventEnvelope(
+            id=message_id or uuid.uuid4().hex, name=name, profile_id=profile_id, properties=properties,
+            timestamp=datetime.now(UTC),
+        )  # fmt: skip
+
+    async def enroll(self, key: str, event: EventEnvelope) -> EnrollmentStarted:
+        await self.profile(event.profile_id)
+        async with self.sessionmaker() as session:
+            return await EnrollmentService(session, self.client, self.settings.task_queue).enroll(key, event)
+
+    async def signal(self, workflow_id: str, event: EventEnvelope) -> None:
+        await self.client.get_workflow_handle(workflow_id).signal(JourneyWorkflow.event, event)
+
+    def handle(self, workflow_id: str) -> WorkflowHandle[Any, Any]:
+        return self.client.get_workflow_handle(workflow_id, result_type=EnrollmentResult)
+
+    async def at_node(self, workflow_id: str, node: str, timeout: float = 15) -> EnrollmentView:
+        """Waits (in real time, without skipping) until the enrollment waits at `node`."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        view = None
+        while asyncio.get_running_loop().time() < deadline:
+            view = await self.handle(workflow_id).query(JourneyWorkflow.view)
+            if view.node == node and view.waiting_for is not None:
+                return view
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{workflow_id} never waited at {node}; last view: {view}")
+
+    async def result(self, workflow_id: str) -> EnrollmentResult:
+        """Awaits the end, letting the server skip time (as a handle from start_workflow would)."""
+        async with self.env.time_skipping_unlocked():  # type: ignore[attr-defined]
+            result: EnrollmentResult = await self.handle(workflow_id).result()
+        return result
+
+    async def detail(self, enrollment_id: str) -> EnrollmentDetail:
+        async with self.sessionmaker() as session:
+            return await EnrollmentService(session, self.client, self.settings.task_queue).detail(
+                enrollment_id
+            )
+
+    async def count(self, model: Any, **where: Any) -> int:
+        async with self.sessionmaker() as session:
+            query = select(func.count()).select_from(model)
+            for column, value in where.items():
+                query = query.where(getattr(model, column) == value)
+            return int((await session.execute(query)).scalar_one())
+
+    async def traits(self, profile_id: str) -> dict[str, Any]:
+        async with self.sessionmaker() as session:
+            profile = await session.get(Profile, profile_id)
+            assert profile is not None
+            return dict(profile.traits)
+
+    async def outcomes(self, enrollment_id: str) -> list[tuple[str, str, float]]:
+        async with self.sessionmaker() as session:
+            rows = await session.execute(
+                select(Exposure.node_id, Exposure.variant, Outcome.value)
+                .join(Outcome, Outcome.exposure_id == Exposure.id)
+                .where(Exposure.enrollment_id == enrollment_id)
+                .order_by(Exposure.node_id)
+            )
+            return [(r[0], r[1], float(r[2])) for r in rows]
+
+
+__all__ = ["Delivery", "EnrollmentStep", "Exposure", "Harness"]

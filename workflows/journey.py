@@ -1,0 +1,462 @@
+"""JourneyWorkflow: one customer's pass through one pinned journey version.
+
+Deterministic by construction: time comes from `workflow.now()`, chance from hashing (assignment.py),
+and everything read from the outside world (live signals, traits, timezones) arrives through
+activities, so it is recorded in history and a replay decides exactly as the original run did.
+Goal and exit criteria are checked for every event the enrollment receives, in every node, so they
+interrupt any wait at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.bookkeeping import BookkeepingActivities
+    from activities.messaging import MessagingActivities
+    from activities.profiles import ProfileActivities
+    from engine import search_attributes
+    from engine.durations import parse_duration
+    from engine.enrollments.contracts import (
+        BeginInput,
+        CarriedState,
+        EnrollmentInput,
+        EnrollmentResult,
+        EnrollmentView,
+        EventEnvelope,
+        ExitRequest,
+        ExposureInput,
+        FinishInput,
+        OutcomeInput,
+        ProfileInput,
+        ProfileSnapshot,
+        SendInput,
+        StepInput,
+        UpdateProfileInput,
+        WaitUntilInput,
+        WebhookInput,
+    )
+    from engine.journeys.assignment import in_holdout, variant_for
+    from engine.journeys.conditions import Condition
+    from engine.journeys.dsl import (
+        BranchNode,
+        EntryRef,
+        ExitNode,
+        JourneyDefinition,
+        SendNode,
+        SplitNode,
+        UpdateProfileNode,
+        WaitForEventNode,
+        WaitNode,
+        WebhookNode,
+    )
+    from engine.journeys.evaluate import MISSING, evaluate, lookup, needs_profile, signals_used
+
+MAX_SEEN_EVENT_IDS = 1_000  # enough to absorb any redelivery burst; bounded so history stays small
+MAX_BUFFERED_EVENTS = 50
+MAX_PATH = 200
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+
+async def local(activity: Callable[[Any, In], Awaitable[Out]], arg: In) -> Out:
+    """Bookkeeping and short reads run as local activities: no extra round trip through the server."""
+    return await workflow.execute_local_activity_method(
+        activity,
+        arg,
+        start_to_close_timeout=timedelta(seconds=10),
+        retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+    )
+
+
+async def remote(activity: Callable[[Any, In], Awaitable[Out]], arg: In) -> Out:
+    """Deliveries run as regular activities: retried with backoff, idempotent by their delivery key."""
+    return await workflow.execute_activity_method(
+        activity,
+        arg,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=RetryPolicy(
+            initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5), maximum_attempts=10
+        ),
+    )
+
+
+class Interrupted(Exception):
+    """Ends the interpretation with a final status (goal, exit criterion, operator, failure)."""
+
+    def __init__(self, status: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@workflow.defn
+class JourneyWorkflow:
+    @workflow.init
+    def __init__(self, input: EnrollmentInput) -> None:
+        self.input = input
+        self.journey = JourneyDefinition.model_validate(input.definition)
+        self.state = input.carried or CarriedState(node=self.journey.start)
+        self.seen: dict[str, None] = dict.fromkeys(self.state.seen_event_ids or [input.entry.id])
+        self.inbox: list[EventEnvelope] = []
+        self.exit_request: ExitRequest | None = None
+        self.waiting_for: str | None = None
+        self.wake_at: datetime | None = None
+
+    # ── signals and queries ──────────────────────────────────────────────────────────────────────────
+
+    @workflow.signal
+    def event(self, envelope: EventEnvelope) -> None:
+        # Temporal may deliver a signal twice when the dispatcher retries: the event id decides.
+        if envelope.id in self.seen:
+            return
+        self.seen[envelope.id] = None
+        while len(self.seen) > MAX_SEEN_EVENT_IDS:
+            del self.seen[next(iter(self.seen))]
+        self.inbox.append(envelope)
+
+    @workflow.signal
+    def exit(self, request: ExitRequest) -> None:
+        self.exit_request = request
+
+    @workflow.query
+    def view(self) -> EnrollmentView:
+        return EnrollmentView(
+            enrollment_id=self.input.enrollment_id,
+            node=self.state.node,
+            path=self.state.path,
+            assignments=self.state.assignments,
+            holdout=self.state.holdout,
+            waiting_for=self.waiting_for,
+            wake_at=self.wake_at,
+        )
+
+    # ── run ──────────────────────────────────────────────────────────────────────────────────────────
+
+    @workflow.run
+    async def run(self, input: EnrollmentInput) -> EnrollmentResult:
+        if input.carried is None:
+            self.state.holdout = in_holdout(input.journey_key, input.profile_id, self.journey.holdout)
+            entry = self.journey.entry
+            begin = await local(
+                BookkeepingActivities.begin_enrollment,
+                BeginInput(
+                    enrollment_id=input.enrollment_id,
+                    workflow_id=workflow.info().workflow_id,
+                    journey_id=input.journey_id,
+                    journey_key=input.journey_key,
+                    version=input.version,
+                    profile_id=input.profile_id,
+                    correlation=input.correlation,
+                    holdout=self.state.holdout,
+                    holdout_percent=self.journey.holdout,
+                    reentry_mode=entry.reentry.mode,
+                    reentry_cooldown_seconds=(
+                        parse_duration(entry.reentry.cooldown).total_seconds()
+                        if entry.reentry.cooldown
+                        else None
+                    ),
+                    now=workflow.now(),
+                ),
+            )
+            if not begin.admitted:
+                return EnrollmentResult(status="rejected", reason=begin.reason)
+        try:
+            status, reason = await self._interpret(), None
+        except Interrupted as stop:
+            status, reason = stop.status, stop.reason
+        await local(
+            BookkeepingActivities.finish_enrollment,
+            FinishInput(
+                enrollment_id=input.enrollment_id,
+                status=status,
+                node=self.state.node,
+                ended_at=workflow.now(),
+            ),
+        )
+        return EnrollmentResult(status=status, reason=reason, path=self.state.path)
+
+    async def _interpret(self) -> str:
+        while True:
+            await self._process_inbox(accept=None)
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(self.input.model_copy(update={"carried": self._carry()}))
+            node_id = self.state.node
+            node = self.journey.nodes[node_id]
+            visit = self.state.visits.get(node_id, 0) + 1
+            self.state.visits[node_id] = visit
+            self.state.path = [*self.state.path, node_id][-MAX_PATH:]
+            workflow.upsert_search_attributes([search_attributes.CURRENT_NODE.value_set(node_id)])
+            entered_at = workflow.now()
+            if isinstance(node, WaitNode | WaitForEventNode):
+                # Record the wait as it starts, so "where is Ann now?" has an answer while she waits.
+                await self._record(node_id, visit, node.type, {"waiting": True}, entered_at)
+            decision, next_id = await self._step(node_id, node, visit)
+            await self._record(node_id, visit, node.type, decision, entered_at)
+            if next_id is None:
+                return "completed"
+            self.state.node = next_id
+
+    async def _step(self, node_id: str, node: Any, visit: int) -> tuple[dict[str, Any], str | None]:
+        if isinstance(node, ExitNode):
+            return {}, None
+        if isinstance(node, WaitNode):
+            return await self._wait(node)
+        if isinstance(node, WaitForEventNode):
+            return await self._wait_for_event(node)
+        if isinstance(node, BranchNode):
+            return await self._branch(node)
+        if isinstance(node, SplitNode):
+            return await self._split(node_id, node)
+        if isinstance(node, SendNode | WebhookNode):
+            return await self._deliver(node_id, node, visit)
+        if isinstance(node, UpdateProfileNode):
+            await local(
+                ProfileActivities.update_profile,
+                UpdateProfileInput(profile_id=self.input.profile_id, set=node.set, unset=node.unset),
+            )
+            return {"set": node.set, "unset": node.unset}, node.next
+        raise ApplicationError(f"unknown node type {type(node).__name__}", non_retryable=True)
+
+    # ── waiting ──────────────────────────────────────────────────────────────────────────────────────
+
+    async def _wait(self, node: WaitNode) -> tuple[dict[str, Any], str]:
+        if node.duration is not None:
+            wake_at, detail = workflow.now() + parse_duration(node.duration), f"for {node.duration}"
+        else:
+            resolved = await local(
+                ProfileActivities.resolve_wait_until,
+                WaitUntilInput(
+                    profile_id=self.input.profile_id,
+                    until_time=node.until_time,
+                    until_trait=node.until_trait,
+                    offset=node.offset,
+                    now=workflow.now(),
+                ),
+            )
+            wake_at, detail = resolved.wake_at, resolved.detail
+        await self._sleep_until(wake_at, f"time: {detail}", accept=None)
+        return {"until": wake_at.isoformat(), "detail": detail}, node.next
+
+    async def _wait_for_event(self, node: WaitForEventNode) -> tuple[dict[str, Any], str]:
+        def matches(event: EventEnvelope) -> bool:
+            if event.name != node.event:
+                return False
+            context = {"properties": event.properties}
+            entry = self.input.entry.as_context()
+            for path, expected in node.match.items():
+                want = lookup(entry, expected.entry) if isinstance(expected, EntryRef) else expected
+                got = lookup(context, path)
+                if got is MISSING or want is MISSING or got != want:
+                    return False
+            return True
+
+        # An event that arrived before the journey reached this wait still counts.
+        for early in self.state.buffered:
+            if matches(early):
+                self.state.buffered = [e for e in self.state.buffered if e.id != early.id]
+                self.state.last_event = early
+                return {"outcome": "event", "event_id": early.id, "early": True}, node.on_event
+        wake_at = workflow.now() + parse_duration(node.timeout)
+        event = await self._sleep_until(wake_at, f"event: {node.event}", accept=matches)
+        if event is None:
+            return {"outcome": "timeout", "after": node.timeout}, node.on_timeout
+        return {"outcome": "event", "event_id": event.id}, node.on_event
+
+    async def _sleep_until(
+        self, wake_at: datetime, waiting_for: str, accept: Callable[[EventEnvelope], bool] | None
+    ) -> EventEnvelope | None:
+        self.waiting_for, self.wake_at = waiting_for, wake_at
+        try:
+            while True:
+                accepted = await self._process_inbox(accept)
+                if accepted is not None:
+                    return accepted
+                remaining = (wake_at - workflow.now()).total_seconds()
+                if remaining <= 0:
+                    return None
+                try:
+                    await workflow.wait_condition(
+                        lambda: bool(self.inbox) or self.exit_request is not None, timeout=remaining
+                    )
+                except TimeoutError:
+                    continue  # loop once more: an event may have arrived together with the timer
+        finally:
+            self.waiting_for = self.wake_at = None
+
+    async def _process_inbox(self, accept: Callable[[EventEnvelope], bool] | None) -> EventEnvelope | None:
+        """Goal and exit criteria first, for every event, wherever the enrollment is."""
+        if self.exit_request is not None:
+            raise Interrupted("exited:operator", self.exit_request.reason)
+        while self.inbox:
+            event = self.inbox.pop(0)
+            await self._check_goal_and_exits(event)
+            if accept is not None and accept(event):
+                self.state.last_event = event
+                return event
+            self.state.buffered = [*self.state.buffered, event][-MAX_BUFFERED_EVENTS:]
+        return None
+
+    async def _check_goal_and_exits(self, event: EventEnvelope) -> None:
+        goal = self.journey.goal
+        if goal is not None and event.name == goal.event and await self._holds(goal.when, event):
+            value = lookup({"properties": event.properties}, goal.value) if goal.value else 0
+            await local(
+                BookkeepingActivities.record_outcome,
+                OutcomeInput(
+                    enrollment_id=self.input.enrollment_id,
+                    goal=goal.event,
+                    value=float(value) if isinstance(value, int | float) else 0.0,
+                    within_seconds=parse_duration(goal.within).total_seconds(),
+                    occurred_at=workflow.now(),
+                ),
+            )
+            self.state.goal_reached = True
+            if goal.exit:
+                raise Interrupted("exited:goal", f"goal event {goal.event} ({event.id})")
+        for index, criterion in enumerate(self.journey.exit_when):
+            if criterion.event is not None and criterion.event != event.name:
+                continue
+            if criterion.when is None or await self._holds(criterion.when, event):
+                raise Interrupted("exited:criteria", f"exit_when[{index}] on event {event.name} ({event.id})")
+
+    async def _holds(self, condition: Condition | None, event: EventEnvelope) -> bool:
+        if condition is None:
+            return True
+        return evaluate(condition, await self._context(condition, event), workflow.now())
+
+    async def _context(self, condition: Condition, event: EventEnvelope | None) -> dict[str, Any]:
+        context: dict[str, Any] = {
+            "entry": self.input.entry.as_context(),
+            "event": (event or self.state.last_event or self.input.entry).as_context(),
+        }
+        if needs_profile(condition):
+            context["profile"] = (await self._profile(sorted(signals_used(condition)))).as_context()
+        return context
+
+    async def _profile(self, signals: list[str]) -> ProfileSnapshot:
+        return await local(
+            ProfileActivities.read_profile,
+            ProfileInput(profile_id=self.input.profile_id, signals=signals, as_of=workflow.now()),
+        )
+
+    # ── deciding ─────────────────────────────────────────────────────────────────────────────────────
+
+    async def _branch(self, node: BranchNode) -> tuple[dict[str, Any], str]:
+        signals = sorted({s for case in node.cases for s in signals_used(case.when)})
+        profile = None
+        if any(needs_profile(case.when) for case in node.cases):
+            profile = await self._profile(signals)  # live: read now, recorded in history
+        context: dict[str, Any] = {
+            "entry": self.input.entry.as_context(),
+            "event": (self.state.last_event or self.input.entry).as_context(),
+        }
+        if profile is not None:
+            context["profile"] = profile.as_context()
+        used = {"signals": profile.signals, "traits": profile.traits} if profile else {}
+        now = workflow.now()
+        for index, case in enumerate(node.cases):
+            if evaluate(case.when, context, now):
+                return {"case": index, "next": case.next, **used}, case.next
+        return {"case": "default", "next": node.default, **used}, node.default
+
+    async def _split(self, node_id: str, node: SplitNode) -> tuple[dict[str, Any], str]:
+        variant = self.state.assignments.get(node_id) or variant_for(
+            self.input.journey_key,
+            node_id,
+            self.input.profile_id,
+            [(v.name, v.weight) for v in node.variants],
+        )
+        exposed_at = self.state.exposures.get(node_id) or workflow.now()
+        self.state.assignments = {**self.state.assignments, node_id: variant}
+        self.state.exposures = {**self.state.exposures, node_id: exposed_at}
+        await local(
+            BookkeepingActivities.record_exposure,
+            ExposureInput(
+                enrollment_id=self.input.enrollment_id,
+                journey_id=self.input.journey_id,
+                version=self.input.version,
+                node_id=node_id,
+                variant=variant,
+                profile_id=self.input.profile_id,
+                exposed_at=exposed_at,
+            ),
+        )
+        target = next(v.next for v in node.variants if v.name == variant)
+        return {"variant": variant, "control": node.control_name}, target
+
+    # ── acting ───────────────────────────────────────────────────────────────────────────────────────
+
+    async def _deliver(
+        self, node_id: str, node: SendNode | WebhookNode, visit: int
+    ) -> tuple[dict[str, Any], str]:
+        if self.state.holdout:
+            # Holdout entrants follow the journey but receive nothing; they are still measured.
+            return {"skipped": "holdout"}, node.next
+        common = {
+            "enrollment_id": self.input.enrollment_id,
+            "journey_key": self.input.journey_key,
+            "node_id": node_id,
+            "visit": visit,
+            "profile_id": self.input.profile_id,
+            "variant": self.state.assignments,
+            "entry": self.input.entry,
+            "event": self.state.last_event,
+        }
+        try:
+            if isinstance(node, SendNode):
+                template = next(
+                    (node.content[v] for v in self.state.assignments.values() if v in node.content),
+                    node.template,
+                )
+                result = await remote(
+                    MessagingActivities.send_message,
+                    SendInput(**common, channel=node.channel, template=template),
+                )
+            else:
+                result = await remote(
+                    MessagingActivities.call_webhook,
+                    WebhookInput(
+                        **common, method=node.method, url=node.url, headers=node.headers, body=node.body
+                    ),
+                )
+        except ActivityError as error:
+            cause = error.cause.message if isinstance(error.cause, ApplicationError) else str(error.cause)
+            if node.on_failure == "exit":
+                raise Interrupted("failed", f"{node_id}: {cause}") from error
+            return {"status": "failed", "detail": cause}, node.next
+        return {
+            "status": result.status,
+            "delivery_id": result.delivery_id,
+            "detail": result.detail,
+        }, node.next
+
+    # ── bookkeeping ──────────────────────────────────────────────────────────────────────────────────
+
+    async def _record(
+        self, node_id: str, visit: int, node_type: str, decision: dict[str, Any], entered_at: datetime
+    ) -> None:
+        await local(
+            BookkeepingActivities.record_step,
+            StepInput(
+                enrollment_id=self.input.enrollment_id,
+                node_id=node_id,
+                visit=visit,
+                node_type=node_type,
+                decision=decision,
+                entered_at=entered_at,
+            ),
+        )
+
+    def _carry(self) -> CarriedState:
+        return self.state.model_copy(
+            update={"seen_event_ids": list(self.seen), "buffered": [*self.state.buffered, *self.inbox]}
+        )
