@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -49,7 +48,7 @@ class MessagingActivities:
     async def _context(self, session: AsyncSession, input: SendInput | WebhookInput) -> dict[str, Any]:
         profile = await ProfileRepository(session).get(input.profile_id)
         signals = await SignalRepository(session).compute(
-            input.profile_id, list(BUILTIN_SIGNALS), datetime.now(UTC)
+            input.profile_id, list(BUILTIN_SIGNALS), input.as_of
         )
         return {
             "profile": {

@@ -410,6 +410,7 @@ class JourneyWorkflow:
             "variant": self.state.assignments,
             "entry": self.input.entry,
             "event": self.state.last_event,
+            "as_of": workflow.now(),
         }
         try:
             if isinstance(node, SendNode):

@@ -175,6 +175,7 @@ class SendInput(BaseModel):
     variant: dict[str, str]
     entry: EventEnvelope
     event: EventEnvelope | None
+    as_of: datetime  # the workflow's time: signals in the message are as of this step
 
 
 class WebhookInput(BaseModel):
@@ -190,6 +191,7 @@ class WebhookInput(BaseModel):
     variant: dict[str, str]
     entry: EventEnvelope
     event: EventEnvelope | None
+    as_of: datetime
 
 
 class DeliveryResult(BaseModel):

@@ -28,6 +28,10 @@ class EnrollmentRepository:
     async def get(self, enrollment_id: str) -> Enrollment | None:
         return await self.session.get(Enrollment, enrollment_id)
 
+    async def active_by_workflow_id(self, workflow_id: str) -> Enrollment | None:
+        query = select(Enrollment).where(Enrollment.workflow_id == workflow_id, Enrollment.status == "active")
+        return (await self.session.execute(query.limit(1))).scalar_one_or_none()
+
     async def previous(self, journey_id: int, profile_id: str, correlation: str | None) -> Enrollment | None:
         query = (
             select(Enrollment)

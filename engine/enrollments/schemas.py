@@ -22,7 +22,9 @@ class EnrollmentCreate(BaseModel):
 class EnrollmentStarted(BaseModel):
     workflow_id: str
     enrollment_id: str
-    started: bool  # False: already enrolled, the event went to the running enrollment
+    # False: already enrolled here; the event went to the running enrollment (whose id is returned).
+    # Read from PostgreSQL, so an enrollment started a few milliseconds earlier may not be seen yet.
+    started: bool
 
 
 class EnrollmentSummary(BaseModel):

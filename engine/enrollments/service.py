@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
@@ -90,7 +90,9 @@ class EnrollmentService:
         correlation = entry_correlation(definition, event)
         workflow_id = workflow_id_for(key, event.profile_id, correlation)
         enrollment_id = uuid.uuid4().hex
-        handle: WorkflowHandle[JourneyWorkflow, object] = await self.temporal.start_workflow(
+        # Informational only (the start below is what decides): is someone already enrolled here?
+        running = await self.repo.active_by_workflow_id(workflow_id)
+        await self.temporal.start_workflow(
             JourneyWorkflow.run,
             EnrollmentInput(
                 enrollment_id=enrollment_id,
@@ -116,8 +118,9 @@ class EnrollmentService:
                 ]
             ),
         )
-        started = handle.first_execution_run_id == handle.result_run_id
-        return EnrollmentStarted(workflow_id=workflow_id, enrollment_id=enrollment_id, started=started)
+        if running is not None:
+            return EnrollmentStarted(workflow_id=workflow_id, enrollment_id=running.id, started=False)
+        return EnrollmentStarted(workflow_id=workflow_id, enrollment_id=enrollment_id, started=True)
 
     async def enroll_by_hand(self, key: str, request: EnrollmentCreate) -> EnrollmentStarted:
         _, _, definition = await self._live_journey(key)

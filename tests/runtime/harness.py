@@ -63,13 +63,15 @@ class Harness:
 
     async def past_events(self, profile_id: str, name: str, count: int = 1, *, age: timedelta = timedelta(0),
                           properties: dict[str, Any] | None = None) -> None:  # fmt: skip
-        """Events already in the profile's history (what live signals are computed from)."""
+        """Events already in the profile's history (what live signals are computed from), dated by the
+        test server's clock, which earlier tests have moved forward."""
         await self.profile(profile_id)
+        now = await self.env.get_current_time()
         async with self.sessionmaker() as session, session.begin():
             for _ in range(count):
                 session.add(Event(
                     message_id=uuid.uuid4().hex, profile_id=profile_id, type="track", name=name,
-                    properties=properties or {}, context={}, timestamp=datetime.now(UTC) - age,
+                    properties=properties or {}, context={}, timestamp=now - age,
                 ))  # fmt: skip
 
     def event(
@@ -91,9 +93,9 @@ class Harness:
     def handle(self, workflow_id: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(workflow_id, result_type=EnrollmentResult)
 
-    async def at_node(self, workflow_id: str, node: str, timeout: float = 15) -> EnrollmentView:
+    async def at_node(self, workflow_id: str, node: str, patience: float = 15) -> EnrollmentView:
         """Waits (in real time, without skipping) until the enrollment waits at `node`."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + patience
         view = None
         while asyncio.get_running_loop().time() < deadline:
             view = await self.handle(workflow_id).query(JourneyWorkflow.view)
@@ -101,6 +103,25 @@ class Harness:
                 return view
             await asyncio.sleep(0.05)
         raise AssertionError(f"{workflow_id} never waited at {node}; last view: {view}")
+
+    async def skip(self, duration: timedelta) -> None:
+        await self.env.sleep(duration)
+
+    async def closed(self, workflow_id: str, patience: float = 15) -> str:
+        """Waits in real time (no skipping) for the workflow to close; returns its status name.
+        Unlike result(), this cannot let the test server leap ahead while nothing else is pending."""
+        deadline = asyncio.get_running_loop().time() + patience
+        while asyncio.get_running_loop().time() < deadline:
+            status = (await self.handle(workflow_id).describe()).status
+            if status is not None and status.name != "RUNNING":
+                return status.name
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{workflow_id} still running")
+
+    async def closed_result(self, workflow_id: str) -> EnrollmentResult:
+        await self.closed(workflow_id)
+        result: EnrollmentResult = await self.handle(workflow_id).result()  # closed: nothing to skip
+        return result
 
     async def result(self, workflow_id: str) -> EnrollmentResult:
         """Awaits the end, letting the server skip time (as a handle from start_workflow would)."""
