@@ -49,8 +49,8 @@ class SignalRepository:
         if not wanted:
             return {}
         columns = ", ".join(f"{_EXPRESSIONS[name]} AS {name}" for name in wanted)
-        query = text(
-            f"SELECT {columns} FROM events e WHERE e.profile_id = :profile AND e.timestamp <= :as_of"
-        )
+        sql = f"SELECT {columns} FROM events e WHERE e.profile_id = :profile AND e.timestamp <= :as_of"
+        # The explicit cast keeps asyncpg from guessing `:as_of - interval` means an interval parameter.
+        query = text(sql.replace(":as_of", "CAST(:as_of AS timestamptz)"))
         row = (await self.session.execute(query, {"profile": profile_id, "as_of": as_of})).mappings().one()
         return {name: _plain(row[name]) for name in wanted}

@@ -49,4 +49,8 @@ async def harness(
         httpx.AsyncClient() as http,
         build_worker(time_skipping.client, runtime_settings, sessionmaker, http),
     ):
-        yield Harness(time_skipping, sessionmaker, runtime_settings, crm.url)
+        harness = Harness(time_skipping, sessionmaker, runtime_settings, crm.url)
+        try:
+            yield harness
+        finally:
+            await harness.terminate_leftovers()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ class Harness:
     sessionmaker: async_sessionmaker[AsyncSession]
     settings: Settings
     crm_url: str
+    started: list[str] = field(default_factory=list)
 
     @property
     def client(self) -> Client:
@@ -85,7 +87,18 @@ class Harness:
     async def enroll(self, key: str, event: EventEnvelope) -> EnrollmentStarted:
         await self.profile(event.profile_id)
         async with self.sessionmaker() as session:
-            return await EnrollmentService(session, self.client, self.settings.task_queue).enroll(key, event)
+            started = await EnrollmentService(session, self.client, self.settings.task_queue).enroll(key, event)
+        self.started.append(started.workflow_id)
+        return started
+
+    async def terminate_leftovers(self) -> None:
+        """A workflow left waiting would, once the shared test server skips past its timer, need a
+        workflow task on this test's task queue after its worker is gone, and time would stop for all."""
+        for workflow_id in set(self.started):
+            handle = self.client.get_workflow_handle(workflow_id)
+            status = (await handle.describe()).status
+            if status is not None and status.name == "RUNNING":
+                await handle.terminate("test finished")
 
     async def signal(self, workflow_id: str, event: EventEnvelope) -> None:
         await self.client.get_workflow_handle(workflow_id).signal(JourneyWorkflow.event, event)
@@ -124,10 +137,18 @@ class Harness:
         return result
 
     async def result(self, workflow_id: str) -> EnrollmentResult:
-        """Awaits the end, letting the server skip time (as a handle from start_workflow would)."""
-        async with self.env.time_skipping_unlocked():  # type: ignore[attr-defined]
-            result: EnrollmentResult = await self.handle(workflow_id).result()
-        return result
+        """Awaits the end, letting the server skip time over timers (as a handle from start_workflow
+        would). The test server's long poll can give up early, so this polls in short rounds."""
+        deadline = asyncio.get_running_loop().time() + 60
+        while asyncio.get_running_loop().time() < deadline:
+            status = (await self.handle(workflow_id).describe()).status
+            if status is not None and status.name != "RUNNING":
+                result: EnrollmentResult = await self.handle(workflow_id).result()
+                return result
+            async with self.env.time_skipping_unlocked():  # type: ignore[attr-defined]
+                with contextlib.suppress(TimeoutError, RuntimeError):
+                    return await asyncio.wait_for(self.handle(workflow_id).result(), 2)  # type: ignore[no-any-return]
+        raise AssertionError(f"{workflow_id} did not finish")
 
     async def detail(self, enrollment_id: str) -> EnrollmentDetail:
         async with self.sessionmaker() as session:
