@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     worker_metrics_port: int = 9464
     worker_max_concurrent_activities: int = 100
     worker_max_concurrent_workflow_tasks: int = 100
+    # Workflows kept in memory between tasks (else replayed from history): RSS versus replay cost.
+    worker_max_cached_workflows: int = 1000
     default_timezone: str = "UTC"
     webhook_secret: str = Field(default="dev-webhook-secret", description="HMAC key for webhook signatures")
     webhook_timeout_seconds: float = 10.0

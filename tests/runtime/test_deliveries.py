@@ -1,0 +1,119 @@
+"""Deliveries are idempotent by (enrollment, node, visit): activities run directly against the real
+database and a real local HTTP stand-in, and are retried the way Temporal would retry them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.messaging import MessagingActivities
+from engine.enrollments.contracts import EventEnvelope, SendInput, WebhookInput
+from engine.settings import Settings
+from engine.templates.service import TemplateService, TemplateUpdate
+from tests.runtime.harness import Delivery, Harness
+from tests.support.crm import CrmStandIn
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+ENTRY = EventEnvelope(id="e1", name="cart_updated", profile_id="ida", properties={"cart_id": "c", "total": 12}, timestamp=NOW)
+
+
+def send_input(template: str = "cart_reminder") -> SendInput:
+    return SendInput(
+        enrollment_id="enr-1", journey_key="abandoned-cart", node_id="reminder", visit=1, profile_id="ida",
+        channel="email", template=template, variant={}, entry=ENTRY, event=None, as_of=NOW,
+    )  # fmt: skip
+
+
+def webhook_input(url: str) -> WebhookInput:
+    return WebhookInput(
+        enrollment_id="enr-1", journey_key="abandoned-cart", node_id="notify_crm", visit=1, profile_id="ida",
+        method="POST", url=f"{url}/hooks", headers={"X-Source": "journeys"},
+        body={"cart": "{{ entry.properties.cart_id }}"}, variant={}, entry=ENTRY, event=None, as_of=NOW,
+    )  # fmt: skip
+
+
+@pytest.fixture
+async def messaging(
+    harness: Harness, sessionmaker: async_sessionmaker[AsyncSession], runtime_settings: Settings
+) -> MessagingActivities:
+    await harness.publish("abandoned-cart")  # loads the example templates
+    await harness.profile("ida", {"first_name": "Ida"})
+    return MessagingActivities(sessionmaker, httpx.AsyncClient(), runtime_settings)
+
+
+async def test_a_retried_send_delivers_once(messaging: MessagingActivities, harness: Harness) -> None:
+    env = ActivityEnvironment()
+    first = await env.run(messaging.send_message, send_input())
+    retry = await env.run(messaging.send_message, send_input())
+    assert first.status == "sent"
+    assert retry.delivery_id == first.delivery_id
+    assert retry.detail == "already delivered"
+    assert await harness.count(Delivery) == 1
+
+
+async def test_a_missing_template_fails_for_good(messaging: MessagingActivities, harness: Harness) -> None:
+    with pytest.raises(ApplicationError, match="template 'nope' does not exist") as failure:
+        await ActivityEnvironment().run(messaging.send_message, send_input("nope"))
+    assert failure.value.non_retryable
+    assert await harness.count(Delivery) == 0
+
+
+async def test_webhook_retried_after_a_provider_error_delivers_once(
+    messaging: MessagingActivities, harness: Harness, crm: CrmStandIn
+) -> None:
+    crm.script = [503]
+    env = ActivityEnvironment()
+    with pytest.raises(ApplicationError, match="HTTP 503") as failure:
+        await env.run(messaging.call_webhook, webhook_input(crm.url))
+    assert not failure.value.non_retryable  # Temporal retries it with backoff
+    result = await env.run(messaging.call_webhook, webhook_input(crm.url))
+    assert result.status == "sent"
+    again = await env.run(messaging.call_webhook, webhook_input(crm.url))
+    assert again.detail == "already delivered"
+    # Two attempts reached the provider, both with the same idempotency key, so it can drop the repeat.
+    assert [r.headers["Idempotency-Key"] for r in crm.received] == ["enr-1:notify_crm:1"] * 2
+    assert crm.received[0].json() == {"cart": "c"}
+    assert crm.received[0].headers["X-Source"] == "journeys"
+    assert await harness.count(Delivery, status="sent") == 1
+
+
+async def test_webhook_rejected_by_the_provider_is_a_permanent_failure(
+    messaging: MessagingActivities, harness: Harness, crm: CrmStandIn
+) -> None:
+    crm.script = [422]
+    with pytest.raises(ApplicationError, match="HTTP 422") as failure:
+        await ActivityEnvironment().run(messaging.call_webhook, webhook_input(crm.url))
+    assert failure.value.non_retryable
+    assert await harness.count(Delivery, status="failed") == 1
+
+
+BROKEN_SEND = """
+key: broken-send
+name: Broken send
+entry: {event: start}
+start: greet
+nodes:
+  greet: {type: send, template: needs_coupon, next: done}
+  done: {type: exit}
+"""
+
+
+async def test_a_failed_send_is_recorded_and_the_journey_goes_on(harness: Harness) -> None:
+    """The template is valid, but this customer's entry event lacks the field it needs."""
+    async with harness.sessionmaker() as session, session.begin():
+        await TemplateService(session).put("needs_coupon", TemplateUpdate(body="Code: {{ entry.properties.coupon }}"))
+    await harness.publish_text("broken-send", BROKEN_SEND)
+    started = await harness.enroll("broken-send", harness.event("bea", "start"))
+    result = await harness.result(started.workflow_id)
+    assert result.status == "completed"
+    step = next(s for s in (await harness.detail(started.enrollment_id)).steps if s.node_id == "greet")
+    assert step.decision == {
+        "status": "failed",
+        "detail": "template 'needs_coupon': 'dict object' has no attribute 'coupon'",
+    }
+    assert await harness.count(Delivery) == 0

@@ -1,0 +1,152 @@
+"""Runtime guarantees beyond the reference journeys: de-duplication, pinned versions, re-entry,
+operator control, worker crashes, idempotent deliveries, search attributes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from engine import search_attributes
+from engine.enrollments.service import EnrollmentService
+from engine.errors import Conflict
+from engine.journeys.service import JourneyService
+from engine.worker import build_worker
+from tests.runtime.harness import Delivery, EnrollmentStep, Harness
+from tests.support.crm import CrmStandIn
+
+TWO_TICKS = """
+key: ticks
+name: Two ticks
+entry: {event: start, reentry: {mode: always}}
+start: first
+nodes:
+  first: {type: wait_for_event, event: tick, timeout: 1d, on_event: second, on_timeout: none}
+  second: {type: wait_for_event, event: tick, timeout: 1d, on_event: two, on_timeout: one}
+  none: {type: exit}
+  one: {type: exit}
+  two: {type: exit}
+"""
+
+
+async def test_a_signal_delivered_twice_advances_once(harness: Harness) -> None:
+    await harness.publish_text("ticks", TWO_TICKS)
+    started = await harness.enroll("ticks", harness.event("dup", "start"))
+    await harness.at_node(started.workflow_id, "first")
+    tick = harness.event("dup", "tick", message_id="tick-1")
+    await harness.signal(started.workflow_id, tick)
+    await harness.signal(started.workflow_id, tick)  # a dispatcher retry: same event id
+    result = await harness.result(started.workflow_id)
+    assert result.path == ["first", "second", "one"]
+
+
+async def test_two_distinct_events_advance_twice(harness: Harness) -> None:
+    await harness.publish_text("ticks", TWO_TICKS)
+    started = await harness.enroll("ticks", harness.event("two", "start"))
+    await harness.at_node(started.workflow_id, "first")
+    await harness.signal(started.workflow_id, harness.event("two", "tick"))
+    await harness.signal(started.workflow_id, harness.event("two", "tick"))
+    assert (await harness.result(started.workflow_id)).path == ["first", "second", "two"]
+
+
+async def test_reentry_always_admits_a_new_enrollment_after_the_last(harness: Harness) -> None:
+    await harness.publish_text("ticks", TWO_TICKS)
+    first = await harness.enroll("ticks", harness.event("loop", "start"))
+    await harness.result(first.workflow_id)
+    second = await harness.enroll("ticks", harness.event("loop", "start"))
+    assert second.enrollment_id != first.enrollment_id
+    assert (await harness.result(second.workflow_id)).status == "completed"
+
+
+async def test_running_enrollments_keep_their_version(harness: Harness) -> None:
+    await harness.publish("abandoned-cart")
+    started = await harness.enroll("abandoned-cart", harness.event("pinned", "cart_updated", cart_id="p", total=5))
+    await harness.at_node(started.workflow_id, "wait_purchase")
+    # Version 2 waits three hours for the purchase instead of one.
+    v2 = await harness.publish("abandoned-cart", replace={"timeout: 1h": "timeout: 3h"})
+    assert v2 == 2
+    newcomer = await harness.enroll("abandoned-cart", harness.event("pinned2", "cart_updated", cart_id="q", total=5))
+    for enrollment, version, waited in ((started, 1, "1h"), (newcomer, 2, "3h")):
+        await harness.result(enrollment.workflow_id)
+        detail = await harness.detail(enrollment.enrollment_id)
+        wait = next(s for s in detail.steps if s.node_id == "wait_purchase")
+        assert (detail.version, wait.decision) == (version, {"outcome": "timeout", "after": waited})
+
+
+async def test_operator_exit_ends_a_waiting_enrollment(harness: Harness) -> None:
+    await harness.publish("onboarding")
+    started = await harness.enroll("onboarding", harness.event("op", "signed_up"))
+    await harness.at_node(started.workflow_id, "wait_project")
+    async with harness.sessionmaker() as session:
+        await EnrollmentService(session, harness.client, harness.settings.task_queue).exit(started.enrollment_id)
+    result = await harness.result(started.workflow_id)
+    assert (result.status, result.reason) == ("exited:operator", "operator")
+    assert (await harness.detail(started.enrollment_id)).status == "exited:operator"
+
+
+async def test_pause_stops_new_entries_and_archive_exits_running_ones(harness: Harness) -> None:
+    await harness.publish("onboarding")
+    running = await harness.enroll("onboarding", harness.event("stay", "signed_up"))
+    await harness.at_node(running.workflow_id, "wait_project")
+    async with harness.sessionmaker() as session, session.begin():
+        await JourneyService(session).transition("onboarding", "pause")
+    with pytest.raises(Conflict, match="journey 'onboarding' is paused: it takes no new entries"):
+        await harness.enroll("onboarding", harness.event("late", "signed_up"))
+    view = await harness.at_node(running.workflow_id, "wait_project")  # paused: the running one carries on
+    assert view.waiting_for == "event: project_created"
+
+    async with harness.sessionmaker() as session, session.begin():
+        await JourneyService(session).transition("onboarding", "archive")
+    async with harness.sessionmaker() as session:
+        exited = await EnrollmentService(session, harness.client, harness.settings.task_queue).exit_all(
+            "onboarding", "journey archived"
+        )
+    assert exited == 1
+    result = await harness.result(running.workflow_id)
+    assert (result.status, result.reason) == ("exited:operator", "journey archived")
+
+
+async def test_enrollments_carry_search_attributes(harness: Harness) -> None:
+    await harness.publish("onboarding")
+    started = await harness.enroll("onboarding", harness.event("sa", "signed_up"))
+    await harness.at_node(started.workflow_id, "wait_project")
+    attributes = (await harness.handle(started.workflow_id).describe()).typed_search_attributes
+    assert attributes.get(search_attributes.JOURNEY_KEY) == "onboarding"
+    assert attributes.get(search_attributes.JOURNEY_VERSION) == 1
+    assert attributes.get(search_attributes.PROFILE_ID) == "sa"
+    assert attributes.get(search_attributes.CURRENT_NODE) == "wait_project"
+
+
+async def test_worker_crash_mid_journey_neither_loses_nor_repeats_anything(
+    harness: Harness, sessionmaker: async_sessionmaker[AsyncSession], crm: CrmStandIn
+) -> None:
+    """A worker runs the enrollment into its wait and is stopped; a new worker (empty cache, so it
+    replays the history first) takes over, and the journey ends with every step and message once."""
+    await harness.publish("abandoned-cart")
+    pid = "crashy"
+    queue = f"crash-{uuid.uuid4().hex[:8]}"
+    settings = harness.settings.model_copy(update={"task_queue": queue})
+    crash_harness = Harness(harness.env, sessionmaker, settings, harness.crm_url)
+    await harness.past_events(pid, "cart_updated", properties={"cart_id": "z", "total": 300})
+    async with httpx.AsyncClient() as http:
+        # No workflow cache on the first worker: the time-skipping server cannot move a cached
+        # workflow's next task off a dead worker's sticky queue (a real server does, after 5 s).
+        uncached = settings.model_copy(update={"worker_max_cached_workflows": 0})
+        async with build_worker(harness.client, uncached, sessionmaker, http):
+            started = await crash_harness.enroll("abandoned-cart", harness.event(pid, "cart_updated", cart_id="z", total=300))
+            await crash_harness.at_node(started.workflow_id, "wait_purchase")
+        async with build_worker(harness.client, settings, sessionmaker, http):
+            # The test server cannot skip time while a workflow task waits for a missing worker, so the
+            # hour passes once the new worker is up.
+            await harness.skip(timedelta(hours=2))
+            await crash_harness.at_node(started.workflow_id, "await_order")
+            await crash_harness.signal(started.workflow_id, harness.event(pid, "order_completed", cart_id="z"))
+            result = await crash_harness.result(started.workflow_id)
+    assert result.status == "exited:goal"
+    assert result.path == ["wait_purchase", "check_value", "reminder_high_value", "notify_crm", "await_order"]
+    assert await harness.count(EnrollmentStep, enrollment_id=started.enrollment_id) == 5
+    assert await harness.count(Delivery, enrollment_id=started.enrollment_id) == 2
+    assert len(crm.received) == 1
