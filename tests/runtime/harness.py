@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+from pathlib import Path
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,6 +26,9 @@ from engine.profiles.repository import ProfileRepository
 from engine.settings import Settings
 from engine.templates.service import TemplateService, TemplateUpdate
 from workflows.journey import JourneyWorkflow
+
+
+HISTORIES = Path(__file__).parent.parent / "fixtures" / "histories"
 
 
 @dataclass
@@ -90,6 +95,14 @@ class Harness:
             started = await EnrollmentService(session, self.client, self.settings.task_queue).enroll(key, event)
         self.started.append(started.workflow_id)
         return started
+
+    async def keep_history(self, workflow_id: str, name: str) -> None:
+        """With JOURNEYS_RECORD_HISTORIES=1, saves the finished run's history as a replay fixture."""
+        if os.environ.get("JOURNEYS_RECORD_HISTORIES") != "1":
+            return
+        history = await self.handle(workflow_id).fetch_history()
+        HISTORIES.mkdir(parents=True, exist_ok=True)
+        (HISTORIES / f"{name}.json").write_text(history.to_json())
 
     async def terminate_leftovers(self) -> None:
         """A workflow left waiting would, once the shared test server skips past its timer, need a

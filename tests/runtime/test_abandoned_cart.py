@@ -113,6 +113,7 @@ async def test_engaged_high_value_discount_variant_calls_the_crm_and_credits_the
     assert await harness.outcomes(started.enrollment_id) == [
         ("__holdout__", "treatment", 216.5), ("offer", "discount", 216.5)
     ]  # fmt: skip
+    await harness.keep_history(started.workflow_id, "abandoned-cart-discount-converts")
 
 
 async def test_plain_reminder_variant(harness: Harness, crm: CrmStandIn) -> None:
@@ -165,6 +166,7 @@ async def test_holdout_follows_the_journey_but_receives_nothing(harness: Harness
     skipped = [s.node_id for s in detail.steps if s.decision == {"skipped": "holdout"}]
     assert len(skipped) == 2  # the email and the CRM call
     assert ("__holdout__", "holdout") in [(e.node_id, e.variant) for e in detail.exposures]
+    await harness.keep_history(started.workflow_id, "abandoned-cart-holdout")
 
 
 async def test_unsubscribe_mid_wait_exits_at_once(harness: Harness) -> None:
@@ -181,6 +183,7 @@ async def test_unsubscribe_mid_wait_exits_at_once(harness: Harness) -> None:
     detail = await harness.detail(started.enrollment_id)
     assert detail.status == "exited:criteria"
     assert detail.deliveries == []
+    await harness.keep_history(started.workflow_id, "abandoned-cart-unsubscribed")
 
 
 async def test_one_enrollment_per_cart(harness: Harness) -> None:

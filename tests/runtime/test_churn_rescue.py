@@ -36,6 +36,7 @@ async def test_open_ticket_gets_help_and_recovers(harness: Harness, crm: CrmStan
     assert result.path == ["triage", "adoption_help", "alert_success_team", "give_help_time", "check_recovered", "done"]
     [call] = crm.received
     assert call.json() == {"profile_id": pid, "open_tickets": "1"}
+    await harness.keep_history(started.workflow_id, "churn-rescue-help")
 
 
 async def test_no_recovery_goes_to_winback_and_last_chance_at_10_local(harness: Harness) -> None:
@@ -54,6 +55,7 @@ async def test_no_recovery_goes_to_winback_and_last_chance_at_10_local(harness: 
     wake = datetime.fromisoformat(wait.decision["until"]).astimezone(ZoneInfo("America/New_York"))
     assert (wake.hour, wake.minute) == (10, 0)
     assert wake - wait.entered_at.astimezone(ZoneInfo("America/New_York")) <= timedelta(days=1)
+    await harness.keep_history(started.workflow_id, "churn-rescue-last-chance")
 
 
 async def test_control_variant_gets_the_plain_winback(harness: Harness) -> None:
@@ -81,3 +83,4 @@ async def test_reengaging_on_their_own_exits_the_journey(harness: Harness) -> No
     assert (result.status, result.reason) == ("exited:criteria", result.reason)
     assert result.reason is not None
     assert result.reason.startswith("exit_when[0]")
+    await harness.keep_history(started.workflow_id, "churn-rescue-reengaged")

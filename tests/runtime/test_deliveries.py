@@ -117,3 +117,4 @@ async def test_a_failed_send_is_recorded_and_the_journey_goes_on(harness: Harnes
         "detail": "template 'needs_coupon': 'dict object' has no attribute 'coupon'",
     }
     assert await harness.count(Delivery) == 0
+    await harness.keep_history(started.workflow_id, "failed-send-continues")

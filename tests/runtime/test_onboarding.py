@@ -21,6 +21,7 @@ async def test_success_path_activates_and_celebrates(harness: Harness) -> None:
     assert (await harness.traits("ona"))["onboarding_stage"] == "activated"
     detail = await harness.detail(started.enrollment_id)
     assert [d.template for d in detail.deliveries] == ["welcome", "onboarding_success"]
+    await harness.keep_history(started.workflow_id, "onboarding-success")
 
 
 async def test_active_but_stuck_user_gets_the_in_app_nudge(harness: Harness) -> None:
@@ -43,6 +44,7 @@ async def test_active_but_stuck_user_gets_the_in_app_nudge(harness: Harness) -> 
     check = next(s for s in detail.steps if s.node_id == "check_activity")
     assert check.decision is not None
     assert (check.decision["case"], check.decision["signals"]) == (0, {"logins_7d": 3})
+    await harness.keep_history(started.workflow_id, "onboarding-nudged")
 
 
 async def test_silent_user_gets_the_rescue_path(harness: Harness) -> None:

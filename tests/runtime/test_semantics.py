@@ -41,6 +41,7 @@ async def test_a_signal_delivered_twice_advances_once(harness: Harness) -> None:
     await harness.signal(started.workflow_id, tick)  # a dispatcher retry: same event id
     result = await harness.result(started.workflow_id)
     assert result.path == ["first", "second", "one"]
+    await harness.keep_history(started.workflow_id, "ticks-duplicate-signal")
 
 
 async def test_two_distinct_events_advance_twice(harness: Harness) -> None:
@@ -85,6 +86,7 @@ async def test_operator_exit_ends_a_waiting_enrollment(harness: Harness) -> None
     result = await harness.result(started.workflow_id)
     assert (result.status, result.reason) == ("exited:operator", "operator")
     assert (await harness.detail(started.enrollment_id)).status == "exited:operator"
+    await harness.keep_history(started.workflow_id, "onboarding-operator-exit")
 
 
 async def test_pause_stops_new_entries_and_archive_exits_running_ones(harness: Harness) -> None:
