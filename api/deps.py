@@ -36,9 +36,16 @@ def get_settings(state: StateDep) -> Settings:
 
 
 async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
-    # The request is the transaction boundary: services never commit, this does (after the route returns).
-    async with state.sessionmaker() as session, session.begin():
-        yield session
+    # The request is the transaction boundary: services never commit; this commits after the route
+    # returns and rolls back if it raised (so a rejected request leaves nothing). A route that must make
+    # rows visible before calling Temporal commits explicitly at that point.
+    async with state.sessionmaker() as session:
+        try:
+            yield session
+        except Exception:
+            await session.rollback()
+            raise
+        await session.commit()
 
 
 def get_temporal(state: StateDep) -> Client:
@@ -46,5 +53,6 @@ def get_temporal(state: StateDep) -> Client:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit runs before the response is sent, so a failed commit is never a 2xx.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 TemporalDep = Annotated[Client, Depends(get_temporal)]

@@ -29,9 +29,13 @@ Limit = Query(default=100, ge=1, le=1000)
 
 
 @router.post("/api/journeys/{key}/enrollments", status_code=status.HTTP_202_ACCEPTED)
-async def enroll(key: str, request: EnrollmentCreate, enrollments: ServiceDep) -> EnrollmentStarted:
+async def enroll(
+    key: str, request: EnrollmentCreate, enrollments: ServiceDep, session: SessionDep
+) -> EnrollmentStarted:
     """Enroll a profile by hand, as if it had sent the entry event (for trying a journey out)."""
-    return await enrollments.enroll_by_hand(key, request)
+    event = await enrollments.manual_entry(key, request)
+    await session.commit()  # the profile must be visible to the workflow's first activity
+    return await enrollments.enroll(key, event)
 
 
 @router.get("/api/journeys/{key}/enrollments")

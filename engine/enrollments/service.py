@@ -122,7 +122,9 @@ class EnrollmentService:
             return EnrollmentStarted(workflow_id=workflow_id, enrollment_id=running.id, started=False)
         return EnrollmentStarted(workflow_id=workflow_id, enrollment_id=enrollment_id, started=True)
 
-    async def enroll_by_hand(self, key: str, request: EnrollmentCreate) -> EnrollmentStarted:
+    async def manual_entry(self, key: str, request: EnrollmentCreate) -> EventEnvelope:
+        """The entry event for enrolling a profile by hand, checked against the journey's trigger; the
+        profile is created if new (the caller commits before `enroll`, so activities can read it)."""
         _, _, definition = await self._live_journey(key)
         entry = definition.entry
         name = request.event or (entry.event if isinstance(entry, EventEntry) else AUDIENCE_EVENT)
@@ -146,8 +148,7 @@ class EnrollmentService:
                     [Problem("properties", "entry.when is false")],
                 )
         await ProfileRepository(self.session).upsert(request.profile_id)
-        await self.session.commit()  # the profile must exist before the workflow's activities read it
-        return await self.enroll(key, event)
+        return event
 
     async def list(
         self,

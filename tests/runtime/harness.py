@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from pathlib import Path
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,7 +26,6 @@ from engine.profiles.repository import ProfileRepository
 from engine.settings import Settings
 from engine.templates.service import TemplateService, TemplateUpdate
 from workflows.journey import JourneyWorkflow
-
 
 HISTORIES = Path(__file__).parent.parent / "fixtures" / "histories"
 
@@ -92,7 +91,9 @@ class Harness:
     async def enroll(self, key: str, event: EventEnvelope) -> EnrollmentStarted:
         await self.profile(event.profile_id)
         async with self.sessionmaker() as session:
-            started = await EnrollmentService(session, self.client, self.settings.task_queue).enroll(key, event)
+            started = await EnrollmentService(session, self.client, self.settings.task_queue).enroll(
+                key, event
+            )
         self.started.append(started.workflow_id)
         return started
 
@@ -165,7 +166,7 @@ class Harness:
             )
             async with unlocked:
                 with contextlib.suppress(TimeoutError, RuntimeError):
-                    return await asyncio.wait_for(self.handle(workflow_id).result(), 2)  # type: ignore[no-any-return]
+                    return await asyncio.wait_for(self.handle(workflow_id).result(), 2)
         raise AssertionError(f"{workflow_id} did not finish")
 
     async def detail(self, enrollment_id: str) -> EnrollmentDetail:

@@ -215,7 +215,9 @@ async def test_reentry_after_exit_waits_for_the_cooldown(harness: Harness) -> No
     assert await harness.closed(first.workflow_id) == "COMPLETED"
 
     await harness.skip(timedelta(days=6))  # 6 days after the exit: still inside the 7-day cooldown
-    too_soon = await harness.enroll("abandoned-cart", harness.event(pid, "cart_updated", cart_id="A", total=10))
+    too_soon = await harness.enroll(
+        "abandoned-cart", harness.event(pid, "cart_updated", cart_id="A", total=10)
+    )
     rejected = await harness.closed_result(too_soon.workflow_id)
     assert (rejected.status, rejected.reason) == ("rejected", "re-entry: after_exit cooldown not over")
 

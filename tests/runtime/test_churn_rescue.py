@@ -14,7 +14,9 @@ WEIGHTS = [("no_offer", 50.0), ("offer_20", 50.0)]
 
 def profile_in(variant: str, prefix: str) -> str:
     return next(
-        f"{prefix}-{n}" for n in range(1000) if variant_for("churn-rescue", "winback", f"{prefix}-{n}", WEIGHTS) == variant
+        f"{prefix}-{n}"
+        for n in range(1000)
+        if variant_for("churn-rescue", "winback", f"{prefix}-{n}", WEIGHTS) == variant
     )
 
 
@@ -33,7 +35,14 @@ async def test_open_ticket_gets_help_and_recovers(harness: Harness, crm: CrmStan
     await harness.at_node(started.workflow_id, "give_help_time")
     await harness.past_events(pid, "logged_in", 2)  # back in the product during the three days
     result = await harness.result(started.workflow_id)
-    assert result.path == ["triage", "adoption_help", "alert_success_team", "give_help_time", "check_recovered", "done"]
+    assert result.path == [
+        "triage",
+        "adoption_help",
+        "alert_success_team",
+        "give_help_time",
+        "check_recovered",
+        "done",
+    ]
     [call] = crm.received
     assert call.json() == {"profile_id": pid, "open_tickets": "1"}
     await harness.keep_history(started.workflow_id, "churn-rescue-help")
@@ -46,10 +55,21 @@ async def test_no_recovery_goes_to_winback_and_last_chance_at_10_local(harness: 
     started = await harness.enroll("churn-rescue", harness.event(pid, "audience_matched"))
     result = await harness.result(started.workflow_id)
     assert result.status == "completed"
-    assert result.path == ["triage", "winback", "winback_offer", "wait_order", "last_chance", "last_chance_sms", "done"]
+    assert result.path == [
+        "triage",
+        "winback",
+        "winback_offer",
+        "wait_order",
+        "last_chance",
+        "last_chance_sms",
+        "done",
+    ]
     detail = await harness.detail(started.enrollment_id)
     # The offer variant's content override picked its own template.
-    assert [(d.channel, d.template) for d in detail.deliveries] == [("email", "winback_offer_20"), ("sms", "winback_last_chance")]
+    assert [(d.channel, d.template) for d in detail.deliveries] == [
+        ("email", "winback_offer_20"),
+        ("sms", "winback_last_chance"),
+    ]
     wait = next(s for s in detail.steps if s.node_id == "last_chance")
     assert wait.decision is not None
     wake = datetime.fromisoformat(wait.decision["until"]).astimezone(ZoneInfo("America/New_York"))

@@ -35,7 +35,10 @@ async def dev_harness(
     runtime_settings: Settings,
     crm: CrmStandIn,
 ) -> AsyncIterator[Harness]:
-    async with httpx.AsyncClient() as http, build_worker(temporal_dev.client, runtime_settings, sessionmaker, http):
+    async with (
+        httpx.AsyncClient() as http,
+        build_worker(temporal_dev.client, runtime_settings, sessionmaker, http),
+    ):
         harness = Harness(temporal_dev, sessionmaker, runtime_settings, crm.url)
         try:
             yield harness
@@ -58,7 +61,9 @@ async def test_a_long_enrollment_continues_as_new_with_its_state(dev_harness: Ha
 
     current_run = (await harness.handle(started.workflow_id).describe()).run_id
     assert current_run != first_run
-    first_history = await harness.client.get_workflow_handle(started.workflow_id, run_id=first_run).fetch_history()
+    first_history = await harness.client.get_workflow_handle(
+        started.workflow_id, run_id=first_run
+    ).fetch_history()
     assert first_history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
 
     # The de-duplication memory crossed over too: an old event id, redelivered, changes nothing

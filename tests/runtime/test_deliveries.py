@@ -19,7 +19,9 @@ from tests.runtime.harness import Delivery, Harness
 from tests.support.crm import CrmStandIn
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-ENTRY = EventEnvelope(id="e1", name="cart_updated", profile_id="ida", properties={"cart_id": "c", "total": 12}, timestamp=NOW)
+ENTRY = EventEnvelope(
+    id="e1", name="cart_updated", profile_id="ida", properties={"cart_id": "c", "total": 12}, timestamp=NOW
+)
 
 
 def send_input(template: str = "cart_reminder") -> SendInput:
@@ -106,7 +108,9 @@ nodes:
 async def test_a_failed_send_is_recorded_and_the_journey_goes_on(harness: Harness) -> None:
     """The template is valid, but this customer's entry event lacks the field it needs."""
     async with harness.sessionmaker() as session, session.begin():
-        await TemplateService(session).put("needs_coupon", TemplateUpdate(body="Code: {{ entry.properties.coupon }}"))
+        await TemplateService(session).put(
+            "needs_coupon", TemplateUpdate(body="Code: {{ entry.properties.coupon }}")
+        )
     await harness.publish_text("broken-send", BROKEN_SEND)
     started = await harness.enroll("broken-send", harness.event("bea", "start"))
     result = await harness.result(started.workflow_id)

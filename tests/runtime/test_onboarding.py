@@ -51,7 +51,14 @@ async def test_silent_user_gets_the_rescue_path(harness: Harness) -> None:
     await harness.publish("onboarding")
     started = await harness.enroll("onboarding", harness.event("oli", "signed_up"))
     result = await harness.result(started.workflow_id)
-    assert result.path == ["welcome", "wait_project", "check_activity", "rescue_email", "mark_needs_help", "done"]
+    assert result.path == [
+        "welcome",
+        "wait_project",
+        "check_activity",
+        "rescue_email",
+        "mark_needs_help",
+        "done",
+    ]
     assert (await harness.traits("oli"))["onboarding_stage"] == "needs_help"
 
 

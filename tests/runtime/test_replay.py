@@ -25,6 +25,8 @@ def test_histories_are_recorded() -> None:
 @pytest.mark.parametrize("path", RECORDED, ids=lambda p: p.stem)
 async def test_replays_deterministically(path: Path) -> None:
     history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
-    replayer = Replayer(workflows=[JourneyWorkflow], workflow_runner=SANDBOX, data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[JourneyWorkflow], workflow_runner=SANDBOX, data_converter=pydantic_data_converter
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.stem}: {result.replay_failure}"

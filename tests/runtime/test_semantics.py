@@ -64,12 +64,16 @@ async def test_reentry_always_admits_a_new_enrollment_after_the_last(harness: Ha
 
 async def test_running_enrollments_keep_their_version(harness: Harness) -> None:
     await harness.publish("abandoned-cart")
-    started = await harness.enroll("abandoned-cart", harness.event("pinned", "cart_updated", cart_id="p", total=5))
+    started = await harness.enroll(
+        "abandoned-cart", harness.event("pinned", "cart_updated", cart_id="p", total=5)
+    )
     await harness.at_node(started.workflow_id, "wait_purchase")
     # Version 2 waits three hours for the purchase instead of one.
     v2 = await harness.publish("abandoned-cart", replace={"timeout: 1h": "timeout: 3h"})
     assert v2 == 2
-    newcomer = await harness.enroll("abandoned-cart", harness.event("pinned2", "cart_updated", cart_id="q", total=5))
+    newcomer = await harness.enroll(
+        "abandoned-cart", harness.event("pinned2", "cart_updated", cart_id="q", total=5)
+    )
     for enrollment, version, waited in ((started, 1, "1h"), (newcomer, 2, "3h")):
         await harness.result(enrollment.workflow_id)
         detail = await harness.detail(enrollment.enrollment_id)
@@ -82,7 +86,9 @@ async def test_operator_exit_ends_a_waiting_enrollment(harness: Harness) -> None
     started = await harness.enroll("onboarding", harness.event("op", "signed_up"))
     await harness.at_node(started.workflow_id, "wait_project")
     async with harness.sessionmaker() as session:
-        await EnrollmentService(session, harness.client, harness.settings.task_queue).exit(started.enrollment_id)
+        await EnrollmentService(session, harness.client, harness.settings.task_queue).exit(
+            started.enrollment_id
+        )
     result = await harness.result(started.workflow_id)
     assert (result.status, result.reason) == ("exited:operator", "operator")
     assert (await harness.detail(started.enrollment_id)).status == "exited:operator"
@@ -138,14 +144,18 @@ async def test_worker_crash_mid_journey_neither_loses_nor_repeats_anything(
         # workflow's next task off a dead worker's sticky queue (a real server does, after 5 s).
         uncached = settings.model_copy(update={"worker_max_cached_workflows": 0})
         async with build_worker(harness.client, uncached, sessionmaker, http):
-            started = await crash_harness.enroll("abandoned-cart", harness.event(pid, "cart_updated", cart_id="z", total=300))
+            started = await crash_harness.enroll(
+                "abandoned-cart", harness.event(pid, "cart_updated", cart_id="z", total=300)
+            )
             await crash_harness.at_node(started.workflow_id, "wait_purchase")
         async with build_worker(harness.client, settings, sessionmaker, http):
             # The test server cannot skip time while a workflow task waits for a missing worker, so the
             # hour passes once the new worker is up.
             await harness.skip(timedelta(hours=2))
             await crash_harness.at_node(started.workflow_id, "await_order")
-            await crash_harness.signal(started.workflow_id, harness.event(pid, "order_completed", cart_id="z"))
+            await crash_harness.signal(
+                started.workflow_id, harness.event(pid, "order_completed", cart_id="z")
+            )
             result = await crash_harness.result(started.workflow_id)
     assert result.status == "exited:goal"
     assert result.path == ["wait_purchase", "check_value", "reminder_high_value", "notify_crm", "await_order"]
