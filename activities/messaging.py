@@ -46,13 +46,14 @@ class MessagingActivities:
         self._settings = settings
 
     async def _context(self, session: AsyncSession, input: SendInput | WebhookInput) -> dict[str, Any]:
-        profile = await ProfileRepository(session).get(input.profile_id)
+        profile_id = await ProfileRepository(session).current_id(input.profile_id)
+        profile = await ProfileRepository(session).get(profile_id)
         signals = await SignalRepository(session).compute(
-            input.profile_id, list(BUILTIN_SIGNALS), input.as_of
+            profile_id, list(BUILTIN_SIGNALS), input.as_of
         )
         return {
             "profile": {
-                "id": input.profile_id,
+                "id": profile_id,
                 "traits": dict(profile.traits) if profile else {},
                 "signals": signals,
             },

@@ -47,8 +47,9 @@ class ProfileActivities:
     async def read_profile(self, input: ProfileInput) -> ProfileSnapshot:
         """Traits and the requested live signals, as of the workflow's time (recorded in history)."""
         async with self._sessionmaker() as session:
-            profile = await ProfileRepository(session).get(input.profile_id)
-            signals = await SignalRepository(session).compute(input.profile_id, input.signals, input.as_of)
+            profile_id = await ProfileRepository(session).current_id(input.profile_id)
+            profile = await ProfileRepository(session).get(profile_id)
+            signals = await SignalRepository(session).compute(profile_id, input.signals, input.as_of)
         traits = dict(profile.traits) if profile else {}
         timezone = (profile.timezone if profile else None) or traits.get("timezone") or self._default_timezone
         return ProfileSnapshot(
@@ -59,8 +60,9 @@ class ProfileActivities:
     async def resolve_wait_until(self, input: WaitUntilInput) -> WaitUntilResult:
         async with self._sessionmaker() as session:
             repo = ProfileRepository(session)
-            zone = _zone(await repo.timezone(input.profile_id), self._default_timezone)
-            profile = await repo.get(input.profile_id)
+            profile_id = await repo.current_id(input.profile_id)
+            zone = _zone(await repo.timezone(profile_id), self._default_timezone)
+            profile = await repo.get(profile_id)
         if input.until_time is not None:
             wake_at = next_time_of_day(input.now, input.until_time, zone)
             return WaitUntilResult(wake_at=wake_at, detail=f"until {input.until_time} {zone.key}")
@@ -82,4 +84,5 @@ class ProfileActivities:
     @activity.defn
     async def update_profile(self, input: UpdateProfileInput) -> None:
         async with self._sessionmaker() as session, session.begin():
-            await ProfileRepository(session).change_traits(input.profile_id, input.set, input.unset)
+            repo = ProfileRepository(session)
+            await repo.change_traits(await repo.current_id(input.profile_id), input.set, input.unset)

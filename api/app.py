@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from api.deps import AppState
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, MetricsMiddleware
-from api.routes import enrollments, health, journeys, templates
+from api.routes import enrollments, health, ingest, journeys, profiles, templates
 from engine import temporal_client
 from engine.db.session import create_engine, create_sessionmaker
 from engine.settings import Settings, get_settings
@@ -41,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
     app.include_router(health.router)
+    app.include_router(ingest.router)
+    app.include_router(profiles.router)
     app.include_router(journeys.router)
     app.include_router(enrollments.router)
     app.include_router(templates.router)
@@ -52,6 +54,7 @@ def _document_journey_schema(app: FastAPI) -> None:
     """Routes read raw JSON/YAML bodies, so FastAPI cannot see the definition model: add it to OpenAPI."""
     from fastapi.openapi.utils import get_openapi
 
+    from engine.ingestion.schemas import SegmentMessage
     from engine.journeys.dsl import JourneyDefinition
 
     def openapi() -> dict[str, Any]:
@@ -61,6 +64,9 @@ def _document_journey_schema(app: FastAPI) -> None:
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(definitions.pop("$defs", {}))
             components["JourneyDefinition"] = definitions
+            components["SegmentMessage"] = SegmentMessage.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
             app.openapi_schema = schema
         return app.openapi_schema
 

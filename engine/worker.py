@@ -1,4 +1,4 @@
-"""The Temporal worker process: journey workflows and their activities.
+"""The Temporal worker process: journey workflows, their activities, and the outbox dispatcher.
 
 Workflows run in Temporal's sandbox; engine modules they need are pure, so they are passed through
 rather than re-imported per workflow run (faster, and identical code on replay).
@@ -29,6 +29,7 @@ from activities.stack_check import StackCheckActivities
 from engine import temporal_client
 from engine.db.session import create_engine, create_sessionmaker
 from engine.errors import StartupError
+from engine.routing.dispatcher import Dispatcher, running_dispatcher
 from engine.settings import Settings
 from workflows.journey import JourneyWorkflow
 from workflows.stack_check import StackCheckWorkflow
@@ -109,8 +110,9 @@ async def run_worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker polling task queue %r on %s", settings.task_queue, settings.temporal_target)
+    dispatcher = Dispatcher(settings, create_sessionmaker(engine), client)
     try:
-        async with worker:
+        async with worker, running_dispatcher(dispatcher):
             await stop.wait()
             log.info("worker shutting down: finishing in-flight activities")
     finally:

@@ -116,7 +116,11 @@ class OutboxEntry(Base):
     """Written in the same transaction as the event; the dispatcher routes it to Temporal, then marks it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "id", postgresql_where=text("processed_at IS NULL")),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "id", postgresql_where=text("processed_at IS NULL")),
+        # "Is there an earlier pending row for this profile?": the per-profile ordering check.
+        Index("ix_outbox_pending_profile", "profile_id", "id", postgresql_where=text("processed_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), nullable=False)
@@ -125,6 +129,20 @@ class OutboxEntry(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = now_column()
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CustomSignal(Base):
+    """A declared aggregate over a customer's events (count|sum|last|first|distinct), maybe windowed."""
+
+    __tablename__ = "custom_signals"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    event: Mapped[str] = mapped_column(String(200), nullable=False)
+    property: Mapped[str | None] = mapped_column(String(200))
+    window_seconds: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = now_column()
 
 
 class Enrollment(Base):

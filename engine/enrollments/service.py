@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
@@ -38,6 +38,7 @@ from engine.profiles.repository import ProfileRepository
 from workflows.journey import JourneyWorkflow
 
 log = logging.getLogger(__name__)
+RPC_TIMEOUT = timedelta(seconds=5)  # Temporal down: fail fast, the outbox row is retried later
 AUDIENCE_EVENT = "audience_matched"
 
 
@@ -87,6 +88,12 @@ class EnrollmentService:
         """Signal-with-start: a new enrollment, or the event delivered to the one already running.
         Admission (re-entry policy, pause) is decided inside the workflow's first activity."""
         journey, version, definition = await self._live_journey(key)
+        return await self.enroll_into(journey, version, definition, event)
+
+    async def enroll_into(
+        self, journey: Journey, version: int, definition: JourneyDefinition, event: EventEnvelope
+    ) -> EnrollmentStarted:
+        key = journey.key
         correlation = entry_correlation(definition, event)
         workflow_id = workflow_id_for(key, event.profile_id, correlation)
         enrollment_id = uuid.uuid4().hex
@@ -109,6 +116,7 @@ class EnrollmentService:
             start_signal="event",
             start_signal_args=[event],
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            rpc_timeout=RPC_TIMEOUT,
             search_attributes=TypedSearchAttributes(
                 [
                     SearchAttributePair(search_attributes.JOURNEY_KEY, key),

@@ -66,6 +66,22 @@ class JourneyRepository:
         )
         return (await self.session.execute(query)).scalar_one_or_none()
 
+    async def version_by_id(self, journey_id: int, number: int) -> JourneyVersion:
+        query = select(JourneyVersion).where(
+            JourneyVersion.journey_id == journey_id, JourneyVersion.version == number
+        )
+        return (await self.session.execute(query)).scalar_one()
+
+    async def live_with_latest_version(self) -> Sequence[tuple[Journey, int]]:
+        latest = func.max(JourneyVersion.version)
+        query = (
+            select(Journey, latest)
+            .join(JourneyVersion, JourneyVersion.journey_id == Journey.id)
+            .where(Journey.status == "live")
+            .group_by(Journey.id)
+        )
+        return [(row[0], row[1]) for row in await self.session.execute(query)]
+
     async def add_version(
         self, journey: Journey, number: int, definition: dict[str, Any], checksum: str, author: str
     ) -> JourneyVersion:

@@ -26,7 +26,7 @@ from engine.journeys.schemas import (
     VersionSummary,
 )
 from engine.journeys.validator import validate
-from engine.signals.catalog import BUILTIN_SIGNALS
+from engine.signals.service import SignalService
 from engine.templates.service import TemplateService
 
 # Which status each lifecycle action moves from → to.
@@ -45,14 +45,11 @@ class JourneyService:
     def __init__(self, session: AsyncSession) -> None:
         self.repo = JourneyRepository(session)
         self.templates = TemplateService(session)
-
-    def known_signals(self) -> set[str]:
-        # Custom signals declared through the API join this set when they exist (ingestion issue).
-        return set(BUILTIN_SIGNALS)
+        self.signals = SignalService(session)
 
     async def check(self, document: Any) -> tuple[JourneyDefinition | None, list[Problem]]:
         templates = await self.templates.catalog()
-        return validate(document, known_signals=self.known_signals(), templates=templates)
+        return validate(document, known_signals=await self.signals.known(), templates=templates)
 
     async def dry_run(self, document: Any) -> ValidationResult:
         _, problems = await self.check(document)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, array, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,13 @@ class ProfileRepository:
 
     async def get(self, profile_id: str) -> Profile | None:
         return await self.session.get(Profile, profile_id)
+
+    async def current_id(self, profile_id: str) -> str:
+        """An enrollment begun under an id since merged into another profile reads the survivor."""
+        merged = (
+            await self.session.execute(select(Profile.merged_into).where(Profile.id == profile_id))
+        ).scalar_one_or_none()
+        return merged or profile_id
 
     async def upsert(
         self, profile_id: str, traits: dict[str, Any] | None = None, timezone: str | None = None
@@ -50,3 +57,27 @@ class ProfileRepository:
             )
         ).first()
         return (row[0] or row[1]) if row else None
+
+
+class ErasureRepository:
+    """Right to erasure: the person's data goes; experiment counts stay, no longer tied to them."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def erase(self, profile_ids: list[str]) -> None:
+        params = {"ids": profile_ids}
+        for statement in (
+            "DELETE FROM events WHERE profile_id = ANY(:ids)",
+            "DELETE FROM outbox WHERE profile_id = ANY(:ids)",
+            "DELETE FROM identities WHERE profile_id = ANY(:ids)",
+            "UPDATE deliveries SET payload = '{}'::jsonb, profile_id = 'erased' WHERE profile_id = ANY(:ids)",
+            "UPDATE enrollment_steps SET decision = NULL WHERE enrollment_id IN"
+            " (SELECT id FROM enrollments WHERE profile_id = ANY(:ids))",
+            "UPDATE exposures SET profile_id = 'erased' WHERE profile_id = ANY(:ids)",
+            "UPDATE outcomes SET profile_id = NULL WHERE profile_id = ANY(:ids)",
+            "UPDATE enrollments SET profile_id = 'erased', correlation = NULL WHERE profile_id = ANY(:ids)",
+            "UPDATE profiles SET merged_into = NULL WHERE id = ANY(:ids)",
+            "DELETE FROM profiles WHERE id = ANY(:ids)",
+        ):
+            await self.session.execute(text(statement), params)

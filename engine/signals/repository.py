@@ -3,11 +3,16 @@ so time-skipping tests and replays see consistent values)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.db.models import CustomSignal
+from engine.signals.custom import aggregate_sql
 
 # Each built-in signal as an aggregate over the profile's events `e` (ts = :as_of).
 _EXPRESSIONS: dict[str, str] = {
@@ -33,8 +38,8 @@ _EXPRESSIONS: dict[str, str] = {
 
 
 def _plain(value: Any) -> Any:
-    """JSON-friendly numbers: Decimal → int when whole, else float."""
-    if value is None or isinstance(value, int):
+    """JSON-friendly numbers: Decimal → int when whole, else float; text (last/first) as is."""
+    if value is None or isinstance(value, int | str):
         return value
     number = float(value)
     return int(number) if number.is_integer() else number
@@ -44,13 +49,38 @@ class SignalRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def custom(self, names: list[str] | None = None) -> Sequence[CustomSignal]:
+        query = select(CustomSignal).order_by(CustomSignal.name)
+        if names is not None:
+            query = query.where(CustomSignal.name.in_(names))
+        return (await self.session.execute(query)).scalars().all()
+
+    async def put_custom(self, values: dict[str, Any]) -> None:
+        statement = insert(CustomSignal).values(**values)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[CustomSignal.name], set_={k: v for k, v in values.items() if k != "name"}
+            )
+        )
+
     async def compute(self, profile_id: str, names: list[str], as_of: datetime) -> dict[str, Any]:
+        """Built-in and custom signals in one query over the profile's events up to `as_of`."""
+        columns: list[str] = []
+        params: dict[str, Any] = {"profile": profile_id, "as_of": as_of}
         wanted = [name for name in names if name in _EXPRESSIONS]
-        if not wanted:
+        columns += [f"{_EXPRESSIONS[name]} AS {name}" for name in wanted]
+        for signal in await self.custom([n for n in names if n not in _EXPRESSIONS]):
+            expression, extra = aggregate_sql(
+                signal.kind, signal.event, signal.property, signal.window_seconds
+            )
+            columns.append(f'{expression} AS "{signal.name}"')
+            params.update(extra)
+            wanted.append(signal.name)
+        if not columns:
             return {}
-        columns = ", ".join(f"{_EXPRESSIONS[name]} AS {name}" for name in wanted)
-        sql = f"SELECT {columns} FROM events e WHERE e.profile_id = :profile AND e.timestamp <= :as_of"
+        selected = ", ".join(columns)
+        sql = f"SELECT {selected} FROM events e WHERE e.profile_id = :profile AND e.timestamp <= :as_of"
         # The explicit cast keeps asyncpg from guessing `:as_of - interval` means an interval parameter.
         query = text(sql.replace(":as_of", "CAST(:as_of AS timestamptz)"))
-        row = (await self.session.execute(query, {"profile": profile_id, "as_of": as_of})).mappings().one()
+        row = (await self.session.execute(query, params)).mappings().one()
         return {name: _plain(row[name]) for name in wanted}

@@ -1,0 +1,143 @@
+"""Segment-compatible ingestion: /v1/track, identify, page, screen, group, alias, batch (and import).
+
+Authentication as Segment does it: HTTP Basic with the write key as user name (what the SDKs send),
+a bearer write key, or `writeKey` in the body. A 200 means the events are committed and will reach
+every journey they concern.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+
+from api.deps import SessionDep, SettingsDep
+from engine.errors import BadRequest, PayloadTooLarge, Problem, Unauthorized
+from engine.ingestion.schemas import MAX_BATCH_BYTES, MAX_EVENT_BYTES, IngestResult, SegmentMessage
+from engine.ingestion.service import IngestionService, oversized, parse_message, problems_of
+
+router = APIRouter(prefix="/v1", tags=["ingestion (Segment-compatible)"])
+
+MESSAGE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SegmentMessage"}}}
+    }
+}
+
+
+def _write_key(request: Request, body: Any) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(credentials).decode().split(":", 1)[0]
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    if scheme.lower() == "bearer":
+        return credentials.strip()
+    return body.get("writeKey") if isinstance(body, dict) else None
+
+
+async def _read(request: Request, settings: SettingsDep, limit: int) -> Any:
+    body = await request.body()
+    if len(body) > limit:
+        raise PayloadTooLarge(f"request body is {len(body)} bytes; the limit is {limit // 1024} KB")
+    try:
+        parsed = json.loads(body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise BadRequest(f"body is not valid JSON: {error}", [Problem("(body)", str(error))]) from error
+    key = _write_key(request, parsed)
+    if key is None or not any(
+        secrets.compare_digest(key.encode(), known.encode()) for known in settings.write_keys
+    ):
+        raise Unauthorized("send a valid write key as the HTTP Basic user name (as Segment SDKs do)")
+    if not isinstance(parsed, dict):
+        raise BadRequest("the body must be a JSON object", [Problem("(body)", "not an object")])
+    return parsed
+
+
+async def _single(request: Request, session: SessionDep, settings: SettingsDep, kind: str) -> IngestResult:
+    raw = await _read(request, settings, MAX_EVENT_BYTES)
+    try:
+        message = parse_message(raw, kind)
+    except ValidationError as error:
+        problems = problems_of(error, "body")
+        raise BadRequest(f"{problems[0].path}: {problems[0].message}", problems) from error
+    return await IngestionService(session).ingest([message], datetime.now(UTC))
+
+
+@router.post("/track", openapi_extra=MESSAGE_BODY)
+async def track(request: Request, session: SessionDep, settings: SettingsDep) -> IngestResult:
+    """Record an action (`event`, `properties`): the calls that enter, advance and convert journeys."""
+    return await _single(request, session, settings, "track")
+
+
+@router.post("/identify", openapi_extra=MESSAGE_BODY)
+async def identify(request: Request, session: SessionDep, settings: SettingsDep) -> IngestResult:
+    """Tie a user id to the visitor and merge `traits` into their profile."""
+    return await _single(request, session, settings, "identify")
+
+
+@router.post("/page", openapi_extra=MESSAGE_BODY)
+async def page(request: Request, session: SessionDep, settings: SettingsDep) -> IngestResult:
+    """Record a page view."""
+    return await _single(request, session, settings, "page")
+
+
+@router.post("/screen", openapi_extra=MESSAGE_BODY)
+async def screen(request: Request, session: SessionDep, settings: SettingsDep) -> IngestResult:
+    """Record a mobile screen view."""
+    return await _single(request, session, settings, "screen")
+
+
+@router.post("/group", openapi_extra=MESSAGE_BODY)
+async def group(request: Request, session: SessionDep, settings: SettingsDep) -> IngestResult:
+    """Associate the user with a group (account)."""
+    return await _single(request, session, settings, "group")
+
+
+@router.post("/alias", openapi_extra=MESSAGE_BODY)
+async def alias(request: Request, session: SessionDep, settings: SettingsDep) -> IngestResult:
+    """Link a previous id (`previousId`) to a user id: both become one profile."""
+    return await _single(request, session, settings, "alias")
+
+
+@router.post("/batch")
+async def batch(request: Request, session: SessionDep, settings: SettingsDep) -> IngestResult:
+    """Up to 500 KB of messages (`{"batch": [...]}`). Invalid items are reported by index in `rejected`
+    and the valid ones are kept: an SDK retry of the whole batch could not fix them anyway."""
+    raw = await _read(request, settings, MAX_BATCH_BYTES)
+    items = raw.get("batch")
+    if not isinstance(items, list) or not items:
+        raise BadRequest(
+            "`batch` must be a non-empty list of messages", [Problem("batch", "missing or empty")]
+        )
+    context = raw.get("context") if isinstance(raw.get("context"), dict) else {}
+    messages: list[SegmentMessage] = []
+    rejected: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and context:
+            item = {**item, "context": {**context, **(item.get("context") or {})}}
+        if oversized(item):
+            rejected.append(
+                {"index": index, "problems": [{"path": f"batch[{index}]", "message": "over 32 KB"}]}
+            )
+            continue
+        try:
+            messages.append(parse_message(item, None))
+        except ValidationError as error:
+            problems = problems_of(error, f"batch[{index}]")
+            rejected.append(
+                {"index": index, "problems": [{"path": p.path, "message": p.message} for p in problems]}
+            )
+    result = await IngestionService(session).ingest(messages, datetime.now(UTC))
+    return result.model_copy(update={"rejected": rejected})
+
+
+router.add_api_route("/import", batch, methods=["POST"], summary="Import (an alias of batch)")

@@ -1,0 +1,99 @@
+"""SQL for events and the transactional outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.db.models import Event, OutboxEntry
+
+NOTIFY_CHANNEL = "journeys_outbox"
+
+
+class EventRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def insert(self, values: dict[str, Any]) -> int | None:
+        """The event's id, or None if its messageId was stored before (a replay: nothing to do)."""
+        statement = (
+            insert(Event)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["message_id"])
+            .returning(Event.id)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def enqueue(self, event_id: int, profile_id: str) -> None:
+        self.session.add(OutboxEntry(event_id=event_id, profile_id=profile_id))
+
+    async def notify(self) -> None:
+        # Delivered by PostgreSQL at commit, so the dispatcher never wakes for rows it cannot see.
+        await self.session.execute(text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')"))
+
+    async def recent(self, profile_id: str, limit: int = 20) -> Sequence[Event]:
+        query = (
+            select(Event).where(Event.profile_id == profile_id).order_by(Event.timestamp.desc()).limit(limit)
+        )
+        return (await self.session.execute(query)).scalars().all()
+
+    async def count(self) -> int:
+        return int((await self.session.execute(select(func.count()).select_from(Event))).scalar_one())
+
+    async def erase(self, profile_ids: Sequence[str]) -> None:
+        await self.session.execute(delete(Event).where(Event.profile_id.in_(profile_ids)))
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, limit: int) -> Sequence[tuple[OutboxEntry, Event]]:
+        """Pending rows that are the oldest pending row of their profile, locked for this transaction.
+
+        Only a profile's head row is eligible, and rows other dispatchers hold are skipped, so several
+        dispatchers can run while each person's events still reach Temporal in the order they came.
+        """
+        ids = (
+            (
+                await self.session.execute(
+                    text(
+                        "SELECT o.id FROM outbox o WHERE o.processed_at IS NULL AND NOT EXISTS ("
+                        " SELECT 1 FROM outbox e WHERE e.profile_id = o.profile_id AND e.processed_at IS NULL"
+                        " AND e.id < o.id) ORDER BY o.id LIMIT :limit FOR UPDATE SKIP LOCKED"
+                    ),
+                    {"limit": limit},
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if not ids:
+            return []
+        query = (
+            select(OutboxEntry, Event)
+            .join(Event, Event.id == OutboxEntry.event_id)
+            .where(OutboxEntry.id.in_(ids))
+        )
+        return [(row[0], row[1]) for row in await self.session.execute(query.order_by(OutboxEntry.id))]
+
+    async def done(self, entry_id: int, at: datetime) -> None:
+        await self.session.execute(
+            update(OutboxEntry).where(OutboxEntry.id == entry_id).values(processed_at=at)
+        )
+
+    async def failed(self, entry_id: int, error: str) -> None:
+        await self.session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id == entry_id)
+            .values(attempts=OutboxEntry.attempts + 1, last_error=error[:2000])
+        )
+
+    async def pending(self) -> int:
+        query = select(func.count()).select_from(OutboxEntry).where(OutboxEntry.processed_at.is_(None))
+        return int((await self.session.execute(query)).scalar_one())

@@ -1,0 +1,102 @@
+"""Ingestion: each accepted message becomes, in one transaction, an event (unique by messageId), a
+profile update and an outbox row. The caller commits; only then does the API answer 200."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.errors import Problem
+from engine.events.repository import EventRepository
+from engine.identity.service import IdentityService
+from engine.ingestion.schemas import MAX_EVENT_BYTES, IngestResult, SegmentMessage
+from engine.profiles.repository import ProfileRepository
+
+CLOCK_SKEW_LIMIT = timedelta(minutes=5)
+
+
+def corrected_timestamp(message: SegmentMessage, received_at: datetime) -> datetime:
+    """Segment's rule: the device clock may be wrong, but the gap between `timestamp` (or
+    `originalTimestamp`) and `sentAt`, both device times, is right; anchor it at our receive time."""
+    device_time = message.timestamp or message.originalTimestamp
+    if device_time is None:
+        return received_at
+    device_time = device_time if device_time.tzinfo else device_time.replace(tzinfo=UTC)
+    if message.sentAt is not None:
+        sent_at = message.sentAt if message.sentAt.tzinfo else message.sentAt.replace(tzinfo=UTC)
+        device_time = received_at - (sent_at - device_time)
+    # An event from the future is a broken clock, not a prophecy.
+    return min(device_time, received_at + CLOCK_SKEW_LIMIT)
+
+
+def parse_message(raw: Any, implied_type: str | None) -> SegmentMessage:
+    if isinstance(raw, dict) and implied_type is not None:
+        raw = {**raw, "type": implied_type}
+    return SegmentMessage.model_validate(raw)
+
+
+def problems_of(error: ValidationError, prefix: str) -> list[Problem]:
+    out = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"])
+        path = f"{prefix}.{location}" if location else prefix
+        out.append(Problem(path, str(item["msg"]).removeprefix("Value error, ")))
+    return out
+
+
+def oversized(raw: Any) -> bool:
+    import json
+
+    return len(json.dumps(raw, separators=(",", ":"), default=str).encode()) > MAX_EVENT_BYTES
+
+
+class IngestionService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.events = EventRepository(session)
+        self.identity = IdentityService(session)
+        self.profiles = ProfileRepository(session)
+
+    async def ingest(self, messages: list[SegmentMessage], received_at: datetime) -> IngestResult:
+        accepted = duplicates = 0
+        for message in messages:
+            if await self._store(message, received_at):
+                accepted += 1
+            else:
+                duplicates += 1
+        if accepted:
+            await self.events.notify()
+        return IngestResult(accepted=accepted, duplicates=duplicates)
+
+    async def _store(self, message: SegmentMessage, received_at: datetime) -> bool:
+        if message.type == "alias":
+            profile_id = await self.identity.alias(str(message.previousId), str(message.user_id))
+        else:
+            profile_id = await self.identity.resolve(message.user_id, message.anonymous_id)
+        traits = message.all_traits
+        if traits:
+            timezone = traits.get("timezone") or message.context.get("timezone")
+            await self.profiles.upsert(profile_id, traits, timezone if isinstance(timezone, str) else None)
+        properties = dict(message.properties)
+        if message.type in ("page", "screen") and message.name:
+            properties.setdefault("name", message.name)
+        if message.type == "group":
+            properties.setdefault("group_id", message.groupId)
+        event_id = await self.events.insert(
+            {
+                "message_id": message.messageId or f"journeys-{uuid.uuid4()}",
+                "profile_id": profile_id,
+                "type": message.type,
+                "name": message.event_name,
+                "properties": properties,
+                "context": message.context,
+                "timestamp": corrected_timestamp(message, received_at),
+            }
+        )
+        if event_id is None:
+            return False  # the same messageId again: stored and routed once already
+        await self.events.enqueue(event_id, profile_id)
+        return True

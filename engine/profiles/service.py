@@ -1,0 +1,106 @@
+"""A profile as people look at it (traits, live signals, identities, journeys, recent events), and erasure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from engine.enrollments.contracts import ExitRequest
+from engine.enrollments.schemas import EnrollmentSummary
+from engine.enrollments.service import EnrollmentService
+from engine.errors import NotFound
+from engine.events.repository import EventRepository
+from engine.identity.repository import IdentityRepository
+from engine.identity.service import ANONYMOUS, USER
+from engine.profiles.repository import ErasureRepository, ProfileRepository
+from engine.signals.repository import SignalRepository
+from engine.signals.service import SignalService
+from workflows.journey import JourneyWorkflow
+
+
+class EventOut(BaseModel):
+    message_id: str
+    type: str
+    name: str | None
+    properties: dict[str, Any]
+    timestamp: datetime
+
+
+class ProfileView(BaseModel):
+    id: str
+    traits: dict[str, Any]
+    timezone: str | None
+    signals: dict[str, Any]
+    identities: list[dict[str, str]]
+    merged_profiles: list[str]
+    enrollments: list[EnrollmentSummary]
+    recent_events: list[EventOut]
+
+
+class ProfileService:
+    def __init__(self, session: AsyncSession, temporal: Client, task_queue: str) -> None:
+        self.session = session
+        self.temporal = temporal
+        self.task_queue = task_queue
+        self.identity = IdentityRepository(session)
+        self.profiles = ProfileRepository(session)
+
+    async def find(self, key: str) -> str:
+        """A profile id, a user id or an anonymous id; merged profiles answer for their survivor."""
+        for candidate in (
+            key if await self.profiles.get(key) else None,
+            await self.identity.profile_of(USER, key),
+            await self.identity.profile_of(ANONYMOUS, key),
+        ):
+            if candidate is not None:
+                return await self.identity.survivor(candidate)
+        raise NotFound(f"no profile, user id or anonymous id {key!r}")
+
+    async def view(self, key: str) -> ProfileView:
+        profile_id = await self.find(key)
+        profile = await self.profiles.get(profile_id)
+        assert profile is not None
+        names = list(await SignalService(self.session).known())
+        signals = await SignalRepository(self.session).compute(profile_id, names, datetime.now(UTC))
+        aliases = await self.identity.aliases(profile_id)
+        enrollments: list[EnrollmentSummary] = []
+        service = EnrollmentService(self.session, self.temporal, self.task_queue)
+        for alias in aliases:
+            enrollments += await service.list(profile_id=alias, status="active")
+        return ProfileView(
+            id=profile_id,
+            traits=dict(profile.traits),
+            timezone=profile.timezone,
+            signals=dict(sorted(signals.items())),
+            identities=[
+                {"kind": kind, "value": value} for kind, value in await self.identity.identities(profile_id)
+            ],
+            merged_profiles=[alias for alias in aliases if alias != profile_id],
+            enrollments=enrollments,
+            recent_events=[
+                EventOut(
+                    message_id=e.message_id,
+                    type=e.type,
+                    name=e.name,
+                    properties=e.properties,
+                    timestamp=e.timestamp,
+                )
+                for e in await EventRepository(self.session).recent(profile_id)
+            ],
+        )
+
+    async def erase(self, key: str) -> int:
+        """Returns how many running enrollments were told to exit. The caller commits."""
+        profile_id = await self.find(key)
+        aliases = await self.identity.aliases(profile_id)
+        running = await self.identity.active_enrollment_profiles(aliases)
+        for enrollment in running:
+            await self.temporal.get_workflow_handle(enrollment.workflow_id).signal(
+                JourneyWorkflow.exit, ExitRequest(reason="profile erased")
+            )
+        await ErasureRepository(self.session).erase(aliases)
+        return len(running)

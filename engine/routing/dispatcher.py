@@ -1,0 +1,114 @@
+"""The outbox dispatcher: routes committed events to Temporal and marks them done only after Temporal
+acknowledged. Woken by LISTEN/NOTIFY; polls as a fallback (a missed notification, a restart).
+
+Temporal down ⇒ the row stays pending with its error, is retried with backoff, and blocks only the
+events of the same person behind it (their order is kept); nothing is lost. Several dispatchers may
+run: rows are claimed with FOR UPDATE SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from engine.events.repository import NOTIFY_CHANNEL, OutboxRepository
+from engine.routing.router import EventRouter, RoutingCache
+from engine.settings import Settings, to_asyncpg_dsn
+
+log = logging.getLogger(__name__)
+BATCH = 100
+POLL_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 10.0
+
+
+class Dispatcher:
+    def __init__(
+        self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], temporal: Client
+    ) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.temporal = temporal
+        self.cache = RoutingCache()
+        self.wake = asyncio.Event()
+        self.routed = 0
+
+    async def drain_once(self) -> tuple[int, int]:
+        """Routes one batch; returns (routed, failed)."""
+        routed = failed = 0
+        async with self.sessionmaker() as session, session.begin():
+            outbox = OutboxRepository(session)
+            router = EventRouter(session, self.temporal, self.settings.task_queue, self.cache)
+            for entry, event in await outbox.claim(BATCH):
+                try:
+                    async with session.begin_nested():  # a failed route must not undo the others' marks
+                        await router.route(event)
+                except Exception as error:  # Temporal unreachable, or a bug: keep the row, record why
+                    failed += 1
+                    log.warning(
+                        "routing event %s failed (attempt %d): %s",
+                        event.message_id,
+                        entry.attempts + 1,
+                        error,
+                    )
+                    await outbox.failed(entry.id, f"{type(error).__name__}: {error}")
+                else:
+                    routed += 1
+                    await outbox.done(entry.id, datetime.now(UTC))
+        self.routed += routed
+        return routed, failed
+
+    async def run(self, stop: asyncio.Event) -> None:
+        listener = await self._listen()
+        backoff = 0.0
+        try:
+            while not stop.is_set():
+                self.wake.clear()
+                try:
+                    routed, failed = await self.drain_once()
+                except Exception as error:  # the database itself is unreachable: back off and retry
+                    log.warning("dispatcher cannot read the outbox: %s", error)
+                    routed, failed = 0, 1
+                if failed and not routed:
+                    backoff = min(MAX_BACKOFF_SECONDS, max(0.2, backoff * 2))
+                    await self._sleep(stop, backoff, wake_early=False)
+                    continue
+                backoff = 0.0
+                if routed == 0:
+                    await self._sleep(stop, POLL_SECONDS, wake_early=True)
+        finally:
+            if listener is not None:
+                await listener.close()
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float, *, wake_early: bool) -> None:
+        waiters = [asyncio.ensure_future(stop.wait())]
+        if wake_early:
+            waiters.append(asyncio.ensure_future(self.wake.wait()))
+        _, pending = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        try:
+            connection = await asyncpg.connect(to_asyncpg_dsn(self.settings.sqlalchemy_url))
+            await connection.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake.set())
+        except (OSError, asyncpg.PostgresError) as error:
+            log.warning("LISTEN unavailable (%s): polling every %ss", error, POLL_SECONDS)
+            return None
+        return connection
+
+
+@contextlib.asynccontextmanager
+async def running_dispatcher(dispatcher: Dispatcher):  # type: ignore[no-untyped-def]
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    try:
+        yield dispatcher
+    finally:
+        stop.set()
+        await task

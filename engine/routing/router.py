@@ -1,0 +1,121 @@
+"""Which journeys an event concerns: entries (signal-with-start), audience entries (evaluated now),
+and running enrollments of the person that wait for it, have it as goal or as exit criterion (signal)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from engine.db.models import Event, Journey
+from engine.enrollments.contracts import EventEnvelope
+from engine.enrollments.service import EnrollmentService
+from engine.identity.repository import IdentityRepository
+from engine.journeys.conditions import Condition
+from engine.journeys.dsl import EventEntry, JourneyDefinition, WaitForEventNode
+from engine.journeys.evaluate import evaluate, needs_profile, signals_used
+from engine.journeys.repository import JourneyRepository
+from engine.profiles.repository import ProfileRepository
+from engine.signals.repository import SignalRepository
+from workflows.journey import JourneyWorkflow
+
+ANY_EVENT = "*"
+LIVE_CACHE_SECONDS = 2.0  # a journey published or paused is seen by routing within this delay
+SIGNAL_TIMEOUT = timedelta(seconds=5)
+
+
+def interesting_events(definition: JourneyDefinition) -> set[str]:
+    """Events a running enrollment of this definition must hear about."""
+    names = {definition.entry.event} if isinstance(definition.entry, EventEntry) else set()
+    if definition.goal is not None:
+        names.add(definition.goal.event)
+    for criterion in definition.exit_when:
+        names.add(criterion.event or ANY_EVENT)  # a profile-only criterion is checked on every event
+    names |= {node.event for node in definition.nodes.values() if isinstance(node, WaitForEventNode)}
+    return names
+
+
+@dataclass
+class RouteResult:
+    entered: list[str] = field(default_factory=list)
+    signalled: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RoutingCache:
+    """Definitions by (journey, version) never change; the list of live journeys is refreshed often."""
+
+    definitions: dict[tuple[int, int], JourneyDefinition] = field(default_factory=dict)
+    live: list[tuple[Journey, int, JourneyDefinition]] = field(default_factory=list)
+    live_loaded_at: float = -1e9
+
+
+class EventRouter:
+    def __init__(self, session: AsyncSession, temporal: Client, task_queue: str, cache: RoutingCache) -> None:
+        self.session = session
+        self.temporal = temporal
+        self.cache = cache
+        self.journeys = JourneyRepository(session)
+        self.enrollments = EnrollmentService(session, temporal, task_queue)
+
+    async def _definition(self, journey_id: int, version: int) -> JourneyDefinition:
+        key = (journey_id, version)
+        if key not in self.cache.definitions:
+            row = await self.journeys.version_by_id(journey_id, version)
+            self.cache.definitions[key] = JourneyDefinition.model_validate(row.definition)
+        return self.cache.definitions[key]
+
+    async def _live(self) -> list[tuple[Journey, int, JourneyDefinition]]:
+        if time.monotonic() - self.cache.live_loaded_at > LIVE_CACHE_SECONDS:
+            live = []
+            for journey, version in await self.journeys.live_with_latest_version():
+                live.append((journey, version, await self._definition(journey.id, version)))
+            self.cache.live, self.cache.live_loaded_at = live, time.monotonic()
+        return self.cache.live
+
+    async def _holds(self, condition: Condition, envelope: EventEnvelope) -> bool:
+        context = {"event": envelope.as_context(), "entry": envelope.as_context()}
+        if needs_profile(condition):
+            profile = await ProfileRepository(self.session).get(envelope.profile_id)
+            signals = await SignalRepository(self.session).compute(
+                envelope.profile_id, sorted(signals_used(condition)), envelope.timestamp
+            )
+            traits = dict(profile.traits) if profile else {}
+            context["profile"] = {"id": envelope.profile_id, "traits": traits, "signals": signals}
+        return evaluate(condition, context, envelope.timestamp)
+
+    async def route(self, event: Event) -> RouteResult:
+        envelope = EventEnvelope(
+            id=event.message_id, name=event.name or event.type, profile_id=event.profile_id,
+            properties=event.properties, timestamp=event.timestamp,
+        )  # fmt: skip
+        result = RouteResult()
+        identity = IdentityRepository(self.session)
+        # The person's running enrollments, including those begun under ids since merged into this one.
+        running = await identity.active_enrollment_profiles(await identity.aliases(event.profile_id))
+        enrolled_journeys = {enrollment.journey_id for enrollment in running}
+        for enrollment in running:
+            interest = interesting_events(await self._definition(enrollment.journey_id, enrollment.version))
+            if envelope.name in interest or ANY_EVENT in interest:
+                handle = self.temporal.get_workflow_handle(enrollment.workflow_id)
+                await handle.signal(JourneyWorkflow.event, envelope, rpc_timeout=SIGNAL_TIMEOUT)
+                result.signalled.append(enrollment.workflow_id)
+        for journey, version, definition in await self._live():
+            entry = definition.entry
+            if isinstance(entry, EventEntry):
+                if entry.event == envelope.name and (
+                    entry.when is None or await self._holds(entry.when, envelope)
+                ):
+                    started = await self.enrollments.enroll_into(journey, version, definition, envelope)
+                    result.entered.append(started.workflow_id)
+            elif journey.id not in enrolled_journeys and await self._holds(entry.audience, envelope):
+                # Audience entries: "starts matching", checked whenever the person's events arrive.
+                matched = envelope.model_copy(
+                    update={"id": f"audience:{journey.key}:{envelope.id}", "name": "audience_matched"}
+                )
+                started = await self.enrollments.enroll_into(journey, version, definition, matched)
+                result.entered.append(started.workflow_id)
+        return result

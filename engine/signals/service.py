@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.durations import parse_duration
+from engine.errors import Conflict
+from engine.signals.catalog import BUILTIN_SIGNALS
+from engine.signals.custom import CustomSignal, CustomSignalCreate
+from engine.signals.repository import SignalRepository
+
+
+class SignalService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.repo = SignalRepository(session)
+
+    async def known(self) -> set[str]:
+        return set(BUILTIN_SIGNALS) | {signal.name for signal in await self.repo.custom()}
+
+    async def declare(self, name: str, request: CustomSignalCreate) -> CustomSignal:
+        if name in BUILTIN_SIGNALS:
+            raise Conflict(f"{name!r} is a built-in signal")
+        window = int(parse_duration(request.window).total_seconds()) if request.window else None
+        await self.repo.put_custom(
+            {"name": name, "kind": request.kind, "event": request.event, "property": request.property,
+             "window_seconds": window, "description": request.description}
+        )  # fmt: skip
+        return CustomSignal(name=name, **request.model_dump())
+
+    async def list(self) -> list[CustomSignal]:
+        out = []
+        for signal in await self.repo.custom():
+            window = f"{signal.window_seconds}s" if signal.window_seconds else None
+            out.append(
+                CustomSignal(
+                    name=signal.name,
+                    kind=signal.kind,
+                    event=signal.event,
+                    property=signal.property,
+                    window=window,
+                    description=signal.description,
+                )
+            )
+        return out
