@@ -48,9 +48,7 @@ class MessagingActivities:
     async def _context(self, session: AsyncSession, input: SendInput | WebhookInput) -> dict[str, Any]:
         profile_id = await ProfileRepository(session).current_id(input.profile_id)
         profile = await ProfileRepository(session).get(profile_id)
-        signals = await SignalRepository(session).compute(
-            profile_id, list(BUILTIN_SIGNALS), input.as_of
-        )
+        signals = await SignalRepository(session).compute(profile_id, list(BUILTIN_SIGNALS), input.as_of)
         return {
             "profile": {
                 "id": profile_id,

@@ -33,6 +33,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [Problem(_path(tuple(e["loc"])), e["msg"]) for e in error.errors()]
+        problems = [
+            Problem(_path(tuple(e["loc"])), str(e["msg"]).removeprefix("Value error, "))
+            for e in error.errors()
+        ]
         first = problems[0] if problems else Problem("body", "invalid request")
         return JSONResponse(error_body("invalid", f"{first.path}: {first.message}", problems), 422)

@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import secrets
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,8 +45,22 @@ def _write_key(request: Request, body: Any) -> str | None:
     return body.get("writeKey") if isinstance(body, dict) else None
 
 
+def _gunzip(body: bytes, limit: int) -> bytes:
+    """Segment SDKs may gzip; decompress at most `limit` + 1 bytes so a zip bomb stays small."""
+    decompressor = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    try:
+        data = decompressor.decompress(body, limit + 1)
+    except zlib.error as error:
+        raise BadRequest(f"body is not valid gzip: {error}", [Problem("(body)", "bad gzip")]) from error
+    if len(data) > limit:
+        raise PayloadTooLarge(f"request body is over {limit // 1024} KB once decompressed")
+    return data
+
+
 async def _read(request: Request, settings: SettingsDep, limit: int) -> Any:
     body = await request.body()
+    if request.headers.get("content-encoding", "").lower() == "gzip":
+        body = _gunzip(body, limit)
     if len(body) > limit:
         raise PayloadTooLarge(f"request body is {len(body)} bytes; the limit is {limit // 1024} KB")
     try:
