@@ -104,8 +104,10 @@ async def test_dev_starts_serves_stops_and_keeps_its_state(state_dir: Path) -> N
             headers={"Authorization": "Bearer dev-admin-token"},
         ).json()
         assert [(j["key"], j["latest_version"]) for j in journeys] == [
-            ("abandoned-cart", 1), ("churn-rescue", 1), ("onboarding", 1)
-        ]  # fmt: skip
+            ("abandoned-cart", 1),
+            ("churn-rescue", 1),
+            ("onboarding", 1),
+        ]
         probe = await run_stack_check(dev.settings)  # the worker child really executes workflows
         assert probe.database == "journeys"
         client = await temporal_client.connect(dev.settings)

@@ -15,9 +15,18 @@ from engine.devstack.postgres import EmbeddedPostgres
 from engine.settings import Settings
 
 CORE_TABLES = {
-    "journeys", "journey_versions", "profiles", "identities", "events", "outbox",
-    "enrollments", "enrollment_steps", "deliveries", "exposures", "outcomes",
-}  # fmt: skip
+    "journeys",
+    "journey_versions",
+    "profiles",
+    "identities",
+    "events",
+    "outbox",
+    "enrollments",
+    "enrollment_steps",
+    "deliveries",
+    "exposures",
+    "outcomes",
+}
 
 
 async def test_core_tables_exist(db_engine: AsyncEngine) -> None:

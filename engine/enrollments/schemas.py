@@ -21,10 +21,10 @@ class EnrollmentCreate(BaseModel):
 
 class EnrollmentStarted(BaseModel):
     workflow_id: str
-    enrollment_id: str
-    # False: already enrolled here; the event went to the running enrollment (whose id is returned).
-    # Read from PostgreSQL, so an enrollment started a few milliseconds earlier may not be seen yet.
+    enrollment_id: str | None  # None when refused
+    # False: already enrolled here (the event went to that enrollment, whose id is returned), or refused.
     started: bool
+    refused: str | None = Field(default=None, description="why no enrollment began (re-entry policy)")
 
 
 class EnrollmentSummary(BaseModel):

@@ -13,6 +13,8 @@ from temporalio.service import RPCError
 
 from engine import search_attributes
 from engine.db.models import Enrollment, Journey
+from engine.durations import parse_duration
+from engine.enrollments.admission import Candidate, admit
 from engine.enrollments.contracts import (
     EnrollmentInput,
     EnrollmentView,
@@ -31,6 +33,7 @@ from engine.enrollments.schemas import (
     StepOut,
 )
 from engine.errors import Conflict, InvalidInput, NotFound, Problem
+from engine.journeys.assignment import in_holdout
 from engine.journeys.dsl import EventEntry, JourneyDefinition
 from engine.journeys.evaluate import MISSING, evaluate, lookup
 from engine.journeys.repository import JourneyRepository
@@ -84,26 +87,53 @@ class EnrollmentService:
         assert version is not None, "a live journey has a published version"
         return journey, version.version, JourneyDefinition.model_validate(version.definition)
 
-    async def enroll(self, key: str, event: EventEnvelope) -> EnrollmentStarted:
-        """Signal-with-start: a new enrollment, or the event delivered to the one already running.
-        Admission (re-entry policy, pause) is decided inside the workflow's first activity."""
+    async def enroll(self, key: str, event: EventEnvelope, now: datetime | None = None) -> EnrollmentStarted:
         journey, version, definition = await self._live_journey(key)
-        return await self.enroll_into(journey, version, definition, event)
+        return await self.enroll_into(journey, version, definition, event, now)
 
     async def enroll_into(
-        self, journey: Journey, version: int, definition: JourneyDefinition, event: EventEnvelope
+        self,
+        journey: Journey,
+        version: int,
+        definition: JourneyDefinition,
+        event: EventEnvelope,
+        now: datetime | None = None,
     ) -> EnrollmentStarted:
-        key = journey.key
+        """An entry event: delivered to the person's running enrollment here, or a new enrollment,
+        admitted and recorded in the caller's transaction before Temporal is asked to start it. The
+        caller commits after this returns (and rolls back if Temporal could not be reached)."""
         correlation = entry_correlation(definition, event)
-        workflow_id = workflow_id_for(key, event.profile_id, correlation)
-        enrollment_id = uuid.uuid4().hex
-        # Informational only (the start below is what decides): is someone already enrolled here?
+        workflow_id = workflow_id_for(journey.key, event.profile_id, correlation)
+        await self.repo.lock_entry(journey.id, event.profile_id, correlation)
         running = await self.repo.active_by_workflow_id(workflow_id)
+        if running is not None:
+            handle = self.temporal.get_workflow_handle(workflow_id)
+            await handle.signal(JourneyWorkflow.event, event, rpc_timeout=RPC_TIMEOUT)
+            return EnrollmentStarted(workflow_id=workflow_id, enrollment_id=running.id, started=False)
+        entry = definition.entry
+        candidate = Candidate(
+            enrollment_id=uuid.uuid4().hex,
+            workflow_id=workflow_id,
+            journey_id=journey.id,
+            version=version,
+            profile_id=event.profile_id,
+            correlation=correlation,
+            holdout=in_holdout(journey.key, event.profile_id, definition.holdout),
+            holdout_percent=definition.holdout,
+            reentry_mode=entry.reentry.mode,
+            reentry_cooldown=parse_duration(entry.reentry.cooldown) if entry.reentry.cooldown else None,
+            now=now or datetime.now(UTC),
+        )
+        refused = await admit(self.repo, candidate)
+        if refused is not None:
+            return EnrollmentStarted(
+                workflow_id=workflow_id, enrollment_id=None, started=False, refused=refused
+            )
         await self.temporal.start_workflow(
             JourneyWorkflow.run,
             EnrollmentInput(
-                enrollment_id=enrollment_id,
-                journey_key=key,
+                enrollment_id=candidate.enrollment_id,
+                journey_key=journey.key,
                 journey_id=journey.id,
                 version=version,
                 definition=definition.model_dump(mode="json", by_alias=True),
@@ -119,16 +149,14 @@ class EnrollmentService:
             rpc_timeout=RPC_TIMEOUT,
             search_attributes=TypedSearchAttributes(
                 [
-                    SearchAttributePair(search_attributes.JOURNEY_KEY, key),
+                    SearchAttributePair(search_attributes.JOURNEY_KEY, journey.key),
                     SearchAttributePair(search_attributes.JOURNEY_VERSION, version),
                     SearchAttributePair(search_attributes.PROFILE_ID, event.profile_id),
                     SearchAttributePair(search_attributes.CURRENT_NODE, definition.start),
                 ]
             ),
         )
-        if running is not None:
-            return EnrollmentStarted(workflow_id=workflow_id, enrollment_id=running.id, started=False)
-        return EnrollmentStarted(workflow_id=workflow_id, enrollment_id=enrollment_id, started=True)
+        return EnrollmentStarted(workflow_id=workflow_id, enrollment_id=candidate.enrollment_id, started=True)
 
     async def manual_entry(self, key: str, request: EnrollmentCreate) -> EventEnvelope:
         """The entry event for enrolling a profile by hand, checked against the journey's trigger; the

@@ -89,9 +89,12 @@ class EventRouter:
 
     async def route(self, event: Event) -> RouteResult:
         envelope = EventEnvelope(
-            id=event.message_id, name=event.name or event.type, profile_id=event.profile_id,
-            properties=event.properties, timestamp=event.timestamp,
-        )  # fmt: skip
+            id=event.message_id,
+            name=event.name or event.type,
+            profile_id=event.profile_id,
+            properties=event.properties,
+            timestamp=event.timestamp,
+        )
         result = RouteResult()
         identity = IdentityRepository(self.session)
         # The person's running enrollments, including those begun under ids since merged into this one.

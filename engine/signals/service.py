@@ -21,9 +21,15 @@ class SignalService:
             raise Conflict(f"{name!r} is a built-in signal")
         window = int(parse_duration(request.window).total_seconds()) if request.window else None
         await self.repo.put_custom(
-            {"name": name, "kind": request.kind, "event": request.event, "property": request.property,
-             "window_seconds": window, "description": request.description}
-        )  # fmt: skip
+            {
+                "name": name,
+                "kind": request.kind,
+                "event": request.event,
+                "property": request.property,
+                "window_seconds": window,
+                "description": request.description,
+            }
+        )
         return CustomSignal(name=name, **request.model_dump())
 
     async def list(self) -> list[CustomSignal]:

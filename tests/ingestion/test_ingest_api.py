@@ -34,8 +34,13 @@ async def counts(db_engine: AsyncEngine) -> tuple[int, int, int, int]:
 async def test_track_is_stored_with_profile_identity_and_outbox_row(
     api_client: httpx.AsyncClient, db_engine: AsyncEngine
 ) -> None:
-    message = {"userId": "ann", "event": "cart_updated", "properties": {"cart_id": "c1", "total": 42},
-               "messageId": "m-1", "context": {"ip": "127.0.0.1"}}  # fmt: skip
+    message = {
+        "userId": "ann",
+        "event": "cart_updated",
+        "properties": {"cart_id": "c1", "total": 42},
+        "messageId": "m-1",
+        "context": {"ip": "127.0.0.1"},
+    }
     response = await api_client.post("/v1/track", json=message, headers=BASIC)
     assert response.status_code == 200
     assert response.json() == {"success": True, "accepted": 1, "duplicates": 0, "rejected": []}
@@ -98,9 +103,14 @@ async def test_unauthenticated_requests_are_refused_and_write_nothing(
     ],
 )
 async def test_malformed_messages_get_a_precise_400_and_write_nothing(
-    api_client: httpx.AsyncClient, db_engine: AsyncEngine,
-    url: str, body: dict[str, Any], status: int, path: str, message: str | None,
-) -> None:  # fmt: skip
+    api_client: httpx.AsyncClient,
+    db_engine: AsyncEngine,
+    url: str,
+    body: dict[str, Any],
+    status: int,
+    path: str,
+    message: str | None,
+) -> None:
     response = await api_client.post(url, json=body, headers=BASIC)
     assert response.status_code == status
     problems = response.json()["problems"]
@@ -134,13 +144,21 @@ async def test_size_limits(api_client: httpx.AsyncClient, db_engine: AsyncEngine
 async def test_batch_keeps_valid_items_and_reports_invalid_ones_by_index(
     api_client: httpx.AsyncClient, db_engine: AsyncEngine
 ) -> None:
-    batch = {"batch": [
-        {"type": "track", "userId": "u1", "event": "a", "messageId": "b-0"},
-        {"type": "track", "userId": "u1", "messageId": "b-1"},
-        {"type": "teleport", "userId": "u1", "messageId": "b-2"},
-        {"type": "track", "userId": "u1", "event": "big", "messageId": "b-3", "properties": {"x": "y" * 33_000}},
-        {"type": "identify", "userId": "u1", "traits": {"plan": "pro"}, "messageId": "b-4"},
-    ]}  # fmt: skip
+    batch = {
+        "batch": [
+            {"type": "track", "userId": "u1", "event": "a", "messageId": "b-0"},
+            {"type": "track", "userId": "u1", "messageId": "b-1"},
+            {"type": "teleport", "userId": "u1", "messageId": "b-2"},
+            {
+                "type": "track",
+                "userId": "u1",
+                "event": "big",
+                "messageId": "b-3",
+                "properties": {"x": "y" * 33_000},
+            },
+            {"type": "identify", "userId": "u1", "traits": {"plan": "pro"}, "messageId": "b-4"},
+        ]
+    }
     response = await api_client.post("/v1/batch", json=batch, headers=BASIC)
     assert response.status_code == 200
     body = response.json()
@@ -185,9 +203,15 @@ async def test_identify_merges_traits_and_links_the_visitor(
     api_client: httpx.AsyncClient, db_engine: AsyncEngine
 ) -> None:
     await api_client.post("/v1/page", json={"anonymousId": "visitor-7", "name": "Pricing"}, headers=BASIC)
-    await api_client.post("/v1/identify", json={"anonymousId": "visitor-7", "userId": "kim",
-                                                "traits": {"email": "kim@example.com", "timezone": "Europe/Paris"}},
-                          headers=BASIC)  # fmt: skip
+    await api_client.post(
+        "/v1/identify",
+        json={
+            "anonymousId": "visitor-7",
+            "userId": "kim",
+            "traits": {"email": "kim@example.com", "timezone": "Europe/Paris"},
+        },
+        headers=BASIC,
+    )
     await api_client.post("/v1/identify", json={"userId": "kim", "traits": {"plan": "pro"}}, headers=BASIC)
     profile = (await api_client.get("/api/profiles/kim", headers=ADMIN)).json()
     assert profile["id"] == "anon-visitor-7"  # the visitor's profile, now known as kim
@@ -204,8 +228,11 @@ async def test_identify_merges_traits_and_links_the_visitor(
 async def test_a_known_user_absorbs_an_anonymous_profile(
     api_client: httpx.AsyncClient, db_engine: AsyncEngine
 ) -> None:
-    await api_client.post("/v1/track", json={"userId": "lee", "event": "order_completed",
-                                             "properties": {"revenue": 30}}, headers=BASIC)  # fmt: skip
+    await api_client.post(
+        "/v1/track",
+        json={"userId": "lee", "event": "order_completed", "properties": {"revenue": 30}},
+        headers=BASIC,
+    )
     await api_client.post("/v1/track", json={"anonymousId": "phone", "event": "cart_updated"}, headers=BASIC)
     await api_client.post("/v1/alias", json={"previousId": "phone", "userId": "lee"}, headers=BASIC)
     profile = (await api_client.get("/api/profiles/phone", headers=ADMIN)).json()
@@ -227,14 +254,28 @@ async def test_custom_signals(api_client: httpx.AsyncClient) -> None:
     bad = await api_client.put("/api/signals/total", json={"kind": "sum", "event": "x"}, headers=ADMIN)
     assert bad.status_code == 422
     assert bad.json()["problems"][0]["message"] == "`sum` needs a `property` to aggregate"
-    for event in ({"event": "cart_updated"}, {"event": "cart_updated"},
-                  {"event": "plan_changed", "properties": {"plan": "team"}}):  # fmt: skip
+    for event in (
+        {"event": "cart_updated"},
+        {"event": "cart_updated"},
+        {"event": "plan_changed", "properties": {"plan": "team"}},
+    ):
         await api_client.post("/v1/track", json={"userId": "sig", **event}, headers=BASIC)
     signals = (await api_client.get("/api/profiles/sig", headers=ADMIN)).json()["signals"]
     assert (signals["carts_30d"], signals["last_plan"]) == (2, "team")
-    journey = {"key": "uses-custom", "name": "x", "entry": {"event": "e"}, "start": "b", "nodes": {
-        "b": {"type": "branch", "cases": [{"when": {"signal": "carts_30d", "op": "gte", "value": 2}, "next": "d"}],
-              "default": "d"}, "d": {"type": "exit"}}}  # fmt: skip
+    journey = {
+        "key": "uses-custom",
+        "name": "x",
+        "entry": {"event": "e"},
+        "start": "b",
+        "nodes": {
+            "b": {
+                "type": "branch",
+                "cases": [{"when": {"signal": "carts_30d", "op": "gte", "value": 2}, "next": "d"}],
+                "default": "d",
+            },
+            "d": {"type": "exit"},
+        },
+    }
     assert (await api_client.post("/api/journeys/validate", json=journey, headers=ADMIN)).json()[
         "valid"
     ] is True

@@ -27,6 +27,14 @@ from engine.settings import Settings
 from engine.templates.service import TemplateService, TemplateUpdate
 from workflows.journey import JourneyWorkflow
 
+
+@dataclass(frozen=True)
+class Enrolled:
+    workflow_id: str
+    enrollment_id: str
+    started: bool
+
+
 HISTORIES = Path(__file__).parent.parent / "fixtures" / "histories"
 
 
@@ -67,35 +75,60 @@ class Harness:
         async with self.sessionmaker() as session, session.begin():
             await ProfileRepository(session).upsert(profile_id, traits or {}, timezone)
 
-    async def past_events(self, profile_id: str, name: str, count: int = 1, *, age: timedelta = timedelta(0),
-                          properties: dict[str, Any] | None = None) -> None:  # fmt: skip
+    async def past_events(
+        self,
+        profile_id: str,
+        name: str,
+        count: int = 1,
+        *,
+        age: timedelta = timedelta(0),
+        properties: dict[str, Any] | None = None,
+    ) -> None:
         """Events already in the profile's history (what live signals are computed from), dated by the
         test server's clock, which earlier tests have moved forward."""
         await self.profile(profile_id)
         now = await self.env.get_current_time()
         async with self.sessionmaker() as session, session.begin():
             for _ in range(count):
-                session.add(Event(
-                    message_id=uuid.uuid4().hex, profile_id=profile_id, type="track", name=name,
-                    properties=properties or {}, context={}, timestamp=now - age,
-                ))  # fmt: skip
+                session.add(
+                    Event(
+                        message_id=uuid.uuid4().hex,
+                        profile_id=profile_id,
+                        type="track",
+                        name=name,
+                        properties=properties or {},
+                        context={},
+                        timestamp=now - age,
+                    )
+                )
 
     def event(
         self, profile_id: str, name: str, message_id: str | None = None, **properties: Any
     ) -> EventEnvelope:
         return EventEnvelope(
-            id=message_id or uuid.uuid4().hex, name=name, profile_id=profile_id, properties=properties,
+            id=message_id or uuid.uuid4().hex,
+            name=name,
+            profile_id=profile_id,
+            properties=properties,
             timestamp=datetime.now(UTC),
-        )  # fmt: skip
+        )
 
-    async def enroll(self, key: str, event: EventEnvelope) -> EnrollmentStarted:
+    async def _enroll(self, key: str, event: EventEnvelope) -> EnrollmentStarted:
         await self.profile(event.profile_id)
-        async with self.sessionmaker() as session:
-            started = await EnrollmentService(session, self.client, self.settings.task_queue).enroll(
-                key, event
-            )
+        async with self.sessionmaker() as session, session.begin():
+            service = EnrollmentService(session, self.client, self.settings.task_queue)
+            # Admission uses the test server's clock, which earlier tests moved forward.
+            started = await service.enroll(key, event, now=await self.env.get_current_time())
         self.started.append(started.workflow_id)
         return started
+
+    async def enroll(self, key: str, event: EventEnvelope) -> Enrolled:
+        started = await self._enroll(key, event)
+        assert started.enrollment_id is not None, started.refused
+        return Enrolled(started.workflow_id, started.enrollment_id, started.started)
+
+    async def refusal(self, key: str, event: EventEnvelope) -> str | None:
+        return (await self._enroll(key, event)).refused
 
     async def keep_history(self, workflow_id: str, name: str) -> None:
         """With JOURNEYS_RECORD_HISTORIES=1, saves the finished run's history as a replay fixture."""

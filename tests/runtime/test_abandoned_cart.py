@@ -92,15 +92,19 @@ async def test_engaged_high_value_discount_variant_calls_the_crm_and_credits_the
     detail = await harness.detail(started.enrollment_id)
     branch = next(s for s in detail.steps if s.node_id == "check_value")
     assert branch.decision == {
-        "case": 0, "next": "offer", "signals": {"cart_value": 240, "engagement_score": 100}, "traits": {}
-    }  # fmt: skip
+        "case": 0,
+        "next": "offer",
+        "signals": {"cart_value": 240, "engagement_score": 100},
+        "traits": {},
+    }
     assert [(e.node_id, e.variant) for e in detail.exposures] == [
         ("__holdout__", "treatment"),
         ("offer", "discount"),
     ]
     assert [(d.channel, d.template, d.status) for d in detail.deliveries] == [
-        ("email", "cart_discount", "sent"), ("webhook", None, "sent")
-    ]  # fmt: skip
+        ("email", "cart_discount", "sent"),
+        ("webhook", None, "sent"),
+    ]
 
     [call] = crm.received
     assert call.path == "/hooks/cart-abandoned"
@@ -111,8 +115,9 @@ async def test_engaged_high_value_discount_variant_calls_the_crm_and_credits_the
 
     # The purchase is credited once to every exposure inside the 3-day window, with its revenue.
     assert await harness.outcomes(started.enrollment_id) == [
-        ("__holdout__", "treatment", 216.5), ("offer", "discount", 216.5)
-    ]  # fmt: skip
+        ("__holdout__", "treatment", 216.5),
+        ("offer", "discount", 216.5),
+    ]
     await harness.keep_history(started.workflow_id, "abandoned-cart-discount-converts")
 
 
@@ -126,8 +131,14 @@ async def test_plain_reminder_variant(harness: Harness, crm: CrmStandIn) -> None
     result = await harness.result(started.workflow_id)
     assert result.status == "completed"
     assert result.path == [
-        "wait_purchase", "check_value", "offer", "reminder_high_value", "notify_crm", "await_order", "done"
-    ]  # fmt: skip
+        "wait_purchase",
+        "check_value",
+        "offer",
+        "reminder_high_value",
+        "notify_crm",
+        "await_order",
+        "done",
+    ]
     assert len(crm.received) == 1
 
 
@@ -215,11 +226,10 @@ async def test_reentry_after_exit_waits_for_the_cooldown(harness: Harness) -> No
     assert await harness.closed(first.workflow_id) == "COMPLETED"
 
     await harness.skip(timedelta(days=6))  # 6 days after the exit: still inside the 7-day cooldown
-    too_soon = await harness.enroll(
+    refused = await harness.refusal(
         "abandoned-cart", harness.event(pid, "cart_updated", cart_id="A", total=10)
     )
-    rejected = await harness.closed_result(too_soon.workflow_id)
-    assert (rejected.status, rejected.reason) == ("rejected", "re-entry: after_exit cooldown not over")
+    assert refused == "re-entry: after_exit cooldown not over"
 
     await harness.skip(timedelta(days=1, hours=1))
     later = await harness.enroll("abandoned-cart", harness.event(pid, "cart_updated", cart_id="A", total=10))

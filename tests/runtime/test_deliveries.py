@@ -26,17 +26,36 @@ ENTRY = EventEnvelope(
 
 def send_input(template: str = "cart_reminder") -> SendInput:
     return SendInput(
-        enrollment_id="enr-1", journey_key="abandoned-cart", node_id="reminder", visit=1, profile_id="ida",
-        channel="email", template=template, variant={}, entry=ENTRY, event=None, as_of=NOW,
-    )  # fmt: skip
+        enrollment_id="enr-1",
+        journey_key="abandoned-cart",
+        node_id="reminder",
+        visit=1,
+        profile_id="ida",
+        channel="email",
+        template=template,
+        variant={},
+        entry=ENTRY,
+        event=None,
+        as_of=NOW,
+    )
 
 
 def webhook_input(url: str) -> WebhookInput:
     return WebhookInput(
-        enrollment_id="enr-1", journey_key="abandoned-cart", node_id="notify_crm", visit=1, profile_id="ida",
-        method="POST", url=f"{url}/hooks", headers={"X-Source": "journeys"},
-        body={"cart": "{{ entry.properties.cart_id }}"}, variant={}, entry=ENTRY, event=None, as_of=NOW,
-    )  # fmt: skip
+        enrollment_id="enr-1",
+        journey_key="abandoned-cart",
+        node_id="notify_crm",
+        visit=1,
+        profile_id="ida",
+        method="POST",
+        url=f"{url}/hooks",
+        headers={"X-Source": "journeys"},
+        body={"cart": "{{ entry.properties.cart_id }}"},
+        variant={},
+        entry=ENTRY,
+        event=None,
+        as_of=NOW,
+    )
 
 
 @pytest.fixture

@@ -1,0 +1,79 @@
+"""Admission: may this person enter this journey now? Decided under an advisory lock on (journey,
+profile, correlation), in the transaction that records the enrollment, so racing entries cannot both
+get in and the next event of the same person always sees the enrollment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from engine.db.models import Enrollment
+from engine.enrollments.repository import EnrollmentRepository
+from engine.journeys.assignment import HOLDOUT_NODE
+
+
+@dataclass(frozen=True)
+class Candidate:
+    enrollment_id: str
+    workflow_id: str
+    journey_id: int
+    version: int
+    profile_id: str
+    correlation: str | None
+    holdout: bool
+    holdout_percent: int
+    reentry_mode: str
+    reentry_cooldown: timedelta | None
+    now: datetime
+
+
+async def refusal(repo: EnrollmentRepository, candidate: Candidate) -> str | None:
+    """Why the candidate may not enter (None: it may). The caller holds the entry lock."""
+    previous = await repo.previous(candidate.journey_id, candidate.profile_id, candidate.correlation)
+    if previous is None:
+        return None
+    if candidate.reentry_mode == "never":
+        return "re-entry: never (already enrolled once)"
+    if candidate.reentry_mode == "after_exit":
+        if previous.status == "active":
+            return "re-entry: after_exit (still enrolled)"
+        cooldown = candidate.reentry_cooldown or timedelta(0)
+        if previous.ended_at is not None and previous.ended_at + cooldown > candidate.now:
+            return "re-entry: after_exit cooldown not over"
+    return None
+
+
+async def admit(repo: EnrollmentRepository, candidate: Candidate) -> str | None:
+    """Records the enrollment (and its holdout membership) unless refused; returns the refusal."""
+    await repo.lock_entry(candidate.journey_id, candidate.profile_id, candidate.correlation)
+    if await repo.get(candidate.enrollment_id) is not None:
+        return None  # recorded already (by the enrolling transaction, or a retried activity)
+    reason = await refusal(repo, candidate)
+    if reason is not None:
+        return reason
+    await repo.add(
+        Enrollment(
+            id=candidate.enrollment_id,
+            workflow_id=candidate.workflow_id,
+            journey_id=candidate.journey_id,
+            version=candidate.version,
+            profile_id=candidate.profile_id,
+            correlation=candidate.correlation,
+            holdout=candidate.holdout,
+            started_at=candidate.now,
+        )
+    )
+    if candidate.holdout_percent > 0:
+        # Journey-level holdout membership for both groups: the denominators of the comparison.
+        await repo.record_exposure(
+            {
+                "enrollment_id": candidate.enrollment_id,
+                "journey_id": candidate.journey_id,
+                "version": candidate.version,
+                "node_id": HOLDOUT_NODE,
+                "variant": "holdout" if candidate.holdout else "treatment",
+                "profile_id": candidate.profile_id,
+                "exposed_at": candidate.now,
+            }
+        )
+    return None
