@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -181,6 +182,44 @@ def show(key: str = typer.Argument(..., help="journey key, e.g. abandoned-cart")
         typer.echo("  (has an unpublished draft)")
     if journey["definition"] is not None:
         typer.echo(yaml.safe_dump(journey["definition"], sort_keys=False).rstrip())
+
+
+def _value(text: str) -> Any:
+    """`total=42` is a number, `vip=true` a boolean, anything that is not JSON a string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+@app.command()
+def send(
+    event: Annotated[str, typer.Argument(help="event name, e.g. cart_updated")],
+    user: Annotated[str | None, typer.Option("--user", "-u", help="userId")] = None,
+    anonymous: Annotated[str | None, typer.Option("--anonymous", "-a", help="anonymousId")] = None,
+    prop: Annotated[
+        list[str] | None, typer.Option("--prop", "-p", help="property as key=value (repeat)")
+    ] = None,
+) -> None:
+    """Send a track event to the API, as an app would (uses the first JOURNEYS_WRITE_KEYS key)."""
+    from engine.journeys.client import JourneysClient
+
+    if user is None and anonymous is None:
+        fail("give --user or --anonymous")
+    properties: dict[str, Any] = {}
+    for item in prop or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            fail(f"--prop {item!r}: write key=value")
+        properties[key] = _value(raw)
+    message = {"event": event, "userId": user, "anonymousId": anonymous, "properties": properties}
+    try:
+        with JourneysClient(get_settings()) as client:
+            result = client.track({k: v for k, v in message.items() if v is not None})
+    except JourneysError as error:
+        _api_failure(error)
+    verb = "accepted" if result["accepted"] else "already received (same messageId)"
+    typer.echo(f"{event}: {verb}")
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ def _content_type(path: Path) -> str:
 
 class JourneysClient:
     def __init__(self, settings: Settings, timeout: float = 10) -> None:
+        self._write_key = settings.write_keys[0] if settings.write_keys else ""
         self._http = httpx.Client(
             base_url=settings.api_base_url,
             headers={"Authorization": f"Bearer {settings.admin_token}"},
@@ -71,6 +72,11 @@ class JourneysClient:
 
     def put_template(self, name: str, template: dict[str, str]) -> Any:
         return self._call("PUT", f"/api/templates/{name}", json=template)
+
+    def track(self, message: dict[str, Any]) -> Any:
+        return self._call(
+            "POST", "/v1/track", json=message, headers={"Authorization": f"Bearer {self._write_key}"}
+        )
 
     def list(self) -> Any:
         return self._call("GET", "/api/journeys")

@@ -2,41 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
-from api.app import create_app
 from engine.cli import app
-from engine.devstack.ports import free_port, wait_for_port
+from engine.devstack.ports import free_port
 from engine.journeys.client import EXAMPLES
 from engine.settings import Settings, get_settings
+from tests.support.live_api import live_api
 
 
 @pytest.fixture
-def live_api(settings: Settings, db_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    assert wait_for_port(port, 10)
-    monkeypatch.setenv("JOURNEYS_API_URL", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("JOURNEYS_ADMIN_TOKEN", settings.admin_token)
-    get_settings.cache_clear()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+def api_url(settings: Settings, db_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    with live_api(settings) as url:
+        monkeypatch.setenv("JOURNEYS_API_URL", url)
+        monkeypatch.setenv("JOURNEYS_ADMIN_TOKEN", settings.admin_token)
         get_settings.cache_clear()
+        try:
+            yield url
+        finally:
+            get_settings.cache_clear()
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -44,7 +34,7 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_validate_publish_list_show(live_api: str, tmp_path: Path) -> None:
+def test_validate_publish_list_show(api_url: str, tmp_path: Path) -> None:
     cart = EXAMPLES / "abandoned-cart.yaml"
     assert run("validate", str(cart)) == (0, f"{cart}: valid\n")
 
@@ -84,3 +74,23 @@ def test_a_clear_message_when_the_api_is_down(monkeypatch: pytest.MonkeyPatch) -
         get_settings.cache_clear()
     assert code == 1
     assert "cannot reach the API at http://127.0.0.1:" in output
+
+
+async def test_send_posts_a_track_event(
+    api_url: str, settings: Settings, db_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JOURNEYS_WRITE_KEYS", ",".join(settings.write_keys))
+    get_settings.cache_clear()
+    code, output = run(
+        "send", "cart_updated", "--user", "cli-ann", "-p", "cart_id=c9", "-p", "total=42.5", "-p", "vip=true"
+    )
+    assert (code, output) == (0, "cart_updated: accepted\n")
+    async with db_engine.connect() as connection:
+        stored = (await connection.execute(text("SELECT profile_id, name, properties FROM events"))).one()
+    assert tuple(stored) == ("cli-ann", "cart_updated", {"cart_id": "c9", "total": 42.5, "vip": True})
+    code, output = run("send", "cart_updated")
+    assert code == 1
+    assert "give --user or --anonymous" in output
+    code, output = run("send", "x", "-u", "u", "-p", "novalue")
+    assert code == 1
+    assert "--prop 'novalue': write key=value" in output

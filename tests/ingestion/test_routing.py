@@ -1,0 +1,114 @@
+"""The whole event path: Segment-style HTTP → PostgreSQL (event, profile, outbox) → dispatcher →
+Temporal → journey, on the dev server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from segment.analytics import Client as SegmentClient
+
+from engine.settings import Settings
+from tests.ingestion.conftest import ADMIN, WRITE, Stack, eventually
+from tests.support.live_api import live_api
+
+
+async def enrollments(stack: Stack, journey: str) -> list[dict[str, Any]]:
+    response = await stack.api.get(f"/api/journeys/{journey}/enrollments", headers=ADMIN)
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def test_anonymous_cart_then_login_then_purchase_converts(stack: Stack) -> None:
+    await stack.api.post(
+        "/v1/identify", json={"userId": "sam", "traits": {"first_name": "Sam"}}, headers=WRITE
+    )
+    await stack.api.post(
+        "/v1/track",
+        json={"anonymousId": "v-9", "event": "cart_updated", "properties": {"cart_id": "k1", "total": 60}},
+        headers=WRITE,
+    )
+    [cart] = await eventually(lambda: enrollments(stack, "abandoned-cart"))
+    assert (cart["profile_id"], cart["correlation"], cart["status"]) == ("anon-v-9", "k1", "active")
+
+    # The visitor logs in: their anonymous profile is merged into Sam's.
+    await stack.api.post("/v1/identify", json={"anonymousId": "v-9", "userId": "sam"}, headers=WRITE)
+    await stack.api.post(
+        "/v1/track",
+        json={"userId": "sam", "event": "order_completed", "properties": {"cart_id": "k1", "revenue": 60}},
+        headers=WRITE,
+    )
+
+    async def converted() -> bool:
+        return [e["status"] for e in await enrollments(stack, "abandoned-cart")] == ["exited:goal"]
+
+    await eventually(converted)
+    profile = (await stack.api.get("/api/profiles/v-9", headers=ADMIN)).json()
+    assert profile["id"] == "sam"
+    assert profile["merged_profiles"] == ["anon-v-9"]
+
+
+async def test_the_same_batch_twice_creates_nothing_twice(stack: Stack) -> None:
+    batch = {
+        "batch": [
+            {"type": "track", "userId": f"twin-{n}", "event": "signed_up", "messageId": f"signup-{n}"}
+            for n in range(3)
+        ]
+    }
+    first = await stack.api.post("/v1/batch", json=batch, headers=WRITE)
+    second = await stack.api.post("/v1/batch", json=batch, headers=WRITE)
+    assert (first.json()["accepted"], second.json()["duplicates"]) == (3, 3)
+    await eventually(stack.drained)
+
+    async def welcomed() -> list[tuple[Any, ...]]:
+        return await stack.sql("SELECT count(*) FROM deliveries WHERE template = 'welcome'")
+
+    await eventually(lambda: _equals(welcomed, [(3,)]))
+    assert await stack.sql("SELECT count(*) FROM events") == [(3,)]
+    assert await stack.sql("SELECT count(*) FROM enrollments") == [(3,)]
+    assert await stack.sql("SELECT count(*) FROM deliveries") == [(3,)]
+
+
+async def _equals(check: Any, expected: Any) -> bool:
+    return bool(await check() == expected)
+
+
+async def test_an_audience_journey_enrolls_when_risk_signals_combine(stack: Stack) -> None:
+    """churn-rescue has no trigger event: the customer's own events make the audience condition true."""
+    old_order = {"userId": "risky", "event": "order_completed", "timestamp": "2026-08-01T00:00:00Z"}
+    await stack.api.post("/v1/track", json=old_order, headers=WRITE)
+    assert await enrollments(stack, "churn-rescue") == []
+    await stack.api.post("/v1/track", json={"userId": "risky", "event": "ticket_opened"}, headers=WRITE)
+    [entered] = await eventually(lambda: enrollments(stack, "churn-rescue"))
+    assert entered["profile_id"] == "risky"
+
+
+async def test_a_segment_sdk_pointed_at_journeys(stack: Stack, settings: Settings) -> None:
+    with live_api(settings) as url:
+        client = SegmentClient("test-write-key", host=url, sync_mode=True, max_retries=0)
+        client.identify("sdk-user", {"email": "sdk@example.com", "plan": "pro"})
+        client.track("sdk-user", "signed_up", {"source": "sdk"})
+        client.alias("sdk-device-1", "sdk-user")
+        client.flush()
+        assert client.queue.empty()
+
+    profile = (await stack.api.get("/api/profiles/sdk-user", headers=ADMIN)).json()
+    assert profile["traits"] == {"email": "sdk@example.com", "plan": "pro"}
+    assert sorted(e["name"] for e in profile["recent_events"]) == ["alias", "identify", "signed_up"]
+    assert {(i["kind"], i["value"]) for i in profile["identities"]} >= {
+        ("user_id", "sdk-user"),
+        ("anonymous_id", "sdk-device-1"),
+    }
+    [onboarding] = await eventually(lambda: enrollments(stack, "onboarding"))
+    assert onboarding["profile_id"] == "sdk-user"
+
+
+@pytest.mark.parametrize("count", [1])
+async def test_dispatcher_is_woken_by_notify(stack: Stack, count: int) -> None:
+    """Routing does not wait for the 1 s poll: LISTEN/NOTIFY wakes the dispatcher at commit."""
+    before = stack.dispatcher.routed
+    await stack.api.post("/v1/track", json={"userId": "quick", "event": "page_viewed"}, headers=WRITE)
+    await eventually(lambda: _true(stack.dispatcher.routed >= before + count), patience=0.5)
+
+
+async def _true(value: bool) -> bool:
+    return value
