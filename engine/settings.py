@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # Workflows kept in memory between tasks (else replayed from history): RSS versus replay cost.
     worker_max_cached_workflows: int = 1000
     default_timezone: str = "UTC"
+    audience_sweep_seconds: int = Field(
+        default=900, ge=10, description="how often audience journeys are re-checked"
+    )
     webhook_secret: str = Field(default="dev-webhook-secret", description="HMAC key for webhook signatures")
     webhook_timeout_seconds: float = 10.0
 

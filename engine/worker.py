@@ -22,21 +22,24 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.audience import AudienceActivities
 from activities.bookkeeping import BookkeepingActivities
 from activities.messaging import MessagingActivities
 from activities.profiles import ProfileActivities
 from activities.stack_check import StackCheckActivities
 from engine import temporal_client
+from engine.audiences.schedule import ensure_schedule
 from engine.db.session import create_engine, create_sessionmaker
 from engine.errors import StartupError
 from engine.routing.dispatcher import Dispatcher, running_dispatcher
 from engine.settings import Settings
+from workflows.audience_sweep import AudienceSweepWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.stack_check import StackCheckWorkflow
 
 log = logging.getLogger(__name__)
 
-WORKFLOWS: list[type[Any]] = [StackCheckWorkflow, JourneyWorkflow]
+WORKFLOWS: list[type[Any]] = [StackCheckWorkflow, JourneyWorkflow, AudienceSweepWorkflow]
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("engine", "activities", "pydantic")
 )
@@ -49,13 +52,18 @@ def metrics_runtime(settings: Settings) -> Runtime:
 
 
 def activities_for(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], http: httpx.AsyncClient
+    client: Client,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    http: httpx.AsyncClient,
 ) -> list[Callable[..., Any]]:
     checks = StackCheckActivities(sessionmaker)
     books = BookkeepingActivities(sessionmaker)
     profiles = ProfileActivities(sessionmaker, settings.default_timezone)
     messaging = MessagingActivities(sessionmaker, http, settings)
+    audience = AudienceActivities(sessionmaker, client, settings.task_queue)
     return [
+        audience.sweep_audiences,
         checks.probe_database,
         books.begin_enrollment,
         books.record_step,
@@ -76,7 +84,7 @@ def build_worker(
     sessionmaker: async_sessionmaker[AsyncSession],
     http: httpx.AsyncClient,
 ) -> Worker:
-    activities = activities_for(settings, sessionmaker, http)
+    activities = activities_for(client, settings, sessionmaker, http)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -111,6 +119,10 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info("worker polling task queue %r on %s", settings.task_queue, settings.temporal_target)
     dispatcher = Dispatcher(settings, create_sessionmaker(engine), client)
+    try:
+        await ensure_schedule(client, settings)
+    except RPCError as error:  # e.g. a server without schedules: journeys still run, sweeps do not
+        log.warning("audience sweep schedule not created: %s", error.message)
     try:
         async with worker, running_dispatcher(dispatcher):
             await stop.wait()

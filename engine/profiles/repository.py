@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, array, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.db.models import Profile
+from engine.db.models import Enrollment, Profile
 
 
 class ProfileRepository:
@@ -17,6 +18,19 @@ class ProfileRepository:
 
     async def get(self, profile_id: str) -> Profile | None:
         return await self.session.get(Profile, profile_id)
+
+    async def page_outside_journey(self, journey_id: int, after: str, limit: int) -> Sequence[Profile]:
+        """Profiles (not merged away) with no active enrollment in the journey, in id order from `after`."""
+        enrolled = select(Enrollment.profile_id).where(
+            Enrollment.journey_id == journey_id, Enrollment.status == "active"
+        )
+        query = (
+            select(Profile)
+            .where(Profile.id > after, Profile.merged_into.is_(None), Profile.id.not_in(enrolled))
+            .order_by(Profile.id)
+            .limit(limit)
+        )
+        return (await self.session.execute(query)).scalars().all()
 
     async def current_id(self, profile_id: str) -> str:
         """An enrollment begun under an id since merged into another profile reads the survivor."""

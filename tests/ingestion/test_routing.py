@@ -112,3 +112,22 @@ async def test_dispatcher_is_woken_by_notify(stack: Stack, count: int) -> None:
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_erasing_a_person_ends_their_journeys_and_keeps_anonymous_counts(stack: Stack) -> None:
+    await stack.api.post("/v1/track", json={"userId": "erase-me", "event": "signed_up"}, headers=WRITE)
+    [enrollment] = await eventually(lambda: enrollments(stack, "onboarding"))
+    response = await stack.api.delete("/api/profiles/erase-me", headers=ADMIN)
+    assert response.json() == {"enrollments_exited": 1}
+    assert (await stack.api.get("/api/profiles/erase-me", headers=ADMIN)).status_code == 404
+
+    async def exited() -> bool:
+        [row] = await stack.sql(
+            "SELECT status, profile_id FROM enrollments WHERE id = :id", id=enrollment["id"]
+        )
+        return row == ("exited:operator", "erased")
+
+    await eventually(exited)
+    assert await stack.sql("SELECT count(*) FROM events") == [(0,)]
+    assert await stack.sql("SELECT count(*) FROM identities") == [(0,)]
+    assert await stack.sql("SELECT payload FROM deliveries") == [({},)]  # the welcome email's content is gone

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.client import Client
+
+from engine.audiences.sweep import sweep
+
+
+class SweepInput(BaseModel):
+    now: datetime
+
+
+class SweepResult(BaseModel):
+    checked: int
+    enrolled: int
+
+
+class AudienceActivities:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], temporal: Client, task_queue: str
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._temporal = temporal
+        self._task_queue = task_queue
+
+    @activity.defn
+    async def sweep_audiences(self, input: SweepInput) -> SweepResult:
+        """Idempotent: admission refuses anyone already enrolled, so a retried sweep enrolls nobody twice."""
+        totals = await sweep(
+            self._sessionmaker, self._temporal, self._task_queue, input.now, activity.heartbeat
+        )
+        return SweepResult(checked=totals.checked, enrolled=totals.enrolled)
