@@ -184,6 +184,43 @@ def show(key: str = typer.Argument(..., help="journey key, e.g. abandoned-cart")
         typer.echo(yaml.safe_dump(journey["definition"], sort_keys=False).rstrip())
 
 
+@app.command()
+def report(
+    key: Annotated[str, typer.Argument(help="journey key")],
+    goal: Annotated[str | None, typer.Option(help="only this goal")] = None,
+    version: Annotated[int | None, typer.Option(help="only this version")] = None,
+) -> None:
+    """Print the variant report of a journey: lift, intervals, p-values, SRM check, verdict."""
+    from engine.journeys.client import JourneysClient
+
+    params = {k: v for k, v in {"goal": goal, "version": version}.items() if v is not None}
+    try:
+        with JourneysClient(get_settings()) as client:
+            data = client.report(key, params)
+    except JourneysError as error:
+        _api_failure(error)
+    for split in [*data["splits"], *data["holdout"]]:
+        typer.echo(f"\n{split['node']} · goal {split['goal']} · control {split['control']}")
+        header = ("variant", "exposed", "conv", "rate", "lift", "95% CI", "p(Holm)", "P(beat)")
+        typer.echo("  {:<16}{:>9}{:>7}{:>8}{:>9}{:>19}{:>9}{:>8}".format(*header))
+        for v in split["variants"]:
+            lift = f"{v['lift']:+.1%}" if v["lift"] is not None else "-"
+            ci = (
+                f"{v['lift_interval']['low']:+.1%}..{v['lift_interval']['high']:+.1%}"
+                if v["lift_interval"]
+                else "-"
+            )
+            p = f"{v['p_value_holm']:.3f}" if v["p_value_holm"] is not None else "-"
+            beat = f"{v['chance_to_beat_control']:.0%}" if v["chance_to_beat_control"] is not None else "-"
+            typer.echo(
+                f"  {v['variant']:<16}{v['exposures']:>9}{v['conversions']:>7}{v['conversion_rate']:>8.1%}"
+                f"{lift:>9}{ci:>19}{p:>9}{beat:>8}"
+            )
+        typer.echo(f"  {split['verdict']}")
+    if not data["splits"] and not data["holdout"]:
+        typer.echo(f"{key}: no exposures yet")
+
+
 def _value(text: str) -> Any:
     """`total=42` is a number, `vip=true` a boolean, anything that is not JSON a string."""
     try:

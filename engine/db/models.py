@@ -247,8 +247,26 @@ class Outcome(Base):
     """A goal reached (automatically, inside the attribution window) or reported offline (external_id)."""
 
     __tablename__ = "outcomes"
-    # Credited once per exposure and goal, whichever path (workflow or ingestion) sees the goal first.
-    __table_args__ = (Index(None, "journey_id", "goal"), UniqueConstraint("exposure_id", "goal"))
+    __table_args__ = (
+        Index(None, "journey_id", "goal"),
+        Index(None, "exposure_id"),
+        # Credited once per exposure and goal, whichever path (workflow or router) sees the goal first…
+        Index(
+            "uq_outcomes_automatic",
+            "exposure_id",
+            "goal",
+            unique=True,
+            postgresql_where=text("external_id IS NULL"),
+        ),
+        # …and offline feedback once per external id and exposure, however often it is posted.
+        Index(
+            "uq_outcomes_offline",
+            "external_id",
+            "exposure_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id"), nullable=False)
@@ -256,6 +274,6 @@ class Outcome(Base):
     profile_id: Mapped[str | None] = mapped_column(String(200))
     goal: Mapped[str] = mapped_column(String(200), nullable=False)
     value: Mapped[Decimal] = mapped_column(Numeric(18, 4), nullable=False, server_default="0")
-    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(16), nullable=False)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -103,7 +103,11 @@ class EnrollmentRepository:
         statement = insert(Outcome).from_select(
             ["journey_id", "exposure_id", "profile_id", "goal", "value", "source", "occurred_at"], exposures
         )
-        await self.session.execute(statement.on_conflict_do_nothing(index_elements=["exposure_id", "goal"]))
+        await self.session.execute(
+            statement.on_conflict_do_nothing(
+                index_elements=["exposure_id", "goal"], index_where=text("external_id IS NULL")
+            )
+        )
 
     async def finish(self, enrollment_id: str, status: str, node: str | None, ended_at: datetime) -> None:
         await self.session.execute(

@@ -78,6 +78,9 @@ class JourneysClient:
             "POST", "/v1/track", json=message, headers={"Authorization": f"Bearer {self._write_key}"}
         )
 
+    def report(self, key: str, params: dict[str, Any]) -> Any:
+        return self._call("GET", f"/api/journeys/{key}/report", params=params)
+
     def list(self) -> Any:
         return self._call("GET", "/api/journeys")
 

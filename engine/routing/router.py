@@ -18,6 +18,7 @@ from engine.journeys.conditions import Condition
 from engine.journeys.dsl import EventEntry, JourneyDefinition, WaitForEventNode
 from engine.journeys.evaluate import evaluate, needs_profile, signals_used
 from engine.journeys.repository import JourneyRepository
+from engine.outcomes.service import OutcomeService
 from engine.profiles.repository import ProfileRepository
 from engine.signals.repository import SignalRepository
 from workflows.journey import JourneyWorkflow
@@ -121,4 +122,12 @@ class EventRouter:
                 )
                 started = await self.enrollments.enroll_into(journey, version, definition, matched)
                 result.entered.append(started.workflow_id)
+        await self._credit_goals(envelope, identity)
         return result
+
+    async def _credit_goals(self, envelope: EventEnvelope, identity: IdentityRepository) -> None:
+        profiles = await identity.aliases(envelope.profile_id)
+        repo = OutcomeService(self.session)
+        versions = await repo.repo.exposed_versions(profiles)
+        definitions = {key: await self._definition(*key) for key in versions}
+        await repo.credit_goal_event(envelope, definitions)

@@ -1,0 +1,69 @@
+"""SQL for outcomes credited from events after an enrollment ended, and for offline feedback."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import literal, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.db.models import Exposure, Outcome
+
+COLUMNS = ["journey_id", "exposure_id", "profile_id", "goal", "value", "source", "external_id", "occurred_at"]
+
+
+class OutcomeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def exposed_versions(self, profile_ids: Sequence[str]) -> Sequence[tuple[int, int]]:
+        query = (
+            select(Exposure.journey_id, Exposure.version)
+            .where(Exposure.profile_id.in_(profile_ids))
+            .distinct()
+        )
+        return [(row[0], row[1]) for row in await self.session.execute(query)]
+
+    async def credit(
+        self,
+        *,
+        journey_id: int,
+        version: int | None,
+        profile_ids: Sequence[str],
+        goal: str,
+        value: float,
+        occurred_at: datetime,
+        within: timedelta | None,
+        external_id: str | None = None,
+    ) -> int:
+        """One outcome per exposure of these profiles (in the attribution window, if any); idempotent."""
+        source = "offline" if external_id else "goal"
+        exposures = select(
+            Exposure.journey_id,
+            Exposure.id,
+            Exposure.profile_id,
+            literal(goal),
+            literal(value),
+            literal(source),
+            literal(external_id),
+            literal(occurred_at),
+        ).where(
+            Exposure.journey_id == journey_id,
+            Exposure.profile_id.in_(profile_ids),
+            Exposure.exposed_at <= occurred_at,
+        )
+        if version is not None:
+            exposures = exposures.where(Exposure.version == version)
+        if within is not None:
+            exposures = exposures.where(Exposure.exposed_at >= occurred_at - within)
+        where = text("external_id IS NOT NULL") if external_id else text("external_id IS NULL")
+        keys = ["external_id", "exposure_id"] if external_id else ["exposure_id", "goal"]
+        statement = (
+            insert(Outcome)
+            .from_select(COLUMNS, exposures)
+            .on_conflict_do_nothing(index_elements=keys, index_where=where)
+            .returning(Outcome.id)
+        )
+        return len((await self.session.execute(statement)).all())

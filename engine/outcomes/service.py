@@ -1,0 +1,84 @@
+"""Outcomes: goal events after an enrollment ended (inside the window) and offline feedback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.durations import parse_duration
+from engine.enrollments.contracts import EventEnvelope
+from engine.errors import NotFound
+from engine.identity.repository import IdentityRepository
+from engine.journeys.dsl import JourneyDefinition
+from engine.journeys.evaluate import MISSING, evaluate, lookup, needs_profile
+from engine.journeys.repository import JourneyRepository
+from engine.outcomes.repository import OutcomeRepository
+
+
+class OfflineOutcome(BaseModel):
+    """Feedback the journey cannot see happen (a CRM deal won, a refund), credited to the person's
+    exposures in that journey. Posting the same `external_id` again changes nothing."""
+
+    journey: str = Field(min_length=1, max_length=100)
+    profile: str = Field(min_length=1, max_length=200, description="profile, user or anonymous id")
+    goal: str = Field(min_length=1, max_length=200, examples=["deal_won"])
+    value: float = 0.0
+    external_id: str = Field(min_length=1, max_length=200)
+    occurred_at: datetime | None = None
+
+
+class OutcomeRecorded(BaseModel):
+    credited: int  # exposures credited now (0 when this external id was recorded before)
+
+
+class OutcomeService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.repo = OutcomeRepository(session)
+        self.identity = IdentityRepository(session)
+        self.journeys = JourneyRepository(session)
+
+    async def offline(self, outcome: OfflineOutcome, profile_id: str) -> OutcomeRecorded:
+        journey = await self.journeys.get(outcome.journey)
+        if journey is None:
+            raise NotFound(f"no journey with key {outcome.journey!r}")
+        credited = await self.repo.credit(
+            journey_id=journey.id,
+            version=None,
+            profile_ids=await self.identity.aliases(profile_id),
+            goal=outcome.goal,
+            value=outcome.value,
+            occurred_at=outcome.occurred_at or datetime.now(UTC),
+            within=None,
+            external_id=outcome.external_id,
+        )
+        return OutcomeRecorded(credited=credited)
+
+    async def credit_goal_event(
+        self, event: EventEnvelope, definitions: dict[tuple[int, int], JourneyDefinition]
+    ) -> int:
+        """A goal event credits exposures inside the window even after the enrollment ended (a buyer who
+        comes back two days after the last email still counts for the variant that emailed her)."""
+        profiles = await self.identity.aliases(event.profile_id)
+        credited = 0
+        for journey_id, version in await self.repo.exposed_versions(profiles):
+            goal = definitions[(journey_id, version)].goal if (journey_id, version) in definitions else None
+            if goal is None or goal.event != event.name:
+                continue
+            if goal.when is not None and (
+                needs_profile(goal.when)
+                or not evaluate(goal.when, {"event": event.as_context()}, event.timestamp)
+            ):
+                continue  # conditions on the profile are judged by the running enrollment only
+            value = lookup({"properties": event.properties}, goal.value) if goal.value else 0
+            credited += await self.repo.credit(
+                journey_id=journey_id,
+                version=version,
+                profile_ids=profiles,
+                goal=goal.event,
+                value=float(value) if isinstance(value, int | float) and value is not MISSING else 0.0,
+                occurred_at=event.timestamp,
+                within=parse_duration(goal.within),
+            )
+        return credited

@@ -1,0 +1,111 @@
+"""Sufficient statistics for the report, in one pass over exposures and outcomes per goal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+@dataclass(frozen=True)
+class VariantTotals:
+    node_id: str
+    variant: str
+    exposures: int
+    conversions: int
+    revenue: float
+    revenue_squares: float
+
+
+class ReportRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def totals(
+        self,
+        journey_id: int,
+        goal: str,
+        *,
+        version: int | None,
+        node: str | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> Sequence[VariantTotals]:
+        filters = ["x.journey_id = :journey"]
+        params: dict[str, Any] = {"journey": journey_id, "goal": goal}
+        for column, value, op in (
+            ("version", version, "="),
+            ("node_id", node, "="),
+            ("exposed_at", since, ">="),
+            ("exposed_at", until, "<"),
+        ):
+            if value is not None:
+                name = f"p_{len(params)}"
+                filters.append(f"x.{column} {op} :{name}")
+                params[name] = value
+        # Outcomes are summed per exposure first: y is that exposure's revenue; converted = any outcome.
+        query = text(
+            "SELECT x.node_id, x.variant, count(*) AS n, count(o.exposure_id) AS conversions,"
+            " coalesce(sum(o.value), 0) AS revenue, coalesce(sum(o.value * o.value), 0) AS revenue_squares"
+            " FROM exposures x LEFT JOIN (SELECT exposure_id, sum(value) AS value FROM outcomes"
+            "   WHERE journey_id = :journey AND goal = :goal AND exposure_id IS NOT NULL"
+            "   GROUP BY exposure_id) o"
+            " ON o.exposure_id = x.id"
+            f" WHERE {' AND '.join(filters)} GROUP BY x.node_id, x.variant ORDER BY x.node_id, x.variant"
+        )
+        rows = await self.session.execute(query, params)
+        return [
+            VariantTotals(
+                r.node_id, r.variant, int(r.n), int(r.conversions), float(r.revenue), float(r.revenue_squares)
+            )
+            for r in rows
+        ]
+
+    async def goals(self, journey_id: int) -> list[str]:
+        rows = await self.session.execute(
+            text("SELECT DISTINCT goal FROM outcomes WHERE journey_id = :journey ORDER BY goal"),
+            {"journey": journey_id},
+        )
+        return [row[0] for row in rows]
+
+    async def funnel(
+        self, journey_id: int, version: int | None
+    ) -> Sequence[tuple[str, int, int, dict[str, int]]]:
+        """Per node: enrollments that entered it, are waiting there now, and ended there by status."""
+        params: dict[str, Any] = {"journey": journey_id}
+        version_filter = ""
+        if version is not None:
+            version_filter = " AND e.version = :version"
+            params["version"] = version
+        entered = await self.session.execute(
+            text(
+                "SELECT s.node_id, count(DISTINCT s.enrollment_id) FROM enrollment_steps s"
+                " JOIN enrollments e ON e.id = s.enrollment_id"
+                f" WHERE e.journey_id = :journey{version_filter} GROUP BY s.node_id"
+            ),
+            params,
+        )
+        ended = await self.session.execute(
+            text(
+                "SELECT e.current_node, e.status, count(*) FROM enrollments e"
+                f" WHERE e.journey_id = :journey{version_filter} GROUP BY e.current_node, e.status"
+            ),
+            params,
+        )
+        by_node: dict[str, tuple[int, int, dict[str, int]]] = {}
+        for node, count in entered:
+            by_node[node] = (int(count), 0, {})
+        for node, status, count in ended:
+            if node is None:
+                continue
+            entered_count, waiting, statuses = by_node.get(node, (0, 0, {}))
+            if status == "active":
+                waiting += int(count)
+            else:
+                statuses[status] = statuses.get(status, 0) + int(count)
+            by_node[node] = (entered_count, waiting, statuses)
+        return [(node, *values) for node, values in sorted(by_node.items())]

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class Range(BaseModel):
+    low: float
+    high: float
+
+
+class VariantResult(BaseModel):
+    variant: str
+    is_control: bool
+    weight: float | None
+    exposures: int
+    conversions: int
+    conversion_rate: float
+    conversion_rate_interval: Range | None
+    revenue: float
+    revenue_per_exposure: float
+    # Against the control (absent for the control itself):
+    lift: float | None = None
+    lift_interval: Range | None = None
+    p_value: float | None = None
+    p_value_holm: float | None = None
+    p_value_bh: float | None = None
+    chance_to_beat_control: float | None = None
+    sequential_interval: Range | None = None
+    sequential_p_value: float | None = None
+    revenue_lift: float | None = None
+    revenue_lift_interval: Range | None = None
+    revenue_p_value: float | None = None
+
+
+class SplitResult(BaseModel):
+    node: str
+    goal: str
+    control: str
+    variants: list[VariantResult]
+    srm_p_value: float | None
+    srm_warning: bool
+    verdict: str
+
+
+class FunnelStep(BaseModel):
+    node: str
+    entered: int
+    waiting: int
+    ended: dict[str, int]
+
+
+class Report(BaseModel):
+    journey: str
+    version: int | None
+    goals: list[str]
+    splits: list[SplitResult]
+    holdout: list[SplitResult]
+    funnel: list[FunnelStep]
+    alpha: float

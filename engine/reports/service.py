@@ -1,0 +1,214 @@
+"""The variant report analysts read: per split and goal, what each variant did against the control."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.errors import NotFound
+from engine.journeys.assignment import HOLDOUT_NODE
+from engine.journeys.dsl import JourneyDefinition, SplitNode
+from engine.journeys.repository import JourneyRepository
+from engine.reports.repository import ReportRepository, VariantTotals
+from engine.reports.schemas import FunnelStep, Range, Report, SplitResult, VariantResult
+from engine.stats.experiments import (
+    Interval,
+    Moments,
+    benjamini_hochberg,
+    compare,
+    holm,
+    mean_interval,
+    sample_ratio_mismatch,
+)
+
+SRM_ALPHA = 0.001
+
+
+def _range(interval: Interval | None) -> Range | None:
+    return Range(low=interval.low, high=interval.high) if interval else None
+
+
+def _conversion(t: VariantTotals) -> Moments:
+    return Moments(t.exposures, t.conversions, t.conversions)  # y ∈ {0, 1}
+
+
+def _revenue(t: VariantTotals) -> Moments:
+    return Moments(t.exposures, t.revenue, t.revenue_squares)
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:+.1f}%"
+
+
+def verdict(result: SplitResult, alpha: float) -> str:
+    if result.srm_warning:
+        return (
+            f"Sample ratio mismatch (p = {result.srm_p_value:.2g}): exposures do not follow the configured"
+            " weights, so these results cannot be trusted until the cause is found."
+        )
+    contenders = [v for v in result.variants if not v.is_control and v.p_value_holm is not None]
+    if not contenders:
+        return "Not enough data yet to compare variants."
+    best = min(contenders, key=lambda v: v.p_value_holm or 1.0)
+    lift = f"{_pct(best.lift)}" if best.lift is not None else "n/a"
+    if best.p_value_holm is not None and best.p_value_holm < alpha and best.lift is not None:
+        direction = "beats" if best.lift > 0 else "loses to"
+        return (
+            f"{best.variant} {direction} {result.control} on {result.goal}: {best.conversion_rate:.1%} vs "
+            f"control, relative lift {lift} (p = {best.p_value_holm:.2g} after Holm adjustment, "
+            f"chance to beat control {best.chance_to_beat_control or 0:.0%})."
+        )
+    return (
+        f"No variant is distinguishable from {result.control} on {result.goal} yet "
+        f"(best: {best.variant}, lift {lift}, adjusted p = {best.p_value_holm:.2g})."
+    )
+
+
+class ReportService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.journeys = JourneyRepository(session)
+        self.repo = ReportRepository(session)
+
+    async def report(
+        self,
+        key: str,
+        *,
+        version: int | None = None,
+        split: str | None = None,
+        goal: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        alpha: float = 0.05,
+        prior_sd: float | None = None,
+        sequential_tuning: float = 5000,
+    ) -> Report:
+        journey = await self.journeys.get(key)
+        if journey is None:
+            raise NotFound(f"no journey with key {key!r}")
+        latest = await self.journeys.latest_version(journey.id)
+        if latest is None:
+            raise NotFound(f"journey {key!r} has no published version")
+        shape = latest if version is None else await self.journeys.version(journey.id, version)
+        if shape is None:
+            raise NotFound(f"journey {key!r} has no version {version}")
+        definition = JourneyDefinition.model_validate(shape.definition)
+        recorded = await self.repo.goals(journey.id)
+        default = [definition.goal.event] if definition.goal else []
+        goals = [goal] if goal else list(dict.fromkeys(default + recorded))
+        splits: list[SplitResult] = []
+        holdouts: list[SplitResult] = []
+        for goal_name in goals:
+            totals = await self.repo.totals(
+                journey.id, goal_name, version=version, node=split, since=since, until=until
+            )
+            by_node: dict[str, list[VariantTotals]] = {}
+            for row in totals:
+                by_node.setdefault(row.node_id, []).append(row)
+            for node_id, rows in by_node.items():
+                node = definition.nodes.get(node_id)
+                if node_id == HOLDOUT_NODE:
+                    weights = {
+                        "holdout": float(definition.holdout),
+                        "treatment": float(100 - definition.holdout),
+                    }
+                    result = self._split(
+                        node_id, goal_name, "holdout", weights, rows, alpha, prior_sd, sequential_tuning
+                    )
+                    holdouts.append(result)
+                elif isinstance(node, SplitNode):
+                    weights = {v.name: float(v.weight) for v in node.variants}
+                    result = self._split(
+                        node_id,
+                        goal_name,
+                        node.control_name,
+                        weights,
+                        rows,
+                        alpha,
+                        prior_sd,
+                        sequential_tuning,
+                    )
+                    splits.append(result)
+        self._adjust(splits + holdouts)
+        for result in splits + holdouts:
+            result.verdict = verdict(result, alpha)
+        funnel = [
+            FunnelStep(node=node, entered=entered, waiting=waiting, ended=ended)
+            for node, entered, waiting, ended in await self.repo.funnel(journey.id, version)
+        ]
+        return Report(
+            journey=key,
+            version=version,
+            goals=goals,
+            splits=splits,
+            holdout=holdouts,
+            funnel=funnel,
+            alpha=alpha,
+        )
+
+    @staticmethod
+    def _split(
+        node_id: str,
+        goal: str,
+        control: str,
+        weights: dict[str, float],
+        rows: list[VariantTotals],
+        alpha: float,
+        prior_sd: float | None,
+        tuning: float,
+    ) -> SplitResult:
+        by_variant = {row.variant: row for row in rows}
+        control_row = by_variant.get(control)
+        variants: list[VariantResult] = []
+        for name in list(weights) + [v for v in by_variant if v not in weights]:
+            row = by_variant.get(name) or VariantTotals(node_id, name, 0, 0, 0.0, 0.0)
+            conversion = _conversion(row)
+            result = VariantResult(
+                variant=name,
+                is_control=name == control,
+                weight=weights.get(name),
+                exposures=row.exposures,
+                conversions=row.conversions,
+                conversion_rate=conversion.mean,
+                conversion_rate_interval=_range(mean_interval(conversion, alpha)) if row.exposures else None,
+                revenue=row.revenue,
+                revenue_per_exposure=_revenue(row).mean,
+            )
+            if name != control and control_row is not None and row.exposures:
+                versus = compare(
+                    conversion, _conversion(control_row), alpha=alpha, prior_sd=prior_sd, tuning=tuning
+                )
+                money = compare(_revenue(row), _revenue(control_row), alpha=alpha, tuning=tuning)
+                result = result.model_copy(
+                    update={
+                        "lift": versus.lift,
+                        "lift_interval": _range(versus.lift_interval),
+                        "p_value": versus.p_value,
+                        "chance_to_beat_control": versus.chance_to_beat_control,
+                        "sequential_interval": _range(versus.sequential_interval),
+                        "sequential_p_value": versus.sequential_p_value,
+                        "revenue_lift": money.lift,
+                        "revenue_lift_interval": _range(money.lift_interval),
+                        "revenue_p_value": money.p_value,
+                    }
+                )
+            variants.append(result)
+        counts = [v.exposures for v in variants if v.weight is not None]
+        srm = sample_ratio_mismatch(counts, [v.weight for v in variants if v.weight is not None])
+        return SplitResult(
+            node=node_id,
+            goal=goal,
+            control=control,
+            variants=variants,
+            srm_p_value=srm,
+            srm_warning=srm is not None and srm < SRM_ALPHA,
+            verdict="",
+        )
+
+    @staticmethod
+    def _adjust(results: list[SplitResult]) -> None:
+        """Holm and Benjamini–Hochberg across every variant × goal comparison in the report."""
+        tested = [(r, v) for r in results for v in r.variants if v.p_value is not None]
+        p_values = [v.p_value for _, v in tested if v.p_value is not None]
+        for (_, variant), h, bh in zip(tested, holm(p_values), benjamini_hochberg(p_values), strict=True):
+            variant.p_value_holm, variant.p_value_bh = h, bh

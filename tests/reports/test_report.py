@@ -1,0 +1,184 @@
+"""The variant report over real PostgreSQL, checked against values computed independently."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from scipy import stats
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from engine.db.models import Event, Exposure, Journey, Outcome
+from engine.journeys.client import EXAMPLES
+from engine.profiles.repository import ProfileRepository
+from engine.routing.router import EventRouter, RoutingCache
+
+ADMIN = {"Authorization": "Bearer test-admin-token"}
+YAML = {**ADMIN, "Content-Type": "application/yaml"}
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+async def publish(api: httpx.AsyncClient, key: str = "abandoned-cart") -> None:
+    response = await api.post(
+        f"/api/journeys/{key}/publish", content=(EXAMPLES / f"{key}.yaml").read_text(), headers=YAML
+    )
+    assert response.status_code == 201
+
+
+async def seed(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    node: str,
+    arms: dict[str, tuple[int, float, float]],
+    seed: int = 1,
+) -> dict[str, list[float]]:
+    """arms: variant → (exposures, conversion rate, mean revenue of a conversion). Returns each variant's
+    per-exposure revenue, for computing the expected statistics independently."""
+    rng = random.Random(seed)
+    revenue: dict[str, list[float]] = {}
+    async with sessionmaker() as session, session.begin():
+        journey_id = (await session.execute(select(Journey.id))).scalar_one()
+        exposures, outcomes = [], []
+        for variant, (n, rate, mean) in arms.items():
+            revenue[variant] = []
+            for i in range(n):
+                exposures.append(
+                    {
+                        "enrollment_id": f"{node}-{variant}-{i}",
+                        "journey_id": journey_id,
+                        "version": 1,
+                        "node_id": node,
+                        "variant": variant,
+                        "profile_id": f"p-{variant}-{i}",
+                        "exposed_at": NOW,
+                    }
+                )
+                value = round(rng.expovariate(1 / mean), 2) if rng.random() < rate else None
+                revenue[variant].append(value or 0.0)
+                outcomes.append(value)
+        ids = (await session.execute(insert(Exposure).returning(Exposure.id), exposures)).scalars().all()
+        rows = [
+            {
+                "journey_id": journey_id,
+                "exposure_id": exposure_id,
+                "goal": "order_completed",
+                "value": value,
+                "source": "goal",
+                "occurred_at": NOW,
+            }
+            for exposure_id, value in zip(ids, outcomes, strict=True)
+            if value is not None
+        ]
+        if rows:
+            await session.execute(insert(Outcome), rows)
+    return revenue
+
+
+def variant(report: dict[str, Any], node: str, name: str) -> dict[str, Any]:
+    split = next(s for s in report["splits"] + report["holdout"] if s["node"] == node)
+    return next(v for v in split["variants"] if v["variant"] == name)
+
+
+async def test_report_statistics_match_independent_computation(
+    api_client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await publish(api_client)
+    revenue = await seed(
+        sessionmaker, "offer", {"plain_reminder": (1000, 0.10, 80.0), "discount": (1000, 0.14, 70.0)}
+    )
+    report = (await api_client.get("/api/journeys/abandoned-cart/report", headers=ADMIN)).json()
+    assert report["goals"] == ["order_completed"]
+    control, treated = variant(report, "offer", "plain_reminder"), variant(report, "offer", "discount")
+    conv_c = [1.0 if r > 0 else 0.0 for r in revenue["plain_reminder"]]
+    conv_t = [1.0 if r > 0 else 0.0 for r in revenue["discount"]]
+    assert (treated["exposures"], treated["conversions"]) == (1000, int(sum(conv_t)))
+    assert treated["conversion_rate"] == pytest.approx(sum(conv_t) / 1000)
+    assert treated["revenue_per_exposure"] == pytest.approx(sum(revenue["discount"]) / 1000, rel=1e-6)
+    assert treated["p_value"] == pytest.approx(
+        stats.ttest_ind(conv_t, conv_c, equal_var=False).pvalue, rel=1e-6
+    )
+    assert treated["revenue_p_value"] == pytest.approx(
+        stats.ttest_ind(revenue["discount"], revenue["plain_reminder"], equal_var=False).pvalue, rel=1e-6
+    )
+    p_t, p_c = sum(conv_t) / 1000, sum(conv_c) / 1000
+    assert treated["lift"] == pytest.approx(p_t / p_c - 1)
+    se = math.sqrt(stats.tvar(conv_t) / 1000 / p_c**2 + p_t**2 * stats.tvar(conv_c) / 1000 / p_c**4)
+    assert treated["lift_interval"]["low"] == pytest.approx(p_t / p_c - 1 - stats.norm.ppf(0.975) * se)
+    sd = math.sqrt(stats.tvar(conv_t) / 1000 + stats.tvar(conv_c) / 1000)
+    assert treated["chance_to_beat_control"] == pytest.approx(stats.norm.cdf((p_t - p_c) / sd))
+    assert treated["p_value_holm"] == pytest.approx(treated["p_value"])  # one comparison: nothing to adjust
+    assert control["is_control"]
+    assert control["lift"] is None
+    split = report["splits"][0]
+    assert split["srm_warning"] is False
+    assert split["srm_p_value"] == pytest.approx(1.0)
+    assert split["verdict"].startswith("discount beats plain_reminder on order_completed")
+
+
+async def test_a_60_40_split_configured_50_50_raises_the_srm_warning(
+    api_client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await publish(api_client)
+    await seed(sessionmaker, "offer", {"plain_reminder": (600, 0.1, 50.0), "discount": (400, 0.1, 50.0)})
+    [split] = (await api_client.get("/api/journeys/abandoned-cart/report", headers=ADMIN)).json()["splits"]
+    assert split["srm_p_value"] == pytest.approx(stats.chisquare([600, 400]).pvalue)
+    assert split["srm_warning"] is True
+    assert split["verdict"].startswith("Sample ratio mismatch")
+
+
+async def test_holdout_comparison_and_offline_outcomes(
+    api_client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await publish(api_client)
+    await seed(sessionmaker, "__holdout__", {"treatment": (950, 0.12, 60.0), "holdout": (50, 0.08, 60.0)})
+    report = (await api_client.get("/api/journeys/abandoned-cart/report", headers=ADMIN)).json()
+    [holdout] = report["holdout"]
+    assert holdout["control"] == "holdout"
+    assert [v["weight"] for v in holdout["variants"]] == [5.0, 95.0]
+    assert variant(report, "__holdout__", "treatment")["lift"] is not None
+
+    async with sessionmaker() as session, session.begin():
+        await ProfileRepository(session).upsert("p-treatment-3")
+    deal = {
+        "journey": "abandoned-cart",
+        "profile": "p-treatment-3",
+        "goal": "deal_won",
+        "value": 1200,
+        "external_id": "crm-deal-77",
+    }
+    assert (await api_client.post("/api/outcomes", json=deal, headers=ADMIN)).json() == {"credited": 1}
+    assert (await api_client.post("/api/outcomes", json=deal, headers=ADMIN)).json() == {"credited": 0}
+    won = (await api_client.get("/api/journeys/abandoned-cart/report?goal=deal_won", headers=ADMIN)).json()
+    assert variant(won, "__holdout__", "treatment")["revenue"] == 1200
+    missing = await api_client.post("/api/outcomes", json={**deal, "profile": "nobody"}, headers=ADMIN)
+    assert missing.status_code == 404
+
+
+async def test_a_goal_after_the_journey_ended_is_credited_inside_the_window(
+    api_client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], temporal_client: Client
+) -> None:
+    await publish(api_client)
+    await seed(sessionmaker, "offer", {"discount": (1, 0.0, 1.0)})
+    async with sessionmaker() as session, session.begin():
+        await ProfileRepository(session).upsert("p-discount-0")
+        for message_id, days in (("in-window", 2), ("too-late", 5)):
+            event = Event(
+                message_id=message_id,
+                profile_id="p-discount-0",
+                type="track",
+                name="order_completed",
+                properties={"revenue": 45},
+                context={},
+                timestamp=NOW.replace(day=1 + days),
+            )
+            session.add(event)
+            await session.flush()
+            await EventRouter(session, temporal_client, "unused", RoutingCache()).route(event)
+    async with sessionmaker() as session:
+        rows = (await session.execute(select(Outcome.value, Outcome.occurred_at))).all()
+    assert [(float(value), at.day) for value, at in rows] == [(45.0, 3)]  # the 3-day window from exposure
