@@ -71,6 +71,13 @@ class MessagingActivities:
                 return DeliveryResult(
                     status=existing.status, delivery_id=existing.id, detail="already delivered"
                 )
+            if (
+                await ProfileRepository(session).get(
+                    await ProfileRepository(session).current_id(input.profile_id)
+                )
+                is None
+            ):
+                return DeliveryResult(status="skipped", detail="profile erased")  # nothing to say to no one
             template = await TemplateRepository(session).get(input.template)
             if template is None:
                 raise ApplicationError(f"template {input.template!r} does not exist", non_retryable=True)
@@ -103,6 +110,13 @@ class MessagingActivities:
                 return DeliveryResult(
                     status=existing.status, delivery_id=existing.id, detail="already delivered"
                 )
+            if (
+                await ProfileRepository(session).get(
+                    await ProfileRepository(session).current_id(input.profile_id)
+                )
+                is None
+            ):
+                return DeliveryResult(status="skipped", detail="profile erased")
             context = await self._context(session, input)
             try:
                 url = render_value(input.url, context)

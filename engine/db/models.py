@@ -248,7 +248,7 @@ class Outcome(Base):
 
     __tablename__ = "outcomes"
     __table_args__ = (
-        Index(None, "journey_id", "goal"),
+        Index(None, "journey_id", "goal", "node_id", "variant"),
         Index(None, "exposure_id"),
         # Credited once per exposure and goal, whichever path (workflow or router) sees the goal first…
         Index(
@@ -277,3 +277,8 @@ class Outcome(Base):
     external_id: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(16), nullable=False)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # Copied from the exposure when credited, so the report sums outcomes without a join (1M-row speed).
+    version: Mapped[int | None] = mapped_column(Integer)
+    node_id: Mapped[str | None] = mapped_column(String(100))
+    variant: Mapped[str | None] = mapped_column(String(100))
+    exposed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

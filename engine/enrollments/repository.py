@@ -95,14 +95,29 @@ class EnrollmentRepository:
             literal(value),
             literal("goal"),
             literal(occurred_at),
+            Exposure.version,
+            Exposure.node_id,
+            Exposure.variant,
+            Exposure.exposed_at,
         ).where(
             Exposure.enrollment_id == enrollment_id,
             Exposure.exposed_at <= occurred_at,
             Exposure.exposed_at >= occurred_at - within,
         )
-        statement = insert(Outcome).from_select(
-            ["journey_id", "exposure_id", "profile_id", "goal", "value", "source", "occurred_at"], exposures
-        )
+        columns = [
+            "journey_id",
+            "exposure_id",
+            "profile_id",
+            "goal",
+            "value",
+            "source",
+            "occurred_at",
+            "version",
+            "node_id",
+            "variant",
+            "exposed_at",
+        ]
+        statement = insert(Outcome).from_select(columns, exposures)
         await self.session.execute(
             statement.on_conflict_do_nothing(
                 index_elements=["exposure_id", "goal"], index_where=text("external_id IS NULL")

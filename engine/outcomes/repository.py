@@ -11,7 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.db.models import Exposure, Outcome
 
-COLUMNS = ["journey_id", "exposure_id", "profile_id", "goal", "value", "source", "external_id", "occurred_at"]
+COLUMNS = [
+    "journey_id",
+    "exposure_id",
+    "profile_id",
+    "goal",
+    "value",
+    "source",
+    "external_id",
+    "occurred_at",
+    "version",
+    "node_id",
+    "variant",
+    "exposed_at",
+]
 
 
 class OutcomeRepository:
@@ -49,6 +62,10 @@ class OutcomeRepository:
             literal(source),
             literal(external_id),
             literal(occurred_at),
+            Exposure.version,
+            Exposure.node_id,
+            Exposure.variant,
+            Exposure.exposed_at,
         ).where(
             Exposure.journey_id == journey_id,
             Exposure.profile_id.in_(profile_ids),

@@ -70,8 +70,13 @@ async def seed(
                 "value": value,
                 "source": "goal",
                 "occurred_at": NOW,
+                # What crediting copies from the exposure:
+                "version": 1,
+                "node_id": node,
+                "variant": exposure["variant"],
+                "exposed_at": NOW,
             }
-            for exposure_id, value in zip(ids, outcomes, strict=True)
+            for exposure_id, exposure, value in zip(ids, exposures, outcomes, strict=True)
             if value is not None
         ]
         if rows:

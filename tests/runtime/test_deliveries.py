@@ -141,3 +141,10 @@ async def test_a_failed_send_is_recorded_and_the_journey_goes_on(harness: Harnes
     }
     assert await harness.count(Delivery) == 0
     await harness.keep_history(started.workflow_id, "failed-send-continues")
+
+
+async def test_no_message_for_an_erased_profile(messaging: MessagingActivities, harness: Harness) -> None:
+    ghost = send_input().model_copy(update={"profile_id": "erased-long-ago"})
+    result = await ActivityEnvironment().run(messaging.send_message, ghost)
+    assert (result.status, result.detail) == ("skipped", "profile erased")
+    assert await harness.count(Delivery) == 0

@@ -1,0 +1,66 @@
+"""Shared benchmark plumbing: an embedded PostgreSQL, timing, and the result table/JSON."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from engine.devstack.ports import free_port
+from engine.devstack.postgres import EmbeddedPostgres
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def say(message: str) -> None:
+    print(f"· {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def embedded_postgres() -> Iterator[EmbeddedPostgres]:
+    with tempfile.TemporaryDirectory(prefix="journeys-bench-") as folder:
+        server = EmbeddedPostgres(Path(folder) / "pg", free_port(), unsafe_fast=True)
+        say(f"starting PostgreSQL on port {server.port}")
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+async def timings(call: Callable[[], Awaitable[Any]], repeat: int, warmup: int = 2) -> list[float]:
+    for _ in range(warmup):
+        await call()
+    out = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        await call()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "median_ms": round(statistics.median(ordered), 2),
+        "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 2),
+        "min_ms": round(ordered[0], 2),
+    }
+
+
+def report(name: str, rows: list[dict[str, Any]], extra: dict[str, Any]) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps({"benchmark": name, "rows": rows, **extra}, indent=2))
+    columns = list(rows[0])
+    widths = [max(len(str(c)), *(len(str(r[c])) for r in rows)) for c in columns]
+    print("  ".join(str(c).ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in rows:
+        print("  ".join(str(row[c]).ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for key, value in extra.items():
+        print(f"{key}: {value}")

@@ -1,0 +1,109 @@
+"""Report benchmark: the variant report over N exposures (default 1,000,000), through the HTTP API,
+against a baseline of the bare sufficient-statistics SQL on the same database, in the same run.
+
+    .venv/bin/python -m bench.report [--exposures 1000000] [--repeat 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+import asyncpg
+import httpx
+import yaml
+
+from api.app import create_app
+from bench.common import embedded_postgres, report, say, summary, timings
+from engine import migrate
+from engine.db.session import create_engine, create_sessionmaker
+from engine.journeys.client import EXAMPLES
+from engine.journeys.service import JourneyService
+from engine.settings import Settings, to_asyncpg_dsn
+
+# The naive one-statement way to get the same sufficient statistics: exposures LEFT JOIN outcomes.
+BASELINE_SQL = """
+SELECT x.variant, count(*), count(o.exposure_id),
+       coalesce(sum(o.value), 0), coalesce(sum(o.value * o.value), 0)
+FROM exposures x LEFT JOIN (SELECT exposure_id, sum(value) AS value FROM outcomes
+  WHERE journey_id = $1 AND goal = 'order_completed' GROUP BY exposure_id) o ON o.exposure_id = x.id
+WHERE x.journey_id = $1 GROUP BY x.variant
+"""
+
+
+def run(exposures: int, repeat: int) -> None:
+    with embedded_postgres() as postgres:
+        asyncio.run(measure(postgres.url, exposures, repeat))
+
+
+async def measure(url: str, exposures: int, repeat: int) -> None:
+    settings = Settings(database_url=url, temporal_address="127.0.0.1:1", admin_token="bench")
+    say("applying migrations")
+    await migrate.upgrade(settings)
+    engine = create_engine(settings)
+    async with create_sessionmaker(engine)() as session, session.begin():
+        document = yaml.safe_load((EXAMPLES / "abandoned-cart.yaml").read_text())
+        await JourneyService(session).publish("abandoned-cart", document, "bench")
+    await engine.dispose()
+    connection = await asyncpg.connect(to_asyncpg_dsn(url))
+    journey_id = await connection.fetchval("SELECT id FROM journeys")
+    say(f"inserting {exposures:,} exposures and ~12% outcomes")
+    await connection.execute(
+        "INSERT INTO exposures (enrollment_id, journey_id, version, node_id, variant, profile_id, exposed_at)"
+        " SELECT 'e' || g, $1, 1, 'offer', CASE WHEN g % 2 = 0 THEN 'plain_reminder' ELSE 'discount' END,"
+        " 'p' || g, now() FROM generate_series(1, $2) g",
+        journey_id,
+        exposures,
+    )
+    await connection.execute(
+        "INSERT INTO outcomes (journey_id, exposure_id, profile_id, goal, value, source, occurred_at,"
+        " version, node_id, variant, exposed_at) SELECT journey_id, id, profile_id, 'order_completed',"
+        " round((random() * 100)::numeric, 2), 'goal', now(), version, node_id, variant, exposed_at"
+        " FROM exposures WHERE random() < CASE WHEN variant = 'discount' THEN 0.13 ELSE 0.11 END"
+    )
+    await connection.execute("VACUUM ANALYZE")
+    say(f"timing the bare SQL ({repeat} runs)")
+    baseline = await timings(lambda: connection.fetch(BASELINE_SQL, journey_id), repeat)
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client,
+    ):
+        headers = {"Authorization": "Bearer bench"}
+
+        async def full_report() -> None:
+            response = await client.get("/api/journeys/abandoned-cart/report", headers=headers)
+            response.raise_for_status()
+
+        say(f"timing GET /api/journeys/abandoned-cart/report ({repeat} runs)")
+        measured = await timings(full_report, repeat)
+        verdict = (await client.get("/api/journeys/abandoned-cart/report", headers=headers)).json()
+    await connection.close()
+    base, full = summary(baseline), summary(measured)
+    report(
+        "report",
+        [
+            {"what": "baseline: one-statement LEFT JOIN SQL", **base},
+            {"what": "GET /api/journeys/{key}/report", **full},
+        ],
+        {
+            "exposures": exposures,
+            "ratio_median": round(full["median_ms"] / base["median_ms"], 2),
+            "target": "report ≤ 300 ms",
+            "verdict": verdict["splits"][0]["verdict"],
+        },
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--exposures", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    run(args.exposures, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
