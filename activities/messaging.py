@@ -29,6 +29,7 @@ from engine.templates.rendering import render_template, render_value
 from engine.templates.repository import TemplateRepository
 
 RETRYABLE_STATUS = {408, 425, 429}
+ERASED = DeliveryResult(status="skipped", detail="profile erased")
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -45,14 +46,18 @@ class MessagingActivities:
         self._http = http
         self._settings = settings
 
-    async def _context(self, session: AsyncSession, input: SendInput | WebhookInput) -> dict[str, Any]:
-        profile_id = await ProfileRepository(session).current_id(input.profile_id)
-        profile = await ProfileRepository(session).get(profile_id)
+    async def _context(self, session: AsyncSession, input: SendInput | WebhookInput) -> dict[str, Any] | None:
+        """What templates see; None when the person was erased meanwhile (then nothing is sent)."""
+        profiles = ProfileRepository(session)
+        profile_id = await profiles.current_id(input.profile_id)
+        profile = await profiles.get(profile_id)
+        if profile is None:
+            return None
         signals = await SignalRepository(session).compute(profile_id, list(BUILTIN_SIGNALS), input.as_of)
         return {
             "profile": {
                 "id": profile_id,
-                "traits": dict(profile.traits) if profile else {},
+                "traits": dict(profile.traits),
                 "signals": signals,
             },
             "entry": input.entry.as_context(),
@@ -71,18 +76,14 @@ class MessagingActivities:
                 return DeliveryResult(
                     status=existing.status, delivery_id=existing.id, detail="already delivered"
                 )
-            if (
-                await ProfileRepository(session).get(
-                    await ProfileRepository(session).current_id(input.profile_id)
-                )
-                is None
-            ):
-                return DeliveryResult(status="skipped", detail="profile erased")  # nothing to say to no one
+            context = await self._context(session, input)
+            if context is None:
+                return ERASED
             template = await TemplateRepository(session).get(input.template)
             if template is None:
                 raise ApplicationError(f"template {input.template!r} does not exist", non_retryable=True)
             try:
-                rendered = render_template(template, await self._context(session, input))
+                rendered = render_template(template, context)
             except TemplateError as error:
                 raise ApplicationError(f"template {input.template!r}: {error}", non_retryable=True) from error
             delivery_id = await deliveries.claim(
@@ -110,14 +111,9 @@ class MessagingActivities:
                 return DeliveryResult(
                     status=existing.status, delivery_id=existing.id, detail="already delivered"
                 )
-            if (
-                await ProfileRepository(session).get(
-                    await ProfileRepository(session).current_id(input.profile_id)
-                )
-                is None
-            ):
-                return DeliveryResult(status="skipped", detail="profile erased")
             context = await self._context(session, input)
+            if context is None:
+                return ERASED
             try:
                 url = render_value(input.url, context)
                 headers = render_value(input.headers, context)

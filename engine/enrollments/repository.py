@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.db.models import Delivery, Enrollment, EnrollmentStep, Exposure, Journey, Outcome
+from engine.db.models import Delivery, Enrollment, EnrollmentStep, Exposure, Journey
+from engine.outcomes.repository import OutcomeRepository
 
 
 class EnrollmentRepository:
@@ -87,41 +88,12 @@ class EnrollmentRepository:
         self, enrollment_id: str, goal: str, value: float, within: timedelta, occurred_at: datetime
     ) -> None:
         """One outcome per exposure of this enrollment inside the attribution window (idempotent)."""
-        exposures = select(
-            Exposure.journey_id,
-            Exposure.id,
-            Exposure.profile_id,
-            literal(goal),
-            literal(value),
-            literal("goal"),
-            literal(occurred_at),
-            Exposure.version,
-            Exposure.node_id,
-            Exposure.variant,
-            Exposure.exposed_at,
-        ).where(
-            Exposure.enrollment_id == enrollment_id,
-            Exposure.exposed_at <= occurred_at,
-            Exposure.exposed_at >= occurred_at - within,
-        )
-        columns = [
-            "journey_id",
-            "exposure_id",
-            "profile_id",
-            "goal",
-            "value",
-            "source",
-            "occurred_at",
-            "version",
-            "node_id",
-            "variant",
-            "exposed_at",
-        ]
-        statement = insert(Outcome).from_select(columns, exposures)
-        await self.session.execute(
-            statement.on_conflict_do_nothing(
-                index_elements=["exposure_id", "goal"], index_where=text("external_id IS NULL")
-            )
+        await OutcomeRepository(self.session).credit(
+            exposures_of=[Exposure.enrollment_id == enrollment_id],
+            goal=goal,
+            value=value,
+            occurred_at=occurred_at,
+            within=within,
         )
 
     async def finish(self, enrollment_id: str, status: str, node: str | None, ended_at: datetime) -> None:

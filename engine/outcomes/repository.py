@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import literal, select, text
+from sqlalchemy import ColumnElement, literal, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,16 +42,15 @@ class OutcomeRepository:
     async def credit(
         self,
         *,
-        journey_id: int,
-        version: int | None,
-        profile_ids: Sequence[str],
+        exposures_of: Sequence[ColumnElement[bool]],
         goal: str,
         value: float,
         occurred_at: datetime,
         within: timedelta | None,
         external_id: str | None = None,
     ) -> int:
-        """One outcome per exposure of these profiles (in the attribution window, if any); idempotent."""
+        """One outcome per matching exposure exposed before the outcome (and inside the attribution
+        window, if any), carrying the exposure's variant; idempotent by its unique index."""
         source = "offline" if external_id else "goal"
         exposures = select(
             Exposure.journey_id,
@@ -66,13 +65,7 @@ class OutcomeRepository:
             Exposure.node_id,
             Exposure.variant,
             Exposure.exposed_at,
-        ).where(
-            Exposure.journey_id == journey_id,
-            Exposure.profile_id.in_(profile_ids),
-            Exposure.exposed_at <= occurred_at,
-        )
-        if version is not None:
-            exposures = exposures.where(Exposure.version == version)
+        ).where(*exposures_of, Exposure.exposed_at <= occurred_at)
         if within is not None:
             exposures = exposures.where(Exposure.exposed_at >= occurred_at - within)
         where = text("external_id IS NOT NULL") if external_id else text("external_id IS NULL")

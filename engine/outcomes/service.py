@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from engine.db.models import Exposure
 from engine.durations import parse_duration
 from engine.enrollments.contracts import EventEnvelope
 from engine.errors import NotFound
@@ -43,10 +44,9 @@ class OutcomeService:
         journey = await self.journeys.get(outcome.journey)
         if journey is None:
             raise NotFound(f"no journey with key {outcome.journey!r}")
+        profiles = await self.identity.aliases(profile_id)
         credited = await self.repo.credit(
-            journey_id=journey.id,
-            version=None,
-            profile_ids=await self.identity.aliases(profile_id),
+            exposures_of=[Exposure.journey_id == journey.id, Exposure.profile_id.in_(profiles)],
             goal=outcome.goal,
             value=outcome.value,
             occurred_at=outcome.occurred_at or datetime.now(UTC),
@@ -73,9 +73,11 @@ class OutcomeService:
                 continue  # conditions on the profile are judged by the running enrollment only
             value = lookup({"properties": event.properties}, goal.value) if goal.value else 0
             credited += await self.repo.credit(
-                journey_id=journey_id,
-                version=version,
-                profile_ids=profiles,
+                exposures_of=[
+                    Exposure.journey_id == journey_id,
+                    Exposure.version == version,
+                    Exposure.profile_id.in_(profiles),
+                ],
                 goal=goal.event,
                 value=float(value) if isinstance(value, int | float) and value is not MISSING else 0.0,
                 occurred_at=event.timestamp,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -38,6 +39,19 @@ def runtime_settings(migrated: EmbeddedPostgres, tmp_path: Path) -> Settings:
     )
 
 
+@asynccontextmanager
+async def running_harness(
+    env: WorkflowEnvironment, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, crm_url: str
+) -> AsyncIterator[Harness]:
+    """A worker on `env` for the test's own task queue, and a Harness to drive it."""
+    async with httpx.AsyncClient() as http, build_worker(env.client, settings, sessionmaker, http):
+        harness = Harness(env, sessionmaker, settings, crm_url)
+        try:
+            yield harness
+        finally:
+            await harness.terminate_leftovers()
+
+
 @pytest.fixture
 async def harness(
     time_skipping: WorkflowEnvironment,
@@ -45,12 +59,5 @@ async def harness(
     runtime_settings: Settings,
     crm: CrmStandIn,
 ) -> AsyncIterator[Harness]:
-    async with (
-        httpx.AsyncClient() as http,
-        build_worker(time_skipping.client, runtime_settings, sessionmaker, http),
-    ):
-        harness = Harness(time_skipping, sessionmaker, runtime_settings, crm.url)
-        try:
-            yield harness
-        finally:
-            await harness.terminate_leftovers()
+    async with running_harness(time_skipping, sessionmaker, runtime_settings, crm.url) as harness:
+        yield harness

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from engine.settings import Settings
-from engine.worker import build_worker
+from tests.runtime.conftest import running_harness
 from tests.runtime.harness import EnrollmentStep, Harness
 from tests.support.crm import CrmStandIn
 
@@ -35,15 +34,8 @@ async def dev_harness(
     runtime_settings: Settings,
     crm: CrmStandIn,
 ) -> AsyncIterator[Harness]:
-    async with (
-        httpx.AsyncClient() as http,
-        build_worker(temporal_dev.client, runtime_settings, sessionmaker, http),
-    ):
-        harness = Harness(temporal_dev, sessionmaker, runtime_settings, crm.url)
-        try:
-            yield harness
-        finally:
-            await harness.terminate_leftovers()
+    async with running_harness(temporal_dev, sessionmaker, runtime_settings, crm.url) as harness:
+        yield harness
 
 
 async def test_a_long_enrollment_continues_as_new_with_its_state(dev_harness: Harness) -> None:
