@@ -63,10 +63,5 @@ class InvalidInput(JourneysError):
     code = "invalid"
 
 
-class Unavailable(JourneysError):
-    status_code = 503
-    code = "unavailable"
-
-
 class StartupError(JourneysError):
     """Something `journeys dev` (or another command) cannot work around; shown as one line, no traceback."""

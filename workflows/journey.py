@@ -319,7 +319,6 @@ class JourneyWorkflow:
                     occurred_at=workflow.now(),
                 ),
             )
-            self.state.goal_reached = True
             if goal.exit:
                 raise Interrupted("exited:goal", f"goal event {goal.event} ({event.id})")
         for index, criterion in enumerate(self.journey.exit_when):

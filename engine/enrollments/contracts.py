@@ -8,8 +8,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-TERMINAL_STATUSES = ("completed", "exited:goal", "exited:criteria", "exited:operator", "failed")
-
 
 def workflow_id_for(journey_key: str, profile_id: str, correlation: str | None) -> str:
     """One active enrollment per user per journey (per correlation value, e.g. per cart)."""
@@ -45,7 +43,6 @@ class CarriedState(BaseModel):
     assignments: dict[str, str] = Field(default_factory=dict)
     exposures: dict[str, datetime] = Field(default_factory=dict)
     holdout: bool = False
-    goal_reached: bool = False
     seen_event_ids: list[str] = Field(default_factory=list)
     buffered: list[EventEnvelope] = Field(default_factory=list)
     last_event: EventEnvelope | None = None

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -151,10 +151,3 @@ class EnrollmentRepository:
             Enrollment.journey_id == journey_id, Enrollment.status == "active"
         )
         return [(row[0], row[1]) for row in await self.session.execute(query)]
-
-    async def count_active(self) -> int:
-        return int(
-            (
-                await self.session.execute(select(func.count()).where(Enrollment.status == "active"))
-            ).scalar_one()
-        )

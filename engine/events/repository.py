@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,12 +41,6 @@ class EventRepository:
             select(Event).where(Event.profile_id == profile_id).order_by(Event.timestamp.desc()).limit(limit)
         )
         return (await self.session.execute(query)).scalars().all()
-
-    async def count(self) -> int:
-        return int((await self.session.execute(select(func.count()).select_from(Event))).scalar_one())
-
-    async def erase(self, profile_ids: Sequence[str]) -> None:
-        await self.session.execute(delete(Event).where(Event.profile_id.in_(profile_ids)))
 
 
 class OutboxRepository:
@@ -93,7 +87,3 @@ class OutboxRepository:
             .where(OutboxEntry.id == entry_id)
             .values(attempts=OutboxEntry.attempts + 1, last_error=error[:2000])
         )
-
-    async def pending(self) -> int:
-        query = select(func.count()).select_from(OutboxEntry).where(OutboxEntry.processed_at.is_(None))
-        return int((await self.session.execute(query)).scalar_one())
