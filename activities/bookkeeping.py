@@ -15,10 +15,13 @@ from engine.enrollments.contracts import (
     ExposureInput,
     FinishInput,
     OutcomeInput,
+    SplitWeightsInput,
+    SplitWeightsResult,
     StepInput,
 )
 from engine.enrollments.repository import EnrollmentRepository
 from engine.journeys.repository import JourneyRepository
+from engine.splits.adaptive import current_weights
 
 
 class BookkeepingActivities:
@@ -55,6 +58,24 @@ class BookkeepingActivities:
                 ),
             )
         return BeginResult(admitted=reason is None, reason=reason)
+
+    @activity.defn
+    async def split_weights(self, input: SplitWeightsInput) -> SplitWeightsResult:
+        """An adaptive split's weights now (read, or recomputed when its cadence is due)."""
+        async with self._sessionmaker() as session, session.begin():
+            weights = await current_weights(
+                session,
+                journey_id=input.journey_id,
+                version=input.version,
+                node_id=input.node_id,
+                goal=input.goal,
+                configured=input.configured,
+                floor_percent=input.floor_percent,
+                cadence=timedelta(seconds=input.cadence_seconds),
+                min_exposures=input.min_exposures,
+                now=input.now,
+            )
+        return SplitWeightsResult(weights=weights)
 
     @activity.defn
     async def record_step(self, input: StepInput) -> None:

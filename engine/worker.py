@@ -68,6 +68,7 @@ def activities_for(
         books.begin_enrollment,
         books.record_step,
         books.record_exposure,
+        books.split_weights,
         books.record_outcome,
         books.finish_enrollment,
         profiles.read_profile,

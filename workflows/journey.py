@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         ProfileInput,
         ProfileSnapshot,
         SendInput,
+        SplitWeightsInput,
         StepInput,
         UpdateProfileInput,
         WaitUntilInput,
@@ -109,6 +110,8 @@ class JourneyWorkflow:
         self.exit_request: ExitRequest | None = None
         self.waiting_for: str | None = None
         self.wake_at: datetime | None = None
+        # Traits and signals as last read (by a branch): stored with exposures, for breakdowns.
+        self.last_profile: dict[str, Any] | None = None
 
     # ── signals and queries ──────────────────────────────────────────────────────────────────────────
 
@@ -342,10 +345,12 @@ class JourneyWorkflow:
         return context
 
     async def _profile(self, signals: list[str]) -> ProfileSnapshot:
-        return await local(
+        snapshot = await local(
             ProfileActivities.read_profile,
             ProfileInput(profile_id=self.input.profile_id, signals=signals, as_of=workflow.now()),
         )
+        self.last_profile = {"traits": snapshot.traits, "signals": snapshot.signals}
+        return snapshot
 
     # ── deciding ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -368,11 +373,25 @@ class JourneyWorkflow:
         return {"case": "default", "next": node.default, **used}, node.default
 
     async def _split(self, node_id: str, node: SplitNode) -> tuple[dict[str, Any], str]:
+        weights = [(v.name, float(v.weight)) for v in node.variants]
+        if node.adaptive is not None and node.adaptive.enabled and self.journey.goal is not None:
+            current = await local(
+                BookkeepingActivities.split_weights,
+                SplitWeightsInput(
+                    journey_id=self.input.journey_id,
+                    version=self.input.version,
+                    node_id=node_id,
+                    goal=self.journey.goal.event,
+                    configured=dict(weights),
+                    floor_percent=node.adaptive.min_weight,
+                    cadence_seconds=parse_duration(node.adaptive.update_every).total_seconds(),
+                    min_exposures=node.adaptive.min_exposures,
+                    now=workflow.now(),
+                ),
+            )
+            weights = [(name, current.weights.get(name, 0.0)) for name, _ in weights]
         variant = self.state.assignments.get(node_id) or variant_for(
-            self.input.journey_key,
-            node_id,
-            self.input.profile_id,
-            [(v.name, v.weight) for v in node.variants],
+            self.input.journey_key, node_id, self.input.profile_id, weights
         )
         exposed_at = self.state.exposures.get(node_id) or workflow.now()
         self.state.assignments = {**self.state.assignments, node_id: variant}
@@ -387,10 +406,11 @@ class JourneyWorkflow:
                 variant=variant,
                 profile_id=self.input.profile_id,
                 exposed_at=exposed_at,
+                attributes=self.last_profile,
             ),
         )
         target = next(v.next for v in node.variants if v.name == variant)
-        return {"variant": variant, "control": node.control_name}, target
+        return {"variant": variant, "control": node.control_name, "weights": dict(weights)}, target
 
     # ── acting ───────────────────────────────────────────────────────────────────────────────────────
 

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query
 
 from api.auth import AdminDep
 from api.deps import SessionDep, SettingsDep, TemporalDep
+from engine.errors import InvalidInput, Problem
 from engine.outcomes.service import OfflineOutcome, OutcomeRecorded, OutcomeService
 from engine.profiles.service import ProfileService
-from engine.reports.schemas import Report
+from engine.reports.schemas import Breakdown, Report
 from engine.reports.service import ReportService
 
 router = APIRouter(tags=["reports"], dependencies=[AdminDep])
@@ -45,6 +46,30 @@ async def report(
         alpha=alpha,
         prior_sd=prior_sd,
         sequential_tuning=sequential_tuning,
+    )
+
+
+@router.get("/api/journeys/{key}/report/breakdown")
+async def breakdown(
+    key: str,
+    session: SessionDep,
+    split: str = Query(description="the split node"),
+    by: str = Query(
+        description="traits.<name> or signals.<name>, as recorded when each customer was exposed"
+    ),
+    buckets: str | None = Query(default=None, description="numeric thresholds, e.g. 30,60 → <30, 30–60, ≥60"),
+    goal: str | None = None,
+    alpha: float = Query(default=0.05, gt=0, lt=0.5),
+) -> Breakdown:
+    """Which customers drive a result: the split's variants compared within each bucket."""
+    try:
+        thresholds = sorted(float(x) for x in buckets.split(",")) if buckets else None
+    except ValueError as error:
+        raise InvalidInput(
+            "buckets: numbers separated by commas", [Problem("buckets", str(error))]
+        ) from error
+    return await ReportService(session).breakdown(
+        key, split=split, by=by, thresholds=thresholds, goal=goal, alpha=alpha
     )
 
 

@@ -241,6 +241,21 @@ class Exposure(Base):
     variant: Mapped[str] = mapped_column(String(100), nullable=False)
     profile_id: Mapped[str] = mapped_column(String(200), nullable=False)
     exposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # The customer's traits and signals as the journey last read them before this exposure, so results
+    # can be broken down by who the customer was when assigned ("engagement tier"), not who they are now.
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class SplitWeights(Base):
+    """Current weights of an adaptive split, recomputed by Thompson sampling at its cadence."""
+
+    __tablename__ = "split_weights"
+
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    node_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    weights: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
 class Outcome(Base):

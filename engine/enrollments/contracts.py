@@ -151,6 +151,23 @@ class ExposureInput(BaseModel):
     variant: str
     profile_id: str
     exposed_at: datetime
+    attributes: dict[str, Any] | None = None
+
+
+class SplitWeightsInput(BaseModel):
+    journey_id: int
+    version: int
+    node_id: str
+    goal: str
+    configured: dict[str, float]
+    floor_percent: float
+    cadence_seconds: float
+    min_exposures: int
+    now: datetime
+
+
+class SplitWeightsResult(BaseModel):
+    weights: dict[str, float]
 
 
 class OutcomeInput(BaseModel):

@@ -141,6 +141,11 @@ def split_problems(document: Mapping[str, Any]) -> Iterator[Problem]:
                 f"nodes.{node_id}.control",
                 f"{control!r} is not one of the variants: {', '.join(sorted(seen))}",
             )
+        if isinstance(node.get("adaptive"), Mapping) and not isinstance(document.get("goal"), Mapping):
+            yield Problem(
+                f"nodes.{node_id}.adaptive",
+                "adaptive allocation learns from the goal: give the journey a `goal`",
+            )
         variant_names |= seen
     for node_id, node in _nodes(document).items():
         content = node.get("content")

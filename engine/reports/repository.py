@@ -74,6 +74,43 @@ class ReportRepository:
             for node_id, variant, n in sorted(counts, key=lambda r: (r[0], r[1]))
         ]
 
+    async def breakdown(
+        self, journey_id: int, goal: str, node: str, path: tuple[str, str], thresholds: list[float] | None
+    ) -> Sequence[tuple[str, VariantTotals]]:
+        """Variant totals per bucket of an attribute recorded at exposure (traits.x or signals.x)."""
+        value = "x.attributes #>> :path"
+        if thresholds:
+            cases = [f"WHEN ({value})::numeric < :t{i} THEN :label{i}" for i in range(len(thresholds))]
+            bucket = (
+                f"CASE WHEN {value} IS NULL OR {value} !~ '^-?[0-9.]+$' THEN 'unknown' "
+                + " ".join(cases)
+                + " ELSE :last END"
+            )
+        else:
+            bucket = f"coalesce({value}, 'unknown')"
+        params: dict[str, Any] = {"journey": journey_id, "goal": goal, "node": node, "path": list(path)}
+        bounds = thresholds or []
+        for i, threshold in enumerate(bounds):
+            params[f"t{i}"] = threshold
+            params[f"label{i}"] = f"< {threshold:g}" if i == 0 else f"{bounds[i - 1]:g}–{threshold:g}"
+        if bounds:
+            params["last"] = f"≥ {bounds[-1]:g}"
+        rows = await self.session.execute(
+            text(
+                f"SELECT {bucket} AS bucket, x.variant, count(*), count(o.exposure_id),"
+                " coalesce(sum(o.value), 0), coalesce(sum(o.value * o.value), 0)"
+                " FROM exposures x LEFT JOIN (SELECT exposure_id, sum(value) AS value FROM outcomes"
+                "   WHERE journey_id = :journey AND goal = :goal AND node_id = :node GROUP BY exposure_id) o"
+                " ON o.exposure_id = x.id WHERE x.journey_id = :journey AND x.node_id = :node"
+                " GROUP BY 1, 2 ORDER BY 1, 2"
+            ),
+            params,
+        )
+        return [
+            (str(r[0]), VariantTotals(node, r[1], int(r[2]), int(r[3]), float(r[4]), float(r[5])))
+            for r in rows
+        ]
+
     async def goals(self, journey_id: int) -> list[str]:
         rows = await self.session.execute(
             text("SELECT DISTINCT goal FROM outcomes WHERE journey_id = :journey ORDER BY goal"),

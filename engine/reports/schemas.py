@@ -36,6 +36,7 @@ class SplitResult(BaseModel):
     node: str
     goal: str
     control: str
+    adaptive: bool = False  # weights moved during the test: no SRM check against the configured ones
     variants: list[VariantResult]
     srm_p_value: float | None
     srm_warning: bool
@@ -57,3 +58,16 @@ class Report(BaseModel):
     holdout: list[SplitResult]
     funnel: list[FunnelStep]
     alpha: float
+
+
+class BreakdownBucket(BaseModel):
+    bucket: str
+    result: SplitResult
+
+
+class Breakdown(BaseModel):
+    journey: str
+    split: str
+    goal: str
+    by: str
+    buckets: list[BreakdownBucket]

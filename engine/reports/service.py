@@ -6,12 +6,20 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.errors import NotFound
+from engine.errors import InvalidInput, NotFound, Problem
 from engine.journeys.assignment import HOLDOUT_NODE
 from engine.journeys.dsl import JourneyDefinition, SplitNode
 from engine.journeys.repository import JourneyRepository
 from engine.reports.repository import ReportRepository, VariantTotals
-from engine.reports.schemas import FunnelStep, Range, Report, SplitResult, VariantResult
+from engine.reports.schemas import (
+    Breakdown,
+    BreakdownBucket,
+    FunnelStep,
+    Range,
+    Report,
+    SplitResult,
+    VariantResult,
+)
 from engine.stats.experiments import (
     Interval,
     Moments,
@@ -145,6 +153,53 @@ class ReportService:
             funnel=funnel,
             alpha=alpha,
         )
+
+    async def breakdown(
+        self,
+        key: str,
+        *,
+        split: str,
+        by: str,
+        thresholds: list[float] | None,
+        goal: str | None,
+        alpha: float = 0.05,
+    ) -> Breakdown:
+        """A split's variants compared within each bucket of a trait or signal, as recorded at exposure."""
+        journey = await self.journeys.get(key)
+        latest = await self.journeys.latest_version(journey.id) if journey else None
+        if journey is None or latest is None:
+            raise NotFound(f"no published journey with key {key!r}")
+        definition = JourneyDefinition.model_validate(latest.definition)
+        node = definition.nodes.get(split)
+        if not isinstance(node, SplitNode):
+            raise InvalidInput(
+                f"split: {split!r} is not a split node", [Problem("split", "not a split node")]
+            )
+        kind, _, name = by.partition(".")
+        if kind not in ("traits", "signals") or not name.replace("_", "").isalnum():
+            raise InvalidInput(
+                "by: write traits.<name> or signals.<name>", [Problem("by", "traits.x or signals.x")]
+            )
+        goal_name = goal or (definition.goal.event if definition.goal else None)
+        if goal_name is None:
+            raise InvalidInput("goal: the journey has no goal; name one", [Problem("goal", "required")])
+        weights = {v.name: float(v.weight) for v in node.variants}
+        by_bucket: dict[str, list[VariantTotals]] = {}
+        for bucket, totals in await self.repo.breakdown(
+            journey.id, goal_name, split, (kind, name), thresholds
+        ):
+            by_bucket.setdefault(bucket, []).append(totals)
+        results = [
+            BreakdownBucket(
+                bucket=bucket,
+                result=self._split(split, goal_name, node.control_name, weights, rows, alpha, None, 5000),
+            )
+            for bucket, rows in by_bucket.items()
+        ]
+        self._adjust([b.result for b in results])
+        for b in results:
+            b.result.verdict = verdict(b.result, alpha)
+        return Breakdown(journey=key, split=split, goal=goal_name, by=by, buckets=results)
 
     @staticmethod
     def _split(

@@ -297,3 +297,11 @@ def test_every_problem_is_reported_at_once() -> None:
         "nodes.orphan",
         "nodes.check.cases[0].when.signal",
     }
+
+
+def test_adaptive_allocation_needs_a_goal() -> None:
+    document = with_changes(nodes__ab__adaptive={"min_weight": 5})
+    assert problems_of(document) == [
+        Problem("nodes.ab.adaptive", "adaptive allocation learns from the goal: give the journey a `goal`")
+    ]
+    assert problems_of({**document, "goal": {"event": "order_completed"}}) == []

@@ -187,3 +187,82 @@ async def test_a_goal_after_the_journey_ended_is_credited_inside_the_window(
     async with sessionmaker() as session:
         rows = (await session.execute(select(Outcome.value, Outcome.occurred_at))).all()
     assert [(float(value), at.day) for value, at in rows] == [(45.0, 3)]  # the 3-day window from exposure
+
+
+async def test_breakdown_by_a_signal_recorded_at_exposure(
+    api_client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Engaged customers respond to the discount; the others do not: the overall lift hides it."""
+    await publish(api_client)
+    plan = [  # (engagement at exposure, variant, exposures, conversions)
+        (80, "discount", 100, 40),
+        (80, "plain_reminder", 100, 20),
+        (10, "discount", 100, 10),
+        (10, "plain_reminder", 100, 10),
+        (None, "discount", 20, 2),
+        (None, "plain_reminder", 20, 2),
+    ]
+    async with sessionmaker() as session, session.begin():
+        journey_id = (await session.execute(select(Journey.id))).scalar_one()
+        for engagement, name, n, conversions in plan:
+            attributes = (
+                None if engagement is None else {"signals": {"engagement_score": engagement}, "traits": {}}
+            )
+            rows = [
+                {
+                    "enrollment_id": f"{engagement}-{name}-{i}",
+                    "journey_id": journey_id,
+                    "version": 1,
+                    "node_id": "offer",
+                    "variant": name,
+                    "profile_id": f"{engagement}-{name}-{i}",
+                    "exposed_at": NOW,
+                    "attributes": attributes,
+                }
+                for i in range(n)
+            ]
+            ids = (await session.execute(insert(Exposure).returning(Exposure.id), rows)).scalars().all()
+            await session.execute(
+                insert(Outcome),
+                [
+                    {
+                        "journey_id": journey_id,
+                        "exposure_id": i,
+                        "goal": "order_completed",
+                        "value": 10,
+                        "source": "goal",
+                        "occurred_at": NOW,
+                        "version": 1,
+                        "node_id": "offer",
+                        "variant": name,
+                        "exposed_at": NOW,
+                    }
+                    for i in ids[:conversions]
+                ],
+            )
+    response = await api_client.get(
+        "/api/journeys/abandoned-cart/report/breakdown?split=offer&by=signals.engagement_score&buckets=60,30",
+        headers=ADMIN,
+    )
+    assert response.status_code == 200, response.text
+    buckets = {b["bucket"]: b["result"] for b in response.json()["buckets"]}
+    assert set(buckets) == {"< 30", "≥ 60", "unknown"}
+    engaged = {v["variant"]: v for v in buckets["≥ 60"]["variants"]}
+    assert (engaged["discount"]["conversion_rate"], engaged["plain_reminder"]["conversion_rate"]) == (
+        0.4,
+        0.2,
+    )
+    assert engaged["discount"]["lift"] == pytest.approx(1.0)
+    assert engaged["discount"]["p_value"] < 0.01
+    quiet = {v["variant"]: v for v in buckets["< 30"]["variants"]}
+    assert quiet["discount"]["lift"] == pytest.approx(0.0)
+
+    bad = await api_client.get(
+        "/api/journeys/abandoned-cart/report/breakdown?split=offer&by=mood", headers=ADMIN
+    )
+    assert bad.status_code == 422
+    assert bad.json()["problems"] == [{"path": "by", "message": "traits.x or signals.x"}]
+    not_split = await api_client.get(
+        "/api/journeys/abandoned-cart/report/breakdown?split=reminder&by=traits.plan", headers=ADMIN
+    )
+    assert not_split.status_code == 422

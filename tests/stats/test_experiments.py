@@ -146,3 +146,19 @@ def test_multiple_comparison_adjustments_by_hand() -> None:
     p = [0.01, 0.04, 0.03, 0.005]
     assert holm(p) == pytest.approx([0.03, 0.06, 0.06, 0.02])
     assert benjamini_hochberg(p) == pytest.approx([0.02, 0.04, 0.04, 0.02])
+
+
+def test_thompson_weights_favour_the_better_variant_but_keep_the_floor() -> None:
+    from engine.stats.thompson import thompson_weights
+
+    weights = thompson_weights({"a": (1000, 100), "b": (1000, 150)}, floor_percent=10)
+    assert sum(weights.values()) == pytest.approx(100)
+    assert weights["a"] == pytest.approx(10, abs=0.5)  # b is better beyond doubt: a keeps only the floor
+    even = thompson_weights({"a": (1000, 100), "b": (1000, 100)}, floor_percent=10)
+    assert even["a"] == pytest.approx(50, abs=3)
+    # The exact probability that b beats a, against SciPy's Beta distribution by numeric integration.
+    close = thompson_weights({"a": (200, 20), "b": (200, 26)}, floor_percent=0, seed=3)
+    grid = [i / 4000 for i in range(1, 4000)]
+    pa, pb = stats.beta(21, 181), stats.beta(27, 175)
+    p_b_best = sum(pb.pdf(x) * pa.cdf(x) for x in grid) / 4000
+    assert close["b"] / 100 == pytest.approx(p_b_best, abs=0.015)
