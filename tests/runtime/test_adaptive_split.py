@@ -3,11 +3,12 @@ traffic toward the variant that converts best (Thompson sampling), at its cadenc
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
 
 from engine.db.models import Exposure, Journey, Outcome, SplitWeights
+from engine.splits.adaptive import current_weights
 from tests.runtime.harness import Harness
 
 ADAPTIVE = """
@@ -34,13 +35,8 @@ async def split_decision(harness: Harness, profile: str) -> dict[str, object]:
     return decision
 
 
-async def test_adaptive_split_moves_traffic_to_the_better_variant(harness: Harness) -> None:
-    await harness.publish_text("adaptive", ADAPTIVE)
-    early = await split_decision(harness, "first")
-    assert early["weights"] == {"a": 50.0, "b": 50.0}  # nothing learned yet
-
-    # 150 exposures each: b converts 30 %, a 10 %.
-    now = await harness.env.get_current_time()
+async def seed(harness: Harness, now: datetime) -> int:
+    """150 exposures per variant: b converts 30 %, a 10 %."""
     async with harness.sessionmaker() as session, session.begin():
         journey_id = (await session.execute(select(Journey.id).where(Journey.key == "adaptive"))).scalar_one()
         for variant, rate in (("a", 0.10), ("b", 0.30)):
@@ -57,7 +53,6 @@ async def test_adaptive_split_moves_traffic_to_the_better_variant(harness: Harne
                 for i in range(150)
             ]
             ids = (await session.execute(insert(Exposure).returning(Exposure.id), rows)).scalars().all()
-            winners = ids[: int(150 * rate)]
             await session.execute(
                 insert(Outcome),
                 [
@@ -73,20 +68,48 @@ async def test_adaptive_split_moves_traffic_to_the_better_variant(harness: Harne
                         "variant": variant,
                         "exposed_at": now,
                     }
-                    for i in winners
+                    for i in ids[: int(150 * rate)]
                 ],
             )
+    return int(journey_id)
 
-    still_cached = await split_decision(harness, "second")
-    assert still_cached["weights"] == {"a": 50.0, "b": 50.0}  # the cadence (1 h) has not come round
 
+async def weights_at(harness: Harness, journey_id: int, now: datetime) -> dict[str, float]:
+    async with harness.sessionmaker() as session, session.begin():
+        return await current_weights(
+            session,
+            journey_id=journey_id,
+            version=1,
+            node_id="ab",
+            goal="bought",
+            configured={"a": 50.0, "b": 50.0},
+            floor_percent=5,
+            cadence=timedelta(hours=1),
+            min_exposures=100,
+            now=now,
+        )
+
+
+async def test_weights_wait_for_data_and_for_the_cadence(harness: Harness) -> None:
+    await harness.publish_text("adaptive", ADAPTIVE)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    async with harness.sessionmaker() as session:
+        journey_id = (await session.execute(select(Journey.id).where(Journey.key == "adaptive"))).scalar_one()
+    assert await weights_at(harness, journey_id, start) == {"a": 50.0, "b": 50.0}  # no data yet
+    await seed(harness, start)
+    assert await weights_at(harness, journey_id, start + timedelta(minutes=30)) == {"a": 50.0, "b": 50.0}
+    assert await weights_at(harness, journey_id, start + timedelta(minutes=61)) == {"a": 5.0, "b": 95.0}
+
+
+async def test_enrollments_reaching_an_adaptive_split_use_the_learned_weights(harness: Harness) -> None:
+    await harness.publish_text("adaptive", ADAPTIVE)
+    early = await split_decision(harness, "first")
+    assert early["weights"] == {"a": 50.0, "b": 50.0}  # nothing learned yet
+    journey_id = await seed(harness, await harness.env.get_current_time())
     await harness.skip(timedelta(hours=1, minutes=1))
     learned = await split_decision(harness, "third")
-    weights = learned["weights"]
-    assert isinstance(weights, dict)
-    assert weights["a"] == 5.0  # the floor
-    assert weights["b"] == 95.0
+    assert learned["weights"] == {"a": 5.0, "b": 95.0}  # the floor, and the rest to the winner
     async with harness.sessionmaker() as session:
         stored = await session.get(SplitWeights, (journey_id, 1, "ab"))
     assert stored is not None
-    assert stored.weights == weights
+    assert stored.weights == learned["weights"]
