@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -99,10 +100,16 @@ async def test_dev_starts_serves_stops_and_keeps_its_state(state_dir: Path) -> N
     try:
         seconds = dev.wait_ready()
         assert seconds < 60
-        journeys = httpx.get(
-            f"http://127.0.0.1:{dev.ports['API']}/api/journeys",
-            headers={"Authorization": "Bearer dev-admin-token"},
-        ).json()
+        # The examples are published right after the API answers: give that step a moment.
+        journeys: list[dict[str, object]] = []
+        for _ in range(100):
+            journeys = httpx.get(
+                f"http://127.0.0.1:{dev.ports['API']}/api/journeys",
+                headers={"Authorization": "Bearer dev-admin-token"},
+            ).json()
+            if len(journeys) == 3:
+                break
+            await asyncio.sleep(0.1)
         assert [(j["key"], j["latest_version"]) for j in journeys] == [
             ("abandoned-cart", 1),
             ("churn-rescue", 1),
