@@ -38,6 +38,31 @@ class IdentityService:
             await self.repo.link(ANONYMOUS, anonymous_id, profile_id)
         return profile_id
 
+    async def resolve_many(
+        self, pairs: list[tuple[str | None, str | None]]
+    ) -> dict[tuple[str | None, str | None], str]:
+        """Profiles for many (userId, anonymousId) pairs: one query when everyone is already known and
+        consistent; the locked path (links, merges) only for the others, in order."""
+        keys = [(USER, u) for u, _ in pairs if u] + [(ANONYMOUS, a) for _, a in pairs if a]
+        known = await self.repo.profiles_of(keys)
+        out: dict[tuple[str | None, str | None], str] = {}
+        for pair in pairs:
+            if pair in out:
+                continue
+            user_id, anonymous_id = pair
+            by_user = known.get((USER, user_id)) if user_id else None
+            by_visitor = known.get((ANONYMOUS, anonymous_id)) if anonymous_id else None
+            if by_user and (anonymous_id is None or by_visitor == by_user):
+                out[pair] = by_user
+            elif by_visitor and user_id is None:
+                out[pair] = by_visitor
+            else:
+                out[pair] = await self.resolve(user_id, anonymous_id)
+                for key in ((USER, user_id), (ANONYMOUS, anonymous_id)):
+                    if key[1]:
+                        known[key] = out[pair]  # type: ignore[index]
+        return out
+
     async def alias(self, previous_id: str, user_id: str) -> str:
         """`alias(previousId → userId)`: previousId may be an anonymous id or an earlier user id."""
         previous = await self.repo.profile_of(USER, previous_id) or await self.repo.profile_of(

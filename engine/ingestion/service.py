@@ -61,42 +61,56 @@ class IngestionService:
         self.profiles = ProfileRepository(session)
 
     async def ingest(self, messages: list[SegmentMessage], received_at: datetime) -> IngestResult:
-        accepted = duplicates = 0
-        for message in messages:
-            if await self._store(message, received_at):
-                accepted += 1
-            else:
-                duplicates += 1
-        if accepted:
+        """Everything in a handful of statements, however many messages: profiles resolved together,
+        traits merged per person, events inserted in one multi-row statement, outbox rows in another."""
+        profiles = await self._profiles(messages)
+        traits: dict[str, dict[str, Any]] = {}
+        timezones: dict[str, str] = {}
+        rows: dict[str, dict[str, Any]] = {}  # by messageId: a batch may repeat one
+        for message, profile_id in zip(messages, profiles, strict=True):
+            if message.all_traits:
+                traits.setdefault(profile_id, {}).update(message.all_traits)
+                timezone = message.all_traits.get("timezone") or message.context.get("timezone")
+                if isinstance(timezone, str):
+                    timezones[profile_id] = timezone
+            message_id = message.messageId or f"journeys-{uuid.uuid4()}"
+            rows.setdefault(message_id, self._row(message, message_id, profile_id, received_at))
+        for profile_id, merged in traits.items():
+            await self.profiles.upsert(profile_id, merged, timezones.get(profile_id))
+        stored = await self.events.insert_many(list(rows.values()))
+        await self.events.enqueue_many(stored)
+        if stored:
             await self.events.notify()
-        return IngestResult(accepted=accepted, duplicates=duplicates)
+        return IngestResult(accepted=len(stored), duplicates=len(messages) - len(stored))
 
-    async def _store(self, message: SegmentMessage, received_at: datetime) -> bool:
-        if message.type == "alias":
-            profile_id = await self.identity.alias(str(message.previousId), str(message.user_id))
-        else:
-            profile_id = await self.identity.resolve(message.user_id, message.anonymous_id)
-        traits = message.all_traits
-        if traits:
-            timezone = traits.get("timezone") or message.context.get("timezone")
-            await self.profiles.upsert(profile_id, traits, timezone if isinstance(timezone, str) else None)
+    async def _profiles(self, messages: list[SegmentMessage]) -> list[str]:
+        if any(message.type == "alias" for message in messages):
+            # Aliases change identities as they go: resolve strictly in order.
+            out = []
+            for message in messages:
+                if message.type == "alias":
+                    out.append(await self.identity.alias(str(message.previousId), str(message.user_id)))
+                else:
+                    out.append(await self.identity.resolve(message.user_id, message.anonymous_id))
+            return out
+        resolved = await self.identity.resolve_many([(m.user_id, m.anonymous_id) for m in messages])
+        return [resolved[(m.user_id, m.anonymous_id)] for m in messages]
+
+    @staticmethod
+    def _row(
+        message: SegmentMessage, message_id: str, profile_id: str, received_at: datetime
+    ) -> dict[str, Any]:
         properties = dict(message.properties)
         if message.type in ("page", "screen") and message.name:
             properties.setdefault("name", message.name)
         if message.type == "group":
             properties.setdefault("group_id", message.groupId)
-        event_id = await self.events.insert(
-            {
-                "message_id": message.messageId or f"journeys-{uuid.uuid4()}",
-                "profile_id": profile_id,
-                "type": message.type,
-                "name": message.event_name,
-                "properties": properties,
-                "context": message.context,
-                "timestamp": corrected_timestamp(message, received_at),
-            }
-        )
-        if event_id is None:
-            return False  # the same messageId again: stored and routed once already
-        await self.events.enqueue(event_id, profile_id)
-        return True
+        return {
+            "message_id": message_id,
+            "profile_id": profile_id,
+            "type": message.type,
+            "name": message.event_name,
+            "properties": properties,
+            "context": message.context,
+            "timestamp": corrected_timestamp(message, received_at),
+        }

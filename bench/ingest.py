@@ -1,0 +1,170 @@
+"""Ingest benchmark: /v1/track at 32 concurrent connections and /v1/batch with 100 events per call,
+against a bare FastAPI endpoint doing one asyncpg insert (bench/baseline_app.py) served the same way,
+in the same run. Every accepted event is then counted in PostgreSQL.
+
+    .venv/bin/python -m bench.ingest [--events 4000] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.common import embedded_postgres, report, say
+from engine import migrate
+from engine.devstack.ports import free_port, wait_for_port
+from engine.settings import Settings, to_asyncpg_dsn
+
+WRITE_KEY = "bench-write-key"
+
+
+@contextmanager
+def server(app: str, env: dict[str, str]) -> Iterator[str]:
+    """One uvicorn process (uvloop + httptools, access log off), as `journeys api` runs."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--factory" if app.endswith("create_app") else "--no-server-header",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+    ]
+    process = subprocess.Popen(command, env={**os.environ, **env})
+    try:
+        if not wait_for_port(port, 30):
+            raise RuntimeError(f"{app} did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+async def load(url: str, bodies: list[Any], concurrency: int) -> tuple[float, list[float], int]:
+    """Sends every body with `concurrency` connections; returns (seconds, latencies ms, accepted calls)."""
+    latencies: list[float] = []
+    accepted = 0
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30, auth=(WRITE_KEY, "")) as client:
+
+        async def worker() -> None:
+            nonlocal accepted
+            while not queue.empty():
+                body = queue.get_nowait()
+                started = time.perf_counter()
+                response = await client.post(url, json=body)
+                latencies.append((time.perf_counter() - started) * 1000)
+                accepted += response.status_code == 200
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started, latencies, accepted
+
+
+def row(what: str, seconds: float, latencies: list[float], events: int) -> dict[str, Any]:
+    ordered = sorted(latencies)
+    return {
+        "what": what,
+        "events/s": round(events / seconds),
+        "p50_ms": round(ordered[len(ordered) // 2], 1),
+        "p99_ms": round(ordered[int(len(ordered) * 0.99)], 1),
+    }
+
+
+def track_body(n: int) -> dict[str, Any]:
+    return {
+        "userId": f"u{n % 500}",
+        "event": "cart_updated",
+        "messageId": uuid.uuid4().hex,
+        "properties": {"cart_id": f"c{n}", "total": n % 300},
+    }
+
+
+async def measure(url: str, events: int, concurrency: int) -> None:
+    settings = Settings(database_url=url)
+    await migrate.upgrade(settings)
+    dsn = to_asyncpg_dsn(settings.sqlalchemy_url)
+    connection = await asyncpg.connect(dsn)
+    await connection.execute("CREATE TABLE bench_events (id bigserial PRIMARY KEY, body jsonb NOT NULL)")
+    env = {
+        "DATABASE_URL": url,
+        "TEMPORAL_ADDRESS": "127.0.0.1:1",
+        "JOURNEYS_WRITE_KEYS": WRITE_KEY,
+        "JOURNEYS_LOG_LEVEL": "WARNING",
+        "BENCH_DSN": dsn,
+    }
+    rows = []
+    with server("bench.baseline_app:app", env) as base:
+        say(f"baseline: {events} single inserts, {concurrency} connections")
+        await load(f"{base}/v1/track", [track_body(n) for n in range(200)], concurrency)  # warm-up
+        seconds, latencies, _ = await load(
+            f"{base}/v1/track", [track_body(n) for n in range(events)], concurrency
+        )
+        rows.append(row("baseline: bare FastAPI + one asyncpg insert", seconds, latencies, events))
+    with server("api.app:create_app", env) as api:
+        say(f"journeys: {events} /v1/track calls, {concurrency} connections")
+        await load(f"{api}/v1/track", [track_body(n) for n in range(200)], concurrency)  # warm-up
+        seconds, latencies, accepted = await load(
+            f"{api}/v1/track", [track_body(n) for n in range(events)], concurrency
+        )
+        rows.append(row("journeys /v1/track", seconds, latencies, accepted))
+        batches = [
+            {"batch": [{"type": "track", **track_body(n * 100 + i)} for i in range(100)]}
+            for n in range(events // 100)
+        ]
+        say(f"journeys: {len(batches)} /v1/batch calls of 100 events")
+        seconds, batch_latencies, batch_ok = await load(f"{api}/v1/batch", batches, concurrency)
+        rows.append(row("journeys /v1/batch (100 per call)", seconds, batch_latencies, batch_ok * 100))
+    stored = await connection.fetchval("SELECT count(*) FROM events")
+    expected = accepted + batch_ok * 100 + 200
+    await connection.close()
+    report(
+        "ingest",
+        rows,
+        {
+            "single_vs_baseline": round(rows[1]["events/s"] / rows[0]["events/s"], 2),
+            "events_verified_in_postgres": f"{stored} of {expected} accepted",
+            "targets": "single ≥ 0.8× baseline; batched ≥ 10,000 events/s",
+        },
+    )
+    if stored != expected:
+        raise SystemExit(f"lost events: {expected - stored}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=4000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    with embedded_postgres() as postgres:
+        asyncio.run(measure(postgres.url, args.events, args.concurrency))
+
+
+if __name__ == "__main__":
+    main()
