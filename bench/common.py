@@ -7,6 +7,7 @@ import statistics
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from engine.devstack.ports import free_port
 from engine.devstack.postgres import EmbeddedPostgres
 
 RESULTS = Path(__file__).parent / "results"
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
 def say(message: str) -> None:
