@@ -116,6 +116,8 @@ async def test_dev_starts_serves_stops_and_keeps_its_state(state_dir: Path) -> N
             ("onboarding", 1),
         ]
         probe = await run_stack_check(dev.settings)  # the worker child really executes workflows
+        worker_metrics = httpx.get(f"http://127.0.0.1:{dev.ports['WORKER_METRICS']}/metrics").text
+        assert "temporal_" in worker_metrics  # the SDK's own metrics, served by the worker
         assert probe.database == "journeys"
         client = await temporal_client.connect(dev.settings)
         workflow_id = f"persisted-{uuid.uuid4()}"

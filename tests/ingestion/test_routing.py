@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 from segment.analytics import Client as SegmentClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
+from engine.routing.dispatcher import Dispatcher, running_dispatcher
 from engine.settings import Settings
 from tests.ingestion.conftest import ADMIN, WRITE, Stack, eventually
 from tests.support.live_api import live_api
@@ -132,3 +135,26 @@ async def test_erasing_a_person_ends_their_journeys_and_keeps_anonymous_counts(s
     assert await stack.sql("SELECT count(*) FROM identities") == [(0,)]
     # The welcome email, whether sent before the erasure or skipped after it, keeps no content.
     assert all(payload == {} for (payload,) in await stack.sql("SELECT payload FROM deliveries"))
+
+
+async def test_two_dispatchers_route_every_event_exactly_once(
+    stack: Stack,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    temporal_dev: WorkflowEnvironment,
+) -> None:
+    second = Dispatcher(settings, sessionmaker, temporal_dev.client)
+    async with running_dispatcher(second):
+        for n in range(20):
+            batch = {
+                "batch": [
+                    {"type": "track", "userId": f"pair-{n}", "event": "signed_up"},
+                    {"type": "track", "userId": f"pair-{n}", "event": "project_created"},
+                    {"type": "track", "userId": f"pair-{n}", "event": "teammate_invited"},
+                ]
+            }
+            assert (await stack.api.post("/v1/batch", json=batch, headers=WRITE)).json()["accepted"] == 3
+        await eventually(stack.drained)
+    assert stack.dispatcher.routed + second.routed == 60  # each outbox row routed by one dispatcher, once
+    assert await stack.sql("SELECT count(*), count(DISTINCT profile_id) FROM enrollments") == [(20, 20)]
+    assert await stack.sql("SELECT max(attempts) FROM outbox") == [(0,)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from engine import search_attributes
 from engine.enrollments.service import EnrollmentService
 from engine.errors import Conflict
 from engine.journeys.service import JourneyService
+from engine.reports.service import ReportService
 from engine.worker import build_worker
 from tests.runtime.harness import Delivery, EnrollmentStep, Harness
 from tests.support.crm import CrmStandIn
@@ -162,3 +164,47 @@ async def test_worker_crash_mid_journey_neither_loses_nor_repeats_anything(
     assert await harness.count(EnrollmentStep, enrollment_id=started.enrollment_id) == 5
     assert await harness.count(Delivery, enrollment_id=started.enrollment_id) == 2
     assert len(crm.received) == 1
+
+
+RENEWAL = """
+key: renewal
+name: Renewal reminder
+entry: {event: subscribed}
+start: before_renewal
+nodes:
+  before_renewal: {type: wait, until_trait: renews_on, offset: -1d, next: remind}
+  remind: {type: send, template: welcome, next: done}
+  done: {type: exit}
+"""
+
+
+async def test_wait_until_a_date_in_a_profile_trait(harness: Harness) -> None:
+    """The day before the renewal date held in the profile, at the customer's midnight."""
+    await harness.publish_text("renewal", RENEWAL)
+    now = await harness.env.get_current_time()
+    renews_on = (now + timedelta(days=10)).date().isoformat()
+    await harness.profile("renewer", {"renews_on": renews_on}, "Asia/Tokyo")
+    started = await harness.enroll("renewal", harness.event("renewer", "subscribed"))
+    view = await harness.at_node(started.workflow_id, "before_renewal")
+    assert view.wake_at is not None
+    local = view.wake_at.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert (local.date().isoformat(), local.hour, local.minute) == (
+        (now + timedelta(days=9)).date().isoformat(),
+        0,
+        0,
+    )
+    assert (await harness.result(started.workflow_id)).path == ["before_renewal", "remind", "done"]
+
+
+async def test_funnel_counts_entries_waits_and_exits(harness: Harness) -> None:
+    await harness.publish("abandoned-cart")
+    buyer = await harness.enroll("abandoned-cart", harness.event("f1", "cart_updated", cart_id="a", total=5))
+    waiter = await harness.enroll("abandoned-cart", harness.event("f2", "cart_updated", cart_id="b", total=5))
+    for started in (buyer, waiter):
+        await harness.at_node(started.workflow_id, "wait_purchase")
+    await harness.signal(buyer.workflow_id, harness.event("f1", "order_completed", cart_id="a"))
+    await harness.closed(buyer.workflow_id)
+    async with harness.sessionmaker() as session:
+        report = await ReportService(session).report("abandoned-cart")
+    [step] = [s for s in report.funnel if s.node == "wait_purchase"]
+    assert (step.entered, step.waiting, step.ended) == (2, 1, {"exited:goal": 1})
