@@ -29,8 +29,13 @@ MAX_BACKOFF_SECONDS = 10.0
 
 class Dispatcher:
     def __init__(
-        self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], temporal: Client
+        self,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        temporal: Client,
+        poll_seconds: float = POLL_SECONDS,
     ) -> None:
+        self.poll_seconds = poll_seconds  # the fallback when a NOTIFY is missed
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.temporal = temporal
@@ -80,7 +85,7 @@ class Dispatcher:
                     continue
                 backoff = 0.0
                 if routed == 0:
-                    await self._sleep(stop, POLL_SECONDS, wake_early=True)
+                    await self._sleep(stop, self.poll_seconds, wake_early=True)
         finally:
             if listener is not None:
                 await listener.close()
@@ -98,7 +103,7 @@ class Dispatcher:
             connection = await asyncpg.connect(to_asyncpg_dsn(self.settings.sqlalchemy_url))
             await connection.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake.set())
         except (OSError, asyncpg.PostgresError) as error:
-            log.warning("LISTEN unavailable (%s): polling every %ss", error, POLL_SECONDS)
+            log.warning("LISTEN unavailable (%s): polling every %ss", error, self.poll_seconds)
             return None
         return connection
 
