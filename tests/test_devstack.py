@@ -26,10 +26,9 @@ pytestmark = pytest.mark.devstack
 
 
 class DevProcess:
-    def __init__(self, state_dir: Path, **extra_env: str) -> None:
-        self.ports = {
-            name: free_port() for name in ("API", "PG", "TEMPORAL", "TEMPORAL_UI", "WORKER_METRICS")
-        }
+    def __init__(self, state_dir: Path, ports: dict[str, int] | None = None, **extra_env: str) -> None:
+        names = ("API", "PG", "TEMPORAL", "TEMPORAL_UI", "WORKER_METRICS")
+        self.ports = ports or {name: free_port() for name in names}
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")}
         env.update({f"JOURNEYS_{name}_PORT": str(port) for name, port in self.ports.items()})
         env.update(
@@ -132,8 +131,9 @@ async def test_dev_starts_serves_stops_and_keeps_its_state(state_dir: Path) -> N
     assert "Traceback" not in err
     assert_all_gone(children)
 
-    # A second start reuses the state: the workflow run before the restart is still known to Temporal.
-    dev = DevProcess(state_dir)
+    # A second start, at once and on the same ports, reuses the state: the workflow run before the
+    # restart is still known to Temporal.
+    dev = DevProcess(state_dir, ports=dev.ports)
     dev.start()
     try:
         dev.wait_ready()

@@ -7,7 +7,10 @@ from engine.errors import StartupError
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Free to listen on, as servers bind: SO_REUSEADDR ignores the TIME_WAIT connections a server
+    that just stopped leaves behind, while a live listener still makes the bind fail."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
