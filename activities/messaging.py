@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from engine.deliveries.egress import refusal
 from engine.deliveries.repository import DeliveryRepository, idempotency_key
 from engine.enrollments.contracts import DeliveryResult, SendInput, WebhookInput
 from engine.profiles.repository import ProfileRepository
@@ -136,6 +137,11 @@ class MessagingActivities:
                 )
             )
         assert delivery_id is not None
+        refused = await refusal(url, [h.lower() for h in self._settings.webhook_allowed_hosts])
+        if refused is not None:
+            async with self._sessionmaker() as session, session.begin():
+                await DeliveryRepository(session).mark(delivery_id, "failed", refused)
+            raise ApplicationError(f"webhook refused: {refused}", non_retryable=True)
         content = json.dumps(body).encode() if not isinstance(body, str) else body.encode()
         timestamp = int(time.time())
         request_headers = {

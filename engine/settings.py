@@ -77,11 +77,14 @@ class Settings(BaseSettings):
     )
     webhook_secret: str = Field(default="dev-webhook-secret", description="HMAC key for webhook signatures")
     webhook_timeout_seconds: float = 10.0
+    # Hosts webhooks may call even on internal addresses; "*" (the default) = any public host, no
+    # internal one; a list without "*" = only those hosts.
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = ["*"]
 
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
 
-    @field_validator("write_keys", mode="before")
+    @field_validator("write_keys", "webhook_allowed_hosts", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

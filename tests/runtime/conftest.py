@@ -36,6 +36,7 @@ def runtime_settings(migrated: EmbeddedPostgres, tmp_path: Path) -> Settings:
         task_queue=f"runtime-{tmp_path.name}",
         default_timezone="UTC",
         webhook_secret="test-secret",
+        webhook_allowed_hosts=["127.0.0.1"],  # the local CRM stand-in
     )
 
 

@@ -148,3 +148,40 @@ async def test_no_message_for_an_erased_profile(messaging: MessagingActivities, 
     result = await ActivityEnvironment().run(messaging.send_message, ghost)
     assert (result.status, result.detail) == ("skipped", "profile erased")
     assert await harness.count(Delivery) == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed", "reason"),
+    [
+        ("http://127.0.0.1:9/x", ["*"], "resolves to an internal address (127.0.0.1)"),
+        ("http://localhost:9/x", ["*"], "resolves to an internal address"),
+        ("http://169.254.169.254/latest/meta-data", ["*"], "internal address (169.254.169.254)"),
+        ("http://10.1.2.3/", ["*"], "internal address (10.1.2.3)"),
+        (
+            "https://crm.example.com/hook",
+            ["hooks.example.org"],
+            "'crm.example.com' is not in JOURNEYS_WEBHOOK_ALLOWED_HOSTS",
+        ),
+        ("ftp://127.0.0.1/", ["*"], "is not an http(s) URL"),
+    ],
+)
+async def test_webhooks_refuse_internal_and_unlisted_hosts(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    runtime_settings: Settings,
+    harness: Harness,
+    crm: CrmStandIn,
+    url: str,
+    allowed: list[str],
+    reason: str,
+) -> None:
+    await harness.publish("abandoned-cart")
+    await harness.profile("ida")
+    settings = runtime_settings.model_copy(update={"webhook_allowed_hosts": allowed})
+    messaging = MessagingActivities(sessionmaker, httpx.AsyncClient(), settings)
+    request = webhook_input(crm.url).model_copy(update={"url": url})
+    with pytest.raises(ApplicationError, match="webhook refused") as failure:
+        await ActivityEnvironment().run(messaging.call_webhook, request)
+    assert failure.value.non_retryable
+    assert reason in str(failure.value)
+    assert crm.received == []
+    assert await harness.count(Delivery, status="failed") == 1
