@@ -28,6 +28,7 @@ def test_operator_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JOURNEYS_PG_PORT", "6543")
     monkeypatch.setenv("JOURNEYS_TEMPORAL_PORT", "7300")
     monkeypatch.setenv("JOURNEYS_TEMPORAL_API_KEY", "cloud-key")
+    monkeypatch.setenv("JOURNEYS_WEBHOOK_ALLOWED_HOSTS", "crm.internal, 10.0.0.5")
     settings = Settings()
     assert settings.sqlalchemy_url == "postgresql+asyncpg://app:secret@db.internal:5432/journeys"
     assert to_asyncpg_dsn(settings.sqlalchemy_url) == "postgresql://app:secret@db.internal:5432/journeys"
@@ -39,6 +40,7 @@ def test_operator_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.write_keys == ["key-a", "key-b", "key-c"]
     assert (settings.pg_port, settings.temporal_port) == (6543, 7300)
     assert settings.temporal_api_key == "cloud-key"
+    assert settings.webhook_allowed_hosts == ["crm.internal", "10.0.0.5"]
     assert not settings.embedded_database
     assert not settings.embedded_temporal
 
