@@ -33,6 +33,7 @@ class BookkeepingActivities:
         """Admission, for enrollments the enrolling transaction did not already record (then a no-op)."""
         async with self._sessionmaker() as session, session.begin():
             repo = EnrollmentRepository(session)
+            await repo.lock_entry(input.journey_id, input.profile_id, input.correlation)
             journey = await JourneyRepository(session).get(input.journey_key)
             if (await repo.get(input.enrollment_id)) is None and (
                 journey is None or journey.status != "live"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from typing import Any
 
@@ -24,12 +25,12 @@ from engine.deliveries.repository import DeliveryRepository, idempotency_key
 from engine.enrollments.contracts import DeliveryResult, SendInput, WebhookInput
 from engine.profiles.repository import ProfileRepository
 from engine.settings import Settings
-from engine.signals.catalog import BUILTIN_SIGNALS
 from engine.signals.repository import SignalRepository
 from engine.templates.rendering import render_template, render_value
 from engine.templates.repository import TemplateRepository
 
 RETRYABLE_STATUS = {408, 425, 429}
+SIGNAL_REFERENCE = re.compile(r"signals\.([A-Za-z_][A-Za-z0-9_]*)")
 ERASED = DeliveryResult(status="skipped", detail="profile erased")
 
 
@@ -47,14 +48,18 @@ class MessagingActivities:
         self._http = http
         self._settings = settings
 
-    async def _context(self, session: AsyncSession, input: SendInput | WebhookInput) -> dict[str, Any] | None:
+    async def _context(
+        self, session: AsyncSession, input: SendInput | WebhookInput, sources: Any
+    ) -> dict[str, Any] | None:
         """What templates see; None when the person was erased meanwhile (then nothing is sent)."""
         profiles = ProfileRepository(session)
         profile_id = await profiles.current_id(input.profile_id)
         profile = await profiles.get(profile_id)
         if profile is None:
             return None
-        signals = await SignalRepository(session).compute(profile_id, list(BUILTIN_SIGNALS), input.as_of)
+        # Only the signals the message mentions: each is an aggregate over the person's events.
+        wanted = sorted(set(SIGNAL_REFERENCE.findall(json.dumps(sources, default=str))))
+        signals = await SignalRepository(session).compute(profile_id, wanted, input.as_of) if wanted else {}
         return {
             "profile": {
                 "id": profile_id,
@@ -77,12 +82,12 @@ class MessagingActivities:
                 return DeliveryResult(
                     status=existing.status, delivery_id=existing.id, detail="already delivered"
                 )
-            context = await self._context(session, input)
-            if context is None:
-                return ERASED
             template = await TemplateRepository(session).get(input.template)
             if template is None:
                 raise ApplicationError(f"template {input.template!r} does not exist", non_retryable=True)
+            context = await self._context(session, input, [template.subject, template.body, template.html])
+            if context is None:
+                return ERASED
             try:
                 rendered = render_template(template, context)
             except TemplateError as error:
@@ -112,7 +117,7 @@ class MessagingActivities:
                 return DeliveryResult(
                     status=existing.status, delivery_id=existing.id, detail="already delivered"
                 )
-            context = await self._context(session, input)
+            context = await self._context(session, input, [input.url, input.headers, input.body])
             if context is None:
                 return ERASED
             try:

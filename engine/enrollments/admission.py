@@ -44,8 +44,8 @@ async def refusal(repo: EnrollmentRepository, candidate: Candidate) -> str | Non
 
 
 async def admit(repo: EnrollmentRepository, candidate: Candidate) -> str | None:
-    """Records the enrollment (and its holdout membership) unless refused; returns the refusal."""
-    await repo.lock_entry(candidate.journey_id, candidate.profile_id, candidate.correlation)
+    """Records the enrollment (and its holdout membership) unless refused; returns the refusal.
+    The caller holds the entry lock (EnrollmentRepository.lock_entry) for the transaction."""
     if await repo.get(candidate.enrollment_id) is not None:
         return None  # recorded already (by the enrolling transaction, or a retried activity)
     reason = await refusal(repo, candidate)

@@ -29,6 +29,12 @@ class EnrollmentRepository:
     async def get(self, enrollment_id: str) -> Enrollment | None:
         return await self.session.get(Enrollment, enrollment_id)
 
+    async def active_for_profiles(self, profile_ids: Sequence[str]) -> Sequence[Enrollment]:
+        query = select(Enrollment).where(
+            Enrollment.profile_id.in_(profile_ids), Enrollment.status == "active"
+        )
+        return (await self.session.execute(query)).scalars().all()
+
     async def active_by_workflow_id(self, workflow_id: str) -> Enrollment | None:
         query = select(Enrollment).where(Enrollment.workflow_id == workflow_id, Enrollment.status == "active")
         return (await self.session.execute(query.limit(1))).scalar_one_or_none()

@@ -257,8 +257,12 @@ class EnrollmentService:
             raise NotFound(f"no enrollment {enrollment_id!r}")
         if enrollment.status != "active":
             raise Conflict(f"enrollment {enrollment_id!r} is already {enrollment.status}")
-        await self.temporal.get_workflow_handle(enrollment.workflow_id).signal(
-            JourneyWorkflow.exit, ExitRequest(reason=reason)
+        await self.signal_exit(enrollment.workflow_id, reason)
+
+    async def signal_exit(self, workflow_id: str, reason: str) -> None:
+        """Asks a running enrollment to end now; it ends as exited:operator with this reason."""
+        await self.temporal.get_workflow_handle(workflow_id).signal(
+            JourneyWorkflow.exit, ExitRequest(reason=reason), rpc_timeout=RPC_TIMEOUT
         )
 
     async def exit_all(self, journey_key: str, reason: str) -> int:
@@ -268,7 +272,5 @@ class EnrollmentService:
             return 0
         active = await self.repo.active_workflow_ids(journey.id)
         for _, workflow_id in active:
-            await self.temporal.get_workflow_handle(workflow_id).signal(
-                JourneyWorkflow.exit, ExitRequest(reason=reason)
-            )
+            await self.signal_exit(workflow_id, reason)
         return len(active)

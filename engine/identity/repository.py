@@ -8,7 +8,7 @@ from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.db.models import Enrollment, Event, Identity, Profile
+from engine.db.models import Event, Identity, Profile
 
 
 class IdentityRepository:
@@ -69,12 +69,6 @@ class IdentityRepository:
         query = select(Profile.id).where((Profile.id == profile_id) | (Profile.merged_into == profile_id))
         return list((await self.session.execute(query)).scalars())
 
-    async def survivor(self, profile_id: str) -> str:
-        merged = (
-            await self.session.execute(select(Profile.merged_into).where(Profile.id == profile_id))
-        ).scalar_one_or_none()
-        return merged or profile_id
-
     async def identities(self, profile_id: str) -> list[tuple[str, str]]:
         query = (
             select(Identity.kind, Identity.value)
@@ -82,9 +76,3 @@ class IdentityRepository:
             .order_by(Identity.kind)
         )
         return [(row[0], row[1]) for row in await self.session.execute(query)]
-
-    async def active_enrollment_profiles(self, profile_ids: Sequence[str]) -> Sequence[Enrollment]:
-        query = select(Enrollment).where(
-            Enrollment.profile_id.in_(profile_ids), Enrollment.status == "active"
-        )
-        return (await self.session.execute(query)).scalars().all()

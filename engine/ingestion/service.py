@@ -3,6 +3,7 @@ profile update and an outbox row. The caller commits; only then does the API ans
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,8 +50,6 @@ def problems_of(error: ValidationError, prefix: str) -> list[Problem]:
 
 
 def oversized(raw: Any) -> bool:
-    import json
-
     return len(json.dumps(raw, separators=(",", ":"), default=str).encode()) > MAX_EVENT_BYTES
 
 

@@ -82,6 +82,10 @@ class JourneyRepository:
         )
         return [(row[0], row[1]) for row in await self.session.execute(query)]
 
+    async def goal_events(self) -> set[str]:
+        query = select(JourneyVersion.definition["goal"]["event"].astext).distinct()
+        return {row for row in (await self.session.execute(query)).scalars() if row}
+
     async def add_version(
         self, journey: Journey, number: int, definition: dict[str, Any], checksum: str, author: str
     ) -> JourneyVersion:

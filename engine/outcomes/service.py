@@ -56,11 +56,10 @@ class OutcomeService:
         return OutcomeRecorded(credited=credited)
 
     async def credit_goal_event(
-        self, event: EventEnvelope, definitions: dict[tuple[int, int], JourneyDefinition]
+        self, event: EventEnvelope, profiles: list[str], definitions: dict[tuple[int, int], JourneyDefinition]
     ) -> int:
         """A goal event credits exposures inside the window even after the enrollment ended (a buyer who
         comes back two days after the last email still counts for the variant that emailed her)."""
-        profiles = await self.identity.aliases(event.profile_id)
         credited = 0
         for journey_id, version in await self.repo.exposed_versions(profiles):
             goal = definitions[(journey_id, version)].goal if (journey_id, version) in definitions else None

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from engine.enrollments.contracts import ExitRequest
+from engine.enrollments.repository import EnrollmentRepository
 from engine.enrollments.schemas import EnrollmentSummary
 from engine.enrollments.service import EnrollmentService
 from engine.errors import NotFound
@@ -19,7 +19,6 @@ from engine.identity.service import ANONYMOUS, USER
 from engine.profiles.repository import ErasureRepository, ProfileRepository
 from engine.signals.repository import SignalRepository
 from engine.signals.service import SignalService
-from workflows.journey import JourneyWorkflow
 
 
 class EventOut(BaseModel):
@@ -57,7 +56,7 @@ class ProfileService:
             await self.identity.profile_of(ANONYMOUS, key),
         ):
             if candidate is not None:
-                return await self.identity.survivor(candidate)
+                return await self.profiles.current_id(candidate)
         raise NotFound(f"no profile, user id or anonymous id {key!r}")
 
     async def view(self, key: str) -> ProfileView:
@@ -97,10 +96,9 @@ class ProfileService:
         """Returns how many running enrollments were told to exit. The caller commits."""
         profile_id = await self.find(key)
         aliases = await self.identity.aliases(profile_id)
-        running = await self.identity.active_enrollment_profiles(aliases)
+        running = await EnrollmentRepository(self.session).active_for_profiles(aliases)
+        enrollments = EnrollmentService(self.session, self.temporal, self.task_queue)
         for enrollment in running:
-            await self.temporal.get_workflow_handle(enrollment.workflow_id).signal(
-                JourneyWorkflow.exit, ExitRequest(reason="profile erased")
-            )
+            await enrollments.signal_exit(enrollment.workflow_id, "profile erased")
         await ErasureRepository(self.session).erase(aliases)
         return len(running)

@@ -6,21 +6,24 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from engine.db.models import Event, Journey
 from engine.enrollments.contracts import EventEnvelope
+from engine.enrollments.repository import EnrollmentRepository
 from engine.enrollments.service import EnrollmentService
 from engine.identity.repository import IdentityRepository
 from engine.journeys.conditions import Condition
 from engine.journeys.dsl import EventEntry, JourneyDefinition, WaitForEventNode
-from engine.journeys.evaluate import evaluate, needs_profile, signals_used
+from engine.journeys.evaluate import evaluate, needs_profile
 from engine.journeys.repository import JourneyRepository
 from engine.outcomes.service import OutcomeService
 from engine.profiles.repository import ProfileRepository
 from engine.signals.repository import SignalRepository
+from engine.signals.service import SignalService
 from workflows.journey import JourneyWorkflow
 
 ANY_EVENT = "*"
@@ -52,6 +55,8 @@ class RoutingCache:
     definitions: dict[tuple[int, int], JourneyDefinition] = field(default_factory=dict)
     live: list[tuple[Journey, int, JourneyDefinition]] = field(default_factory=list)
     live_loaded_at: float = -1e9
+    goal_events: set[str] = field(default_factory=set)
+    goals_loaded_at: float = -1e9
 
 
 class EventRouter:
@@ -61,6 +66,7 @@ class EventRouter:
         self.cache = cache
         self.journeys = JourneyRepository(session)
         self.enrollments = EnrollmentService(session, temporal, task_queue)
+        self._profile_context: dict[str, Any] | None = None
 
     async def _definition(self, journey_id: int, version: int) -> JourneyDefinition:
         key = (journey_id, version)
@@ -78,15 +84,23 @@ class EventRouter:
         return self.cache.live
 
     async def _holds(self, condition: Condition, envelope: EventEnvelope) -> bool:
-        context = {"event": envelope.as_context(), "entry": envelope.as_context()}
+        context: dict[str, Any] = {"event": envelope.as_context(), "entry": envelope.as_context()}
         if needs_profile(condition):
+            context["profile"] = await self._profile(envelope)
+        return evaluate(condition, context, envelope.timestamp)
+
+    async def _profile(self, envelope: EventEnvelope) -> dict[str, Any]:
+        """Read once per event, however many entry conditions look at the person: every built-in and
+        custom signal in one query (cheaper than one query per condition)."""
+        if self._profile_context is None:
             profile = await ProfileRepository(self.session).get(envelope.profile_id)
+            names = sorted(await SignalService(self.session).known())
             signals = await SignalRepository(self.session).compute(
-                envelope.profile_id, sorted(signals_used(condition)), envelope.timestamp
+                envelope.profile_id, names, envelope.timestamp
             )
             traits = dict(profile.traits) if profile else {}
-            context["profile"] = {"id": envelope.profile_id, "traits": traits, "signals": signals}
-        return evaluate(condition, context, envelope.timestamp)
+            self._profile_context = {"id": envelope.profile_id, "traits": traits, "signals": signals}
+        return self._profile_context
 
     async def route(self, event: Event) -> RouteResult:
         envelope = EventEnvelope(
@@ -97,9 +111,10 @@ class EventRouter:
             timestamp=event.timestamp,
         )
         result = RouteResult()
-        identity = IdentityRepository(self.session)
+        self._profile_context = None
         # The person's running enrollments, including those begun under ids since merged into this one.
-        running = await identity.active_enrollment_profiles(await identity.aliases(event.profile_id))
+        profiles = await IdentityRepository(self.session).aliases(event.profile_id)
+        running = await EnrollmentRepository(self.session).active_for_profiles(profiles)
         enrolled_journeys = {enrollment.journey_id for enrollment in running}
         for enrollment in running:
             interest = interesting_events(await self._definition(enrollment.journey_id, enrollment.version))
@@ -122,12 +137,19 @@ class EventRouter:
                 )
                 started = await self.enrollments.enroll_into(journey, version, definition, matched)
                 result.entered.append(started.workflow_id)
-        await self._credit_goals(envelope, identity)
+        if envelope.name in await self._goal_events():
+            await self._credit_goals(envelope, profiles)
         return result
 
-    async def _credit_goals(self, envelope: EventEnvelope, identity: IdentityRepository) -> None:
-        profiles = await identity.aliases(envelope.profile_id)
-        repo = OutcomeService(self.session)
-        versions = await repo.repo.exposed_versions(profiles)
+    async def _goal_events(self) -> set[str]:
+        """Every event any journey version counts as its goal: the rest need no attribution query."""
+        if time.monotonic() - self.cache.goals_loaded_at > LIVE_CACHE_SECONDS:
+            self.cache.goal_events = await self.journeys.goal_events()
+            self.cache.goals_loaded_at = time.monotonic()
+        return self.cache.goal_events
+
+    async def _credit_goals(self, envelope: EventEnvelope, profiles: list[str]) -> None:
+        outcomes = OutcomeService(self.session)
+        versions = await outcomes.repo.exposed_versions(profiles)
         definitions = {key: await self._definition(*key) for key in versions}
-        await repo.credit_goal_event(envelope, definitions)
+        await outcomes.credit_goal_event(envelope, profiles, definitions)

@@ -69,7 +69,8 @@ class SignalRepository:
         params: dict[str, Any] = {"profile": profile_id, "as_of": as_of}
         wanted = [name for name in names if name in _EXPRESSIONS]
         columns += [f"{_EXPRESSIONS[name]} AS {name}" for name in wanted]
-        for signal in await self.custom([n for n in names if n not in _EXPRESSIONS]):
+        custom_names = [n for n in names if n not in _EXPRESSIONS]
+        for signal in await self.custom(custom_names) if custom_names else []:
             expression, extra = aggregate_sql(
                 signal.kind, signal.event, signal.property, signal.window_seconds
             )
