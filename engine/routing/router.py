@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from engine.db.models import Event, Journey
 from engine.enrollments.contracts import EventEnvelope
@@ -120,7 +121,14 @@ class EventRouter:
             interest = interesting_events(await self._definition(enrollment.journey_id, enrollment.version))
             if envelope.name in interest or ANY_EVENT in interest:
                 handle = self.temporal.get_workflow_handle(enrollment.workflow_id)
-                await handle.signal(JourneyWorkflow.event, envelope, rpc_timeout=SIGNAL_TIMEOUT)
+                try:
+                    await handle.signal(JourneyWorkflow.event, envelope, rpc_timeout=SIGNAL_TIMEOUT)
+                except RPCError as error:
+                    # It ended between our read of its status and the signal: nothing left to tell it
+                    # (its goal credit comes from _credit_goals). Anything else is retried.
+                    if error.status != RPCStatusCode.NOT_FOUND:
+                        raise
+                    continue
                 result.signalled.append(enrollment.workflow_id)
         for journey, version, definition in await self._live():
             entry = definition.entry

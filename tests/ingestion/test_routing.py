@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from segment.analytics import Client as SegmentClient
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
@@ -164,4 +165,24 @@ async def test_two_dispatchers_route_every_event_exactly_once(
         await eventually(stack.drained)
     assert stack.dispatcher.routed + second.routed == 60  # each outbox row routed by one dispatcher, once
     assert await stack.sql("SELECT count(*), count(DISTINCT profile_id) FROM enrollments") == [(20, 20)]
+    assert await stack.sql("SELECT max(attempts) FROM outbox") == [(0,)]
+
+
+async def test_an_enrollment_that_just_ended_does_not_block_routing(stack: Stack) -> None:
+    """Its row still said active when the event was routed, but the workflow had closed."""
+    await stack.api.post("/v1/track", json={"userId": "late", "event": "signed_up"}, headers=WRITE)
+    [enrollment] = await eventually(lambda: enrollments(stack, "onboarding"))
+    await stack.api.post(f"/api/enrollments/{enrollment['id']}/exit", headers=ADMIN)
+
+    async def ended() -> bool:
+        return bool((await enrollments(stack, "onboarding"))[0]["status"] == "exited:operator")
+
+    await eventually(ended)
+    # Pretend the status write had not landed when the next event was routed:
+    async with stack.db.begin() as connection:
+        await connection.execute(
+            text("UPDATE enrollments SET status = 'active' WHERE id = :id"), {"id": enrollment["id"]}
+        )
+    await stack.api.post("/v1/track", json={"userId": "late", "event": "project_created"}, headers=WRITE)
+    await eventually(stack.drained)
     assert await stack.sql("SELECT max(attempts) FROM outbox") == [(0,)]
