@@ -53,10 +53,10 @@ class MessagingActivities:
     ) -> dict[str, Any] | None:
         """What templates see; None when the person was erased meanwhile (then nothing is sent)."""
         profiles = ProfileRepository(session)
-        profile_id = await profiles.current_id(input.profile_id)
-        profile = await profiles.get(profile_id)
+        profile = await profiles.get_current(input.profile_id)
         if profile is None:
             return None
+        profile_id = profile.id
         # Only the signals the message mentions: each is an aggregate over the person's events.
         wanted = sorted(set(SIGNAL_REFERENCE.findall(json.dumps(sources, default=str))))
         signals = await SignalRepository(session).compute(profile_id, wanted, input.as_of) if wanted else {}

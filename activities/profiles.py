@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from engine.db.models import Profile
 from engine.durations import parse_duration
 from engine.enrollments.contracts import (
     ProfileInput,
@@ -21,9 +22,11 @@ from engine.profiles.repository import ProfileRepository
 from engine.signals.repository import SignalRepository
 
 
-def _zone(name: str | None, default: str) -> ZoneInfo:
+def _zone(profile: Profile | None, default: str) -> ZoneInfo:
+    """The profile's timezone (column, else `timezone` trait), else the default; unknown names too."""
+    stated = (profile.timezone or profile.traits.get("timezone")) if profile else None
     try:
-        return ZoneInfo(name or default)
+        return ZoneInfo(stated if isinstance(stated, str) and stated else default)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(default)
 
@@ -47,11 +50,11 @@ class ProfileActivities:
     async def read_profile(self, input: ProfileInput) -> ProfileSnapshot:
         """Traits and the requested live signals, as of the workflow's time (recorded in history)."""
         async with self._sessionmaker() as session:
-            profile_id = await ProfileRepository(session).current_id(input.profile_id)
-            profile = await ProfileRepository(session).get(profile_id)
+            profile = await ProfileRepository(session).get_current(input.profile_id)
+            profile_id = profile.id if profile else input.profile_id
             signals = await SignalRepository(session).compute(profile_id, input.signals, input.as_of)
         traits = dict(profile.traits) if profile else {}
-        timezone = (profile.timezone if profile else None) or traits.get("timezone") or self._default_timezone
+        timezone = _zone(profile, self._default_timezone).key
         return ProfileSnapshot(
             profile_id=input.profile_id, traits=traits, signals=signals, timezone=str(timezone)
         )
@@ -60,9 +63,8 @@ class ProfileActivities:
     async def resolve_wait_until(self, input: WaitUntilInput) -> WaitUntilResult:
         async with self._sessionmaker() as session:
             repo = ProfileRepository(session)
-            profile_id = await repo.current_id(input.profile_id)
-            zone = _zone(await repo.timezone(profile_id), self._default_timezone)
-            profile = await repo.get(profile_id)
+            profile = await repo.get_current(input.profile_id)
+        zone = _zone(profile, self._default_timezone)
         if input.until_time is not None:
             wake_at = next_time_of_day(input.now, input.until_time, zone)
             return WaitUntilResult(wake_at=wake_at, detail=f"until {input.until_time} {zone.key}")

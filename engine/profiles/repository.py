@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, array, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from engine.db.models import Enrollment, Profile
 
@@ -31,6 +32,17 @@ class ProfileRepository:
             .limit(limit)
         )
         return (await self.session.execute(query)).scalars().all()
+
+    async def get_current(self, profile_id: str) -> Profile | None:
+        """The profile, or the one it was merged into: one query, for the activities' hot path."""
+        survivor = aliased(Profile)
+        query = (
+            select(survivor)
+            .select_from(Profile)
+            .join(survivor, survivor.id == func.coalesce(Profile.merged_into, Profile.id))
+            .where(Profile.id == profile_id)
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
 
     async def current_id(self, profile_id: str) -> str:
         """An enrollment begun under an id since merged into another profile reads the survivor."""
@@ -63,14 +75,6 @@ class ProfileRepository:
         await self.session.execute(
             update(Profile).where(Profile.id == profile_id).values(traits=traits, updated_at=func.now())
         )
-
-    async def timezone(self, profile_id: str) -> str | None:
-        row = (
-            await self.session.execute(
-                select(Profile.timezone, Profile.traits["timezone"].astext).where(Profile.id == profile_id)
-            )
-        ).first()
-        return (row[0] or row[1]) if row else None
 
 
 class ErasureRepository:
