@@ -3,6 +3,7 @@ server never suggests it, so this runs on the dev server (configured to suggest 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -62,11 +63,18 @@ async def test_a_long_enrollment_continues_as_new_with_its_state(dev_harness: Ha
     # (signals are processed in order, so the fresh tick after it shows whether it counted).
     await harness.signal(started.workflow_id, ticks[0])
     await harness.signal(started.workflow_id, harness.event("long", "tick", message_id="tick-fresh"))
+    # Stop only once the fresh tick has been taken, so the last visit cannot race the exit.
+    for _ in range(200):
+        view = await harness.at_node(started.workflow_id, "tick")
+        if view.path.count("tick") >= 14:
+            break
+        await asyncio.sleep(0.05)
+    assert view.path.count("tick") == 14
     await harness.signal(started.workflow_id, harness.event("long", "stop"))
     result = await harness.result(started.workflow_id)
     assert result.status == "exited:criteria"
-    steps = (await harness.detail(started.enrollment_id)).steps
-    last = max(steps, key=lambda step: step.visit)
+    steps = {step.visit: step for step in (await harness.detail(started.enrollment_id)).steps}
     # Visit 13 was ended by the fresh tick: had the redelivered one counted, it would have ended it.
-    assert (last.visit, last.decision) == (13, {"outcome": "event", "event_id": "tick-fresh"})
-    assert await harness.count(EnrollmentStep, enrollment_id=started.enrollment_id) == 13
+    assert steps[13].decision == {"outcome": "event", "event_id": "tick-fresh"}
+    assert max(steps) == 14
+    assert await harness.count(EnrollmentStep, enrollment_id=started.enrollment_id) == 14
