@@ -1,8 +1,10 @@
 """Messages and webhooks. The delivery row, unique by (enrollment, node, visit), is the proof of sending:
-a retried activity finds it and sends nothing twice.
+a retried activity finds it and sends nothing twice; when the provider call itself is retried (a lost
+reply), the provider gets the same idempotency key (the `Idempotency-Key` header, or the email's
+Message-ID) and de-duplicates it.
 
-Every channel currently delivers through the `outbox` adapter: the rendered message is stored in
-PostgreSQL (visible through the API). Real SMTP / SMS / push adapters plug in behind the same call.
+Channels are adapters (`engine/channels`): outbox and in_app store the message, email goes over SMTP,
+SMS and push to HTTP providers; a channel without a configured provider falls back to the outbox.
 """
 
 from __future__ import annotations
@@ -10,9 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 import time
-from typing import Any
 
 import httpx
 from jinja2 import TemplateError
@@ -20,17 +20,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from engine.channels.base import PermanentDeliveryError, TransientDeliveryError
+from engine.channels.http_provider import is_retryable
+from engine.channels.registry import build_channels
 from engine.deliveries.egress import refusal
 from engine.deliveries.repository import DeliveryRepository, idempotency_key
 from engine.enrollments.contracts import DeliveryResult, SendInput, WebhookInput
+from engine.errors import JourneysError
+from engine.messaging.context import message_context
+from engine.messaging.service import MessageService
 from engine.profiles.repository import ProfileRepository
 from engine.settings import Settings
-from engine.signals.repository import SignalRepository
-from engine.templates.rendering import render_template, render_value
-from engine.templates.repository import TemplateRepository
+from engine.templates.rendering import render_value
 
-RETRYABLE_STATUS = {408, 425, 429}
-SIGNAL_REFERENCE = re.compile(r"signals\.([A-Za-z_][A-Za-z0-9_]*)")
 ERASED = DeliveryResult(status="skipped", detail="profile erased")
 
 
@@ -47,65 +49,28 @@ class MessagingActivities:
         self._sessionmaker = sessionmaker
         self._http = http
         self._settings = settings
-
-    async def _context(
-        self, session: AsyncSession, input: SendInput | WebhookInput, sources: Any
-    ) -> dict[str, Any] | None:
-        """What templates see; None when the person was erased meanwhile (then nothing is sent)."""
-        profiles = ProfileRepository(session)
-        profile = await profiles.get_current(input.profile_id)
-        if profile is None:
-            return None
-        profile_id = profile.id
-        # Only the signals the message mentions: each is an aggregate over the person's events.
-        wanted = sorted(set(SIGNAL_REFERENCE.findall(json.dumps(sources, default=str))))
-        signals = await SignalRepository(session).compute(profile_id, wanted, input.as_of) if wanted else {}
-        return {
-            "profile": {
-                "id": profile_id,
-                "traits": dict(profile.traits),
-                "signals": signals,
-            },
-            "entry": input.entry.as_context(),
-            "event": (input.event or input.entry).as_context(),
-            "journey": {"key": input.journey_key},
-            "variant": input.variant,
-        }
+        self._channels = build_channels(settings, http)
 
     @activity.defn
     async def send_message(self, input: SendInput) -> DeliveryResult:
-        key = idempotency_key(input.enrollment_id, input.node_id, input.visit)
         async with self._sessionmaker() as session, session.begin():
-            deliveries = DeliveryRepository(session)
-            existing = await deliveries.by_key(key)
-            if existing is not None:
-                return DeliveryResult(
-                    status=existing.status, delivery_id=existing.id, detail="already delivered"
-                )
-            template = await TemplateRepository(session).get(input.template)
-            if template is None:
-                raise ApplicationError(f"template {input.template!r} does not exist", non_retryable=True)
-            context = await self._context(session, input, [template.subject, template.body, template.html])
-            if context is None:
-                return ERASED
             try:
-                rendered = render_template(template, context)
-            except TemplateError as error:
-                raise ApplicationError(f"template {input.template!r}: {error}", non_retryable=True) from error
-            delivery_id = await deliveries.claim(
-                key,
-                {
-                    "enrollment_id": input.enrollment_id,
-                    "profile_id": input.profile_id,
-                    "channel": input.channel,
-                    "template": input.template,
-                    "status": "sent",
-                    "payload": {**rendered, "adapter": "outbox"},
-                },
-            )
-            if delivery_id is not None:
-                await deliveries.mark(delivery_id, "sent")
-        return DeliveryResult(status="sent", delivery_id=delivery_id)
+                prepared = await MessageService(session, self._settings).prepare(input)
+            except JourneysError as error:  # missing or broken template: retrying cannot help
+                raise ApplicationError(error.message, non_retryable=True) from error
+        if isinstance(prepared, DeliveryResult):
+            return prepared
+        channel = self._channels[input.channel]
+        try:
+            receipt = await channel.deliver(prepared.message)
+        except TransientDeliveryError as error:
+            raise ApplicationError(str(error)) from error  # retried with backoff, same key
+        except PermanentDeliveryError as error:
+            async with self._sessionmaker() as session, session.begin():
+                await MessageService(session, self._settings).finish(prepared, "failed", str(error))
+            raise ApplicationError(str(error), non_retryable=True) from error
+        async with self._sessionmaker() as session, session.begin():
+            return await MessageService(session, self._settings).finish(prepared, "sent", receipt.detail)
 
     @activity.defn
     async def call_webhook(self, input: WebhookInput) -> DeliveryResult:
@@ -117,9 +82,21 @@ class MessagingActivities:
                 return DeliveryResult(
                     status=existing.status, delivery_id=existing.id, detail="already delivered"
                 )
-            context = await self._context(session, input, [input.url, input.headers, input.body])
-            if context is None:
+            profile = await ProfileRepository(session).get_current(input.profile_id)
+            if profile is None:
                 return ERASED
+            context = await message_context(
+                session,
+                self._settings,
+                profile,
+                channel="webhook",
+                sources=[input.url, input.headers, input.body],
+                as_of=input.as_of,
+                journey_key=input.journey_key,
+                variant=input.variant,
+                entry=input.entry.as_context(),
+                event=(input.event or input.entry).as_context(),
+            )
             try:
                 url = render_value(input.url, context)
                 headers = render_value(input.headers, context)
@@ -166,7 +143,7 @@ class MessagingActivities:
             )
         except httpx.HTTPError as error:
             raise ApplicationError(f"webhook {url}: {type(error).__name__}: {error}") from error  # retried
-        if response.status_code >= 500 or response.status_code in RETRYABLE_STATUS:
+        if is_retryable(response.status_code):
             raise ApplicationError(f"webhook {url}: HTTP {response.status_code}")  # retried with backoff
         async with self._sessionmaker() as session, session.begin():
             if response.status_code >= 400:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from engine.db.models import Profile
 from engine.durations import parse_duration
 from engine.enrollments.contracts import (
     ProfileInput,
@@ -19,26 +15,8 @@ from engine.enrollments.contracts import (
 )
 from engine.journeys.evaluate import as_time
 from engine.profiles.repository import ProfileRepository
+from engine.profiles.zone import next_time_of_day, profile_zone
 from engine.signals.repository import SignalRepository
-
-
-def _zone(profile: Profile | None, default: str) -> ZoneInfo:
-    """The profile's timezone (column, else `timezone` trait), else the default; unknown names too."""
-    stated = (profile.timezone or profile.traits.get("timezone")) if profile else None
-    try:
-        return ZoneInfo(stated if isinstance(stated, str) and stated else default)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(default)
-
-
-def next_time_of_day(now: datetime, hhmm: str, zone: ZoneInfo) -> datetime:
-    """The next moment the clock on the customer's wall shows `hhmm` (today if still ahead, else tomorrow)."""
-    hour, minute = (int(part) for part in hhmm.split(":"))
-    local_now = now.astimezone(zone)
-    candidate = datetime.combine(local_now.date(), time(hour, minute), tzinfo=zone)
-    if candidate <= local_now:
-        candidate = datetime.combine(local_now.date() + timedelta(days=1), time(hour, minute), tzinfo=zone)
-    return candidate.astimezone(now.tzinfo)
 
 
 class ProfileActivities:
@@ -54,7 +32,7 @@ class ProfileActivities:
             profile_id = profile.id if profile else input.profile_id
             signals = await SignalRepository(session).compute(profile_id, input.signals, input.as_of)
         traits = dict(profile.traits) if profile else {}
-        timezone = _zone(profile, self._default_timezone).key
+        timezone = profile_zone(profile, self._default_timezone).key
         return ProfileSnapshot(
             profile_id=input.profile_id, traits=traits, signals=signals, timezone=str(timezone)
         )
@@ -64,7 +42,7 @@ class ProfileActivities:
         async with self._sessionmaker() as session:
             repo = ProfileRepository(session)
             profile = await repo.get_current(input.profile_id)
-        zone = _zone(profile, self._default_timezone)
+        zone = profile_zone(profile, self._default_timezone)
         if input.until_time is not None:
             wake_at = next_time_of_day(input.now, input.until_time, zone)
             return WaitUntilResult(wake_at=wake_at, detail=f"until {input.until_time} {zone.key}")

@@ -8,12 +8,15 @@ which `journeys dev` starts on the ports configured here.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from engine.durations import parse_duration
 
 
 def to_sqlalchemy_url(url: str) -> str:
@@ -27,6 +30,14 @@ def to_sqlalchemy_url(url: str) -> str:
 def to_asyncpg_dsn(url: str) -> str:
     """asyncpg itself (LISTEN/NOTIFY, readiness) wants the plain libpq form."""
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def parse_cap(rule: str, channel: str = "") -> tuple[int, timedelta]:
+    """`2/1d` → (2, one day): at most 2 messages per rolling day."""
+    count, _, window = rule.partition("/")
+    if not count.strip().isdigit() or int(count) < 1 or not window:
+        raise ValueError(f"frequency cap {channel}={rule!r}: expected count/window, e.g. 2/1d")
+    return int(count), parse_duration(window.strip())
 
 
 class Settings(BaseSettings):
@@ -81,6 +92,31 @@ class Settings(BaseSettings):
     # internal one; a list without "*" = only those hosts.
     webhook_allowed_hosts: Annotated[list[str], NoDecode] = ["*"]
 
+    # Messaging. A channel without a provider configured stores its messages in the outbox (dev default).
+    public_url: str | None = Field(default=None, description="base of links in messages (unsubscribe)")
+    link_secret: str = Field(default="dev-link-secret", description="HMAC key for unsubscribe links")
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    email_from: str = "Journeys <journeys@localhost>"
+    sms_provider_url: str | None = Field(default=None, description="HTTP endpoint that sends an SMS")
+    push_provider_url: str | None = Field(default=None, description="HTTP endpoint that sends a push")
+    provider_token: str | None = Field(default=None, description="bearer token for the HTTP providers")
+    provider_timeout_seconds: float = 10.0
+    quiet_hours: str | None = Field(
+        default=None,
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
+        description="default quiet hours in the profile's timezone, e.g. 21:00-08:00 (journeys may override)",
+    )
+    frequency_caps: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="per channel, across all journeys: `email=2/1d,sms=1/12h` (messages per rolling window)",
+    )
+
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
 
@@ -90,6 +126,27 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
+
+    @field_validator("frequency_caps", mode="before")
+    @classmethod
+    def _split_caps(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs = [item.split("=", 1) for item in value.split(",") if item.strip()]
+            if any(len(pair) != 2 for pair in pairs):
+                raise ValueError("expected channel=count/window pairs, e.g. email=2/1d")
+            return {channel.strip(): rule.strip() for channel, rule in pairs}
+        return value
+
+    @field_validator("frequency_caps")
+    @classmethod
+    def _check_caps(cls, value: dict[str, str]) -> dict[str, str]:
+        for channel, rule in value.items():
+            parse_cap(rule, channel)
+        return value
+
+    @property
+    def link_base_url(self) -> str:
+        return (self.public_url or self.api_base_url).rstrip("/")
 
     @property
     def embedded_database(self) -> bool:

@@ -398,16 +398,32 @@ class JourneyWorkflow:
             "event": self.state.last_event,
             "as_of": workflow.now(),
         }
+        held: list[dict[str, Any]] = []
         try:
             if isinstance(node, SendNode):
                 template = next(
                     (node.content[v] for v in self.state.assignments.values() if v in node.content),
                     node.template,
                 )
-                result = await remote(
-                    MessagingActivities.send_message,
-                    SendInput(**common, channel=node.channel, template=template),
+                send = SendInput(
+                    **common,
+                    channel=node.channel,
+                    template=template,
+                    transactional=node.transactional,
+                    quiet_hours=self.journey.quiet_hours,
+                    rate_limit=(
+                        (limit.max, parse_duration(limit.per).total_seconds())
+                        if (limit := self.journey.rate_limit)
+                        else None
+                    ),
                 )
+                result = await remote(MessagingActivities.send_message, send)
+                while result.status == "deferred" and result.until is not None:
+                    # Held back (quiet hours, rate limit): wait, still open to goals and exits, then retry.
+                    held.append({"until": result.until.isoformat(), "reason": result.detail})
+                    await self._sleep_until(result.until, f"send: {result.detail}", accept=None)
+                    send = send.model_copy(update={"as_of": workflow.now()})
+                    result = await remote(MessagingActivities.send_message, send)
             else:
                 result = await remote(
                     MessagingActivities.call_webhook,
@@ -420,11 +436,8 @@ class JourneyWorkflow:
             if node.on_failure == "exit":
                 raise Interrupted("failed", f"{node_id}: {cause}") from error
             return {"status": "failed", "detail": cause}, node.next
-        return {
-            "status": result.status,
-            "delivery_id": result.delivery_id,
-            "detail": result.detail,
-        }, node.next
+        decision = {"status": result.status, "delivery_id": result.delivery_id, "detail": result.detail}
+        return ({**decision, "held": held} if held else decision), node.next
 
     # ── bookkeeping ──────────────────────────────────────────────────────────────────────────────────
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel
 
 from api.auth import AdminDep
 from api.deps import SessionDep, SettingsDep, TemporalDep
-from engine.profiles.service import ProfileService, ProfileView
+from engine.consent.service import ConsentChannel, ConsentService, ConsentView
+from engine.messaging.inbox import InboxMessage, InboxService
+from engine.profiles.service import ProfileService, ProfileView, find_profile
 from engine.signals.custom import CustomSignal, CustomSignalCreate
 from engine.signals.service import SignalService
 
@@ -34,6 +37,42 @@ async def erase_profile(key: str, profiles: ServiceDep) -> dict[str, int]:
     """Erase a person: events, traits and identities go; running enrollments exit; experiment counts stay,
     anonymised."""
     return {"enrollments_exited": await profiles.erase(key)}
+
+
+class ConsentChange(BaseModel):
+    subscribed: bool
+
+
+@router.get("/api/profiles/{key}/consent")
+async def get_consent(key: str, session: SessionDep) -> ConsentView:
+    """Which channels may reach the person, and what they said."""
+    return await ConsentService(session).view(await find_profile(session, key))
+
+
+@router.put("/api/profiles/{key}/consent/{channel}")
+async def set_consent(
+    key: str, channel: ConsentChannel, change: ConsentChange, session: SessionDep
+) -> ConsentView:
+    """Subscribe or unsubscribe a person from one channel, or from `all`."""
+    profile_id = await find_profile(session, key)
+    return await ConsentService(session).set(profile_id, channel, change.subscribed, "api")
+
+
+@router.get("/api/profiles/{key}/inbox")
+async def inbox(
+    key: str,
+    session: SessionDep,
+    limit: int = Query(default=20, ge=1, le=100),
+    unread: bool = Query(default=False, description="only messages not yet read"),
+) -> list[InboxMessage]:
+    """The person's in-app messages, newest first."""
+    return await InboxService(session).messages(await find_profile(session, key), limit, unread)
+
+
+@router.post("/api/profiles/{key}/inbox/{message_id}/read", status_code=204)
+async def mark_read(key: str, message_id: int, session: SessionDep) -> None:
+    """Mark an in-app message read (again is fine)."""
+    await InboxService(session).mark_read(await find_profile(session, key), message_id)
 
 
 @router.get("/api/signals")

@@ -193,7 +193,8 @@ class EnrollmentStep(Base):
 
 
 class Template(Base):
-    """A message template (Jinja2, rendered sandboxed); versions and previews come with messaging."""
+    """A message template (Jinja2, rendered sandboxed). `version` is the current one; every version ever
+    published is kept in `template_versions`, and each delivery names the version it used."""
 
     __tablename__ = "templates"
 
@@ -201,6 +202,33 @@ class Template(Base):
     subject: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     html: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
+    updated_at: Mapped[datetime] = now_column()
+
+
+class TemplateVersion(Base):
+    """An immutable template version."""
+
+    __tablename__ = "template_versions"
+
+    name: Mapped[str] = mapped_column(ForeignKey("templates.name", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    html: Mapped[str | None] = mapped_column(Text)
+    checksum: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = now_column()
+
+
+class Consent(Base):
+    """A person's subscription state per channel (`all` covers every channel). No row = subscribed."""
+
+    __tablename__ = "consents"
+
+    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subscribed: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    source: Mapped[str] = mapped_column(String(64), nullable=False)
     updated_at: Mapped[datetime] = now_column()
 
 
@@ -221,6 +249,23 @@ class Delivery(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     created_at: Mapped[datetime] = now_column()
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    journey_key: Mapped[str | None] = mapped_column(String(200))
+    template_version: Mapped[int | None] = mapped_column(Integer)
+    # The journey's time when the message went (or was held back): caps and rate limits count by it.
+    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # In-app messages: when the person read it.
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_deliveries_caps", "profile_id", "channel", "scheduled_at"),
+        Index("ix_deliveries_journey_rate", "journey_key", "scheduled_at"),
+        Index(
+            "ix_deliveries_inbox",
+            "profile_id",
+            "id",
+            postgresql_where=text("channel = 'in_app' AND status = 'sent'"),
+        ),
+    )
 
 
 class Exposure(Base):

@@ -3,13 +3,17 @@ the send; a retry finds the row and does not send again."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.db.models import Delivery
+
+COUNTED = ("sent", "pending")  # what caps and rate limits count: a pending send is about to go
 
 
 def idempotency_key(enrollment_id: str, node_id: str, visit: int) -> str:
@@ -35,8 +39,72 @@ class DeliveryRepository:
         )
         return (await self.session.execute(statement)).scalar_one_or_none()
 
+    async def save(self, key: str, values: dict[str, Any]) -> int | None:
+        """Insert, or take over a row that was only deferred so far; None if the key is owned already."""
+        proposed = insert(Delivery).values(idempotency_key=key, **values)
+        statement = proposed.on_conflict_do_update(
+            index_elements=["idempotency_key"],
+            set_={name: proposed.excluded[name] for name in values},
+            where=Delivery.status == "deferred",
+        ).returning(Delivery.id)
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
     async def mark(self, delivery_id: int, status: str, reason: str | None = None) -> None:
         values: dict[str, Any] = {"status": status, "reason": reason}
         if status == "sent":
             values["sent_at"] = func.now()
         await self.session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+    async def lock(self, scope: str) -> None:
+        """Serialise the policy check and the claim per scope (a person's channel, a journey's rate):
+        two journeys sending to one person at once cannot both slip under a cap."""
+        await self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:scope))"), {"scope": scope})
+
+    async def count_to(self, profile_id: str, channel: str, since: datetime, until: datetime) -> int:
+        query = select(func.count()).where(
+            Delivery.profile_id == profile_id,
+            Delivery.channel == channel,
+            Delivery.status.in_(COUNTED),
+            Delivery.scheduled_at > since,
+            Delivery.scheduled_at <= until,
+        )
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def journey_window(
+        self, journey_key: str, since: datetime, until: datetime
+    ) -> tuple[int, datetime | None]:
+        """How many messages the journey sent in the window, and the oldest of them."""
+        query = select(func.count(), func.min(Delivery.scheduled_at)).where(
+            Delivery.journey_key == journey_key,
+            Delivery.channel != "webhook",
+            Delivery.status.in_(COUNTED),
+            Delivery.scheduled_at > since,
+            Delivery.scheduled_at <= until,
+        )
+        count, oldest = (await self.session.execute(query)).one()
+        return int(count), oldest
+
+    async def inbox(self, profile_id: str, limit: int, unread_only: bool) -> Sequence[Delivery]:
+        query = (
+            select(Delivery)
+            .where(Delivery.profile_id == profile_id, Delivery.channel == "in_app", Delivery.status == "sent")
+            .order_by(Delivery.id.desc())
+            .limit(limit)
+        )
+        if unread_only:
+            query = query.where(Delivery.read_at.is_(None))
+        return (await self.session.execute(query)).scalars().all()
+
+    async def mark_read(self, profile_id: str, delivery_id: int) -> bool:
+        statement = (
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.profile_id == profile_id,
+                Delivery.channel == "in_app",
+                Delivery.status == "sent",
+            )
+            .values(read_at=func.coalesce(Delivery.read_at, func.now()))
+            .returning(Delivery.id)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none() is not None

@@ -189,7 +189,10 @@ class SendInput(BaseModel):
     variant: dict[str, str]
     entry: EventEnvelope
     event: EventEnvelope | None
-    as_of: datetime  # the workflow's time: signals in the message are as of this step
+    as_of: datetime  # the workflow's time: signals, quiet hours and caps are judged as of this step
+    transactional: bool = False
+    quiet_hours: str | None = None  # the journey's setting; None = the engine default
+    rate_limit: tuple[int, float] | None = None  # (messages, per seconds) for the whole journey
 
 
 class WebhookInput(BaseModel):
@@ -209,9 +212,10 @@ class WebhookInput(BaseModel):
 
 
 class DeliveryResult(BaseModel):
-    status: str  # sent | skipped | failed
+    status: str  # sent | skipped | deferred | failed
     delivery_id: int | None = None
     detail: str | None = None
+    until: datetime | None = None  # deferred: try again then
 
 
 class UpdateProfileInput(BaseModel):

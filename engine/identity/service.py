@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from engine.consent.repository import ConsentRepository
 from engine.identity.repository import IdentityRepository
 
 USER, ANONYMOUS = "user_id", "anonymous_id"
@@ -18,6 +19,11 @@ def new_profile_id(user_id: str | None, anonymous_id: str | None) -> str:
 class IdentityService:
     def __init__(self, session: AsyncSession) -> None:
         self.repo = IdentityRepository(session)
+        self.consents = ConsentRepository(session)
+
+    async def _merge(self, loser: str, survivor: str) -> None:
+        await self.repo.merge(loser, survivor)
+        await self.consents.merge(loser, survivor)
 
     async def resolve(self, user_id: str | None, anonymous_id: str | None) -> str:
         keys = [f"{USER}:{user_id}"] if user_id else []
@@ -26,7 +32,7 @@ class IdentityService:
         known = await self.repo.profile_of(USER, user_id) if user_id else None
         visitor = await self.repo.profile_of(ANONYMOUS, anonymous_id) if anonymous_id else None
         if known and visitor and known != visitor:
-            await self.repo.merge(visitor, known)
+            await self._merge(visitor, known)
             return known
         profile_id = known or visitor
         if profile_id is None:
@@ -75,5 +81,5 @@ class IdentityService:
             await self.repo.link(USER, user_id, previous)
             return previous
         if known != previous:
-            await self.repo.merge(previous, known)
+            await self._merge(previous, known)
         return known

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from engine.consent.service import CONSENT_EVENTS, ConsentService
 from engine.errors import Problem
 from engine.events.repository import EventRepository
 from engine.identity.service import IdentityService
@@ -58,6 +59,7 @@ class IngestionService:
         self.events = EventRepository(session)
         self.identity = IdentityService(session)
         self.profiles = ProfileRepository(session)
+        self.consent = ConsentService(session)
 
     async def ingest(self, messages: list[SegmentMessage], received_at: datetime) -> IngestResult:
         """Everything in a handful of statements, however many messages: profiles resolved together,
@@ -76,6 +78,9 @@ class IngestionService:
             rows.setdefault(message_id, self._row(message, message_id, profile_id, received_at))
         for profile_id, merged in traits.items():
             await self.profiles.upsert(profile_id, merged, timezones.get(profile_id))
+        for message, profile_id in zip(messages, profiles, strict=True):
+            if message.type == "track" and message.event_name.lower() in CONSENT_EVENTS:
+                await self.consent.from_event(profile_id, message.event_name, message.properties)
         stored = await self.events.insert_many(list(rows.values()))
         await self.events.enqueue_many(stored)
         if stored:

@@ -188,6 +188,9 @@ class SendNode(Strict):
     content: dict[str, str] = Field(
         default_factory=dict, description="variant name → template for that variant"
     )
+    transactional: bool = Field(
+        default=False, description="receipts and alerts: not held by quiet hours or frequency caps"
+    )
     on_failure: Literal["continue", "exit"] = "continue"
     next: NodeId
 
@@ -249,6 +252,21 @@ def edges(node: Any) -> list[tuple[str, str]]:
     return out
 
 
+def _quiet_hours(value: str) -> str:
+    if value != "off":
+        start, _, end = value.partition("-")
+        _time_of_day(start)
+        _time_of_day(end)
+    return value
+
+
+class RateLimit(Strict):
+    """At most `max` messages of this journey per rolling `per`; the rest wait their turn."""
+
+    max: int = Field(ge=1)
+    per: Duration
+
+
 class JourneyDefinition(Strict):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$", description="stable id, e.g. abandoned-cart")
     name: str = Field(min_length=1, max_length=200)
@@ -257,5 +275,11 @@ class JourneyDefinition(Strict):
     goal: Goal | None = None
     exit_when: list[ExitCriterion] = Field(default_factory=list)
     holdout: int = Field(default=0, ge=0, le=50, description="% of entrants kept from every message")
+    quiet_hours: Annotated[str, AfterValidator(_quiet_hours)] | None = Field(
+        default=None,
+        description="`HH:MM-HH:MM` in the profile's timezone (messages wait until it ends), or `off`;"
+        " unset = the engine default",
+    )
+    rate_limit: RateLimit | None = None
     start: NodeId
     nodes: dict[NodeId, Node] = Field(min_length=1)

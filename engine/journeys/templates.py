@@ -1,28 +1,26 @@
-"""What the journey validator needs to know about message templates: that they exist, parse, and use
-only variables the renderer provides. Rendering itself is sandboxed (no Python internals reachable)."""
+"""What the journey validator needs to know about message templates: that they exist, parse, use only
+filters that exist and variables the renderer provides. Rendering itself is sandboxed."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from jinja2 import TemplateSyntaxError, meta
-from jinja2.sandbox import SandboxedEnvironment
 
-# The render context every message gets (DESIGN.md section 6); the messaging work adds unsubscribe_url.
-CONTEXT_ROOTS = frozenset({"profile", "event", "entry", "journey", "variant"})
+from engine.templates.rendering import CONTEXT_ROOTS, TEXT
 
 
 class TemplateCatalog:
     def __init__(self, sources: Mapping[str, str]) -> None:
         self._sources = dict(sources)
-        self._env = SandboxedEnvironment()
 
     def problems(self, name: str) -> list[str]:
         source = self._sources.get(name)
         if source is None:
             return [f"no template named {name!r}"]
         try:
-            tree = self._env.parse(source)
+            tree = TEXT.parse(source)
+            TEXT.compile(tree)  # unknown filters and tests surface here, not at send time
         except TemplateSyntaxError as error:
             return [f"template {name!r} line {error.lineno}: {error.message}"]
         undefined = sorted(meta.find_undeclared_variables(tree) - CONTEXT_ROOTS)

@@ -40,6 +40,19 @@ class ProfileView(BaseModel):
     recent_events: list[EventOut]
 
 
+async def find_profile(session: AsyncSession, key: str) -> str:
+    """A profile id, a user id or an anonymous id; merged profiles answer for their survivor."""
+    profiles, identity = ProfileRepository(session), IdentityRepository(session)
+    for candidate in (
+        key if await profiles.get(key) else None,
+        await identity.profile_of(USER, key),
+        await identity.profile_of(ANONYMOUS, key),
+    ):
+        if candidate is not None:
+            return await profiles.current_id(candidate)
+    raise NotFound(f"no profile, user id or anonymous id {key!r}")
+
+
 class ProfileService:
     def __init__(self, session: AsyncSession, temporal: Client, task_queue: str) -> None:
         self.session = session
@@ -49,15 +62,7 @@ class ProfileService:
         self.profiles = ProfileRepository(session)
 
     async def find(self, key: str) -> str:
-        """A profile id, a user id or an anonymous id; merged profiles answer for their survivor."""
-        for candidate in (
-            key if await self.profiles.get(key) else None,
-            await self.identity.profile_of(USER, key),
-            await self.identity.profile_of(ANONYMOUS, key),
-        ):
-            if candidate is not None:
-                return await self.profiles.current_id(candidate)
-        raise NotFound(f"no profile, user id or anonymous id {key!r}")
+        return await find_profile(self.session, key)
 
     async def view(self, key: str) -> ProfileView:
         profile_id = await self.find(key)

@@ -8,21 +8,33 @@ from typing import Any
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from engine.db.models import Template
+from engine.templates.filters import FILTERS
 
-_TEXT = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
-_HTML = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+# What every message sees (DESIGN.md section 6); publishing refuses a template that uses anything else.
+CONTEXT_ROOTS = frozenset({"profile", "event", "entry", "journey", "variant", "unsubscribe_url"})
+
+
+def _environment(autoescape: bool) -> SandboxedEnvironment:
+    environment = SandboxedEnvironment(undefined=StrictUndefined, autoescape=autoescape)
+    environment.filters.update(FILTERS)
+    return environment
+
+
+TEXT = _environment(autoescape=False)
+HTML = _environment(autoescape=True)
 
 
 def render_text(source: str, context: dict[str, Any]) -> str:
-    return _TEXT.from_string(source).render(context)
+    return TEXT.from_string(source).render(context)
 
 
-def render_template(template: Template, context: dict[str, Any]) -> dict[str, str | None]:
+def render_parts(
+    subject: str | None, body: str, html: str | None, context: dict[str, Any]
+) -> dict[str, str | None]:
     return {
-        "subject": render_text(template.subject, context) if template.subject else None,
-        "body": render_text(template.body, context),
-        "html": _HTML.from_string(template.html).render(context) if template.html else None,
+        "subject": render_text(subject, context) if subject else None,
+        "body": render_text(body, context),
+        "html": HTML.from_string(html).render(context) if html else None,
     }
 
 

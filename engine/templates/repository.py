@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.db.models import Template
+from engine.db.models import Template, TemplateVersion
 
 
 class TemplateRepository:
@@ -19,11 +18,36 @@ class TemplateRepository:
     async def all(self) -> Sequence[Template]:
         return (await self.session.execute(select(Template).order_by(Template.name))).scalars().all()
 
-    async def put(self, name: str, subject: str | None, body: str, html: str | None) -> None:
-        statement = insert(Template).values(name=name, subject=subject, body=body, html=html)
-        await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[Template.name],
-                set_={"subject": subject, "body": body, "html": html, "updated_at": func.now()},
+    async def versions(self, name: str) -> Sequence[TemplateVersion]:
+        query = select(TemplateVersion).where(TemplateVersion.name == name).order_by(TemplateVersion.version)
+        return (await self.session.execute(query)).scalars().all()
+
+    async def checksum(self, name: str) -> tuple[int, str] | None:
+        """(current version, its checksum); locks the template so two saves cannot take one number."""
+        query = (
+            select(Template.version, TemplateVersion.checksum)
+            .join(
+                TemplateVersion,
+                (TemplateVersion.name == Template.name) & (TemplateVersion.version == Template.version),
             )
+            .where(Template.name == name)
+            .with_for_update(of=Template)
         )
+        row = (await self.session.execute(query)).one_or_none()
+        return (row[0], row[1]) if row else None
+
+    async def add_version(
+        self, name: str, version: int, subject: str | None, body: str, html: str | None, checksum: str
+    ) -> None:
+        values = {"subject": subject, "body": body, "html": html}
+        if version == 1:
+            self.session.add(Template(name=name, version=1, **values))
+        else:
+            await self.session.execute(
+                update(Template)
+                .where(Template.name == name)
+                .values(version=version, updated_at=func.now(), **values)
+            )
+        await self.session.flush()
+        self.session.add(TemplateVersion(name=name, version=version, checksum=checksum, **values))
+        await self.session.flush()

@@ -1,5 +1,10 @@
+"""Templates as named, versioned resources: saving changed content makes version n+1 (saving the same
+content again changes nothing); each delivery records the version it was rendered from."""
+
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -11,18 +16,29 @@ from engine.templates.repository import TemplateRepository
 
 
 class TemplateUpdate(BaseModel):
-    subject: str | None = Field(default=None, max_length=1000)
-    body: str = Field(min_length=1, max_length=100_000)
-    html: str | None = Field(default=None, max_length=500_000)
+    subject: str | None = Field(default=None, max_length=1000, description="email subject / push title")
+    body: str = Field(min_length=1, max_length=100_000, description="plain text (email text part, SMS, push)")
+    html: str | None = Field(default=None, max_length=500_000, description="email HTML part (autoescaped)")
 
 
 class TemplateOut(TemplateUpdate):
     name: str
+    version: int
     updated_at: datetime
+
+
+class TemplateVersionOut(TemplateUpdate):
+    version: int
+    checksum: str
+    created_at: datetime
 
 
 def _source(subject: str | None, body: str, html: str | None) -> str:
     return "\n".join(part for part in (subject, body, html) if part)
+
+
+def _checksum(update: TemplateUpdate) -> str:
+    return hashlib.sha256(json.dumps([update.subject, update.body, update.html]).encode()).hexdigest()
 
 
 class TemplateService:
@@ -37,10 +53,18 @@ class TemplateService:
         return TemplateCatalog({t.name: _source(t.subject, t.body, t.html) for t in templates})
 
     async def put(self, name: str, update: TemplateUpdate) -> TemplateOut:
-        problems = TemplateCatalog({name: _source(update.subject, update.body, update.html)}).problems(name)
+        problems = []
+        for field in ("subject", "body", "html"):
+            source = getattr(update, field)
+            if source:
+                problems += [Problem(field, p) for p in TemplateCatalog({name: source}).problems(name)]
         if problems:
-            raise InvalidInput(problems[0], [Problem("body", message) for message in problems])
-        await self.repo.put(name, update.subject, update.body, update.html)
+            raise InvalidInput(problems[0].message, problems)
+        checksum = _checksum(update)
+        current = await self.repo.checksum(name)
+        if current is None or current[1] != checksum:
+            version = 1 if current is None else current[0] + 1
+            await self.repo.add_version(name, version, update.subject, update.body, update.html, checksum)
         return await self.get(name)
 
     async def get(self, name: str) -> TemplateOut:
@@ -49,11 +73,28 @@ class TemplateService:
             raise NotFound(f"no template named {name!r}")
         return TemplateOut(
             name=template.name,
+            version=template.version,
             subject=template.subject,
             body=template.body,
             html=template.html,
             updated_at=template.updated_at,
         )
+
+    async def versions(self, name: str) -> list[TemplateVersionOut]:
+        rows = await self.repo.versions(name)
+        if not rows:
+            raise NotFound(f"no template named {name!r}")
+        return [
+            TemplateVersionOut(
+                version=row.version,
+                subject=row.subject,
+                body=row.body,
+                html=row.html,
+                checksum=row.checksum,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
 
     async def list(self) -> list[TemplateOut]:
         return [await self.get(t.name) for t in await self.repo.all()]

@@ -41,6 +41,7 @@ async def test_converts_inside_the_window(harness: Harness) -> None:
 async def test_times_out_low_value_cart_gets_the_plain_reminder(harness: Harness) -> None:
     await harness.publish("abandoned-cart")
     pid = profile_in("discount", "browser")
+    await harness.profile(pid, {"email": f"{pid}@example.com"})
     started = await harness.enroll(
         "abandoned-cart", harness.event(pid, "cart_updated", cart_id="c2", total=40)
     )
@@ -59,6 +60,7 @@ async def test_times_out_low_value_cart_gets_the_plain_reminder(harness: Harness
 
 async def engaged_high_value(harness: Harness, pid: str) -> None:
     """Cart signals and engagement come from the profile's own recent events (live signals)."""
+    await harness.profile(pid, {"email": f"{pid}@example.com"})
     await harness.past_events(pid, "cart_updated", properties={"cart_id": "big", "total": 240})
     await harness.past_events(pid, "page_viewed", 9)
 
@@ -95,7 +97,7 @@ async def test_engaged_high_value_discount_variant_calls_the_crm_and_credits_the
         "case": 0,
         "next": "offer",
         "signals": {"cart_value": 240, "engagement_score": 100},
-        "traits": {},
+        "traits": {"email": f"{pid}@example.com"},
     }
     assert [(e.node_id, e.variant) for e in detail.exposures] == [
         ("__holdout__", "treatment"),

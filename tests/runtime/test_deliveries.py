@@ -63,7 +63,7 @@ async def messaging(
     harness: Harness, sessionmaker: async_sessionmaker[AsyncSession], runtime_settings: Settings
 ) -> MessagingActivities:
     await harness.publish("abandoned-cart")  # loads the example templates
-    await harness.profile("ida", {"first_name": "Ida"})
+    await harness.profile("ida", {"first_name": "Ida", "email": "ida@example.com"})
     return MessagingActivities(sessionmaker, httpx.AsyncClient(), runtime_settings)
 
 

@@ -50,6 +50,12 @@ async def eventually(api: httpx.AsyncClient, url: str, check: Any) -> Any:
 
 
 async def test_enroll_inspect_and_exit(api: httpx.AsyncClient) -> None:
+    identified = await api.post(
+        "/v1/identify",
+        json={"userId": "web", "traits": {"email": "web@example.com"}},
+        headers={"Authorization": "Bearer test-write-key"},
+    )
+    assert identified.status_code == 200
     response = await api.post(
         "/api/journeys/onboarding/enrollments", json={"profile_id": "web"}, headers=ADMIN
     )

@@ -1,0 +1,177 @@
+"""Sending one message, in two steps around the provider call. `prepare` (one transaction) checks the
+policies, renders, and claims the delivery row by its idempotency key; the caller hands the message
+to the channel; `finish` records what the provider said. A retry after a lost reply finds the claimed
+row and re-sends the same rendered message with the same key, which providers de-duplicate on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from jinja2 import TemplateError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.channels.base import OutgoingMessage
+from engine.channels.registry import RECIPIENT_TRAIT
+from engine.consent.links import unsubscribe_url
+from engine.consent.repository import ConsentRepository
+from engine.consent.service import allows
+from engine.db.models import Delivery, Profile
+from engine.deliveries.repository import DeliveryRepository, idempotency_key
+from engine.enrollments.contracts import DeliveryResult, SendInput
+from engine.errors import InvalidInput, NotFound
+from engine.messaging.context import message_context
+from engine.messaging.policies import Hold, describe_window, quiet_hours_end, rate_limit_release
+from engine.profiles.repository import ProfileRepository
+from engine.profiles.zone import profile_zone
+from engine.settings import Settings, parse_cap
+from engine.templates.rendering import render_parts
+from engine.templates.repository import TemplateRepository
+
+FINAL = ("sent", "skipped", "failed")
+QUIET_CHANNELS = ("email", "sms", "push")  # the ones that buzz or ping; an inbox waits quietly anyway
+
+
+@dataclass(frozen=True)
+class Prepared:
+    delivery_id: int
+    message: OutgoingMessage
+
+
+def message_of(delivery: Delivery) -> OutgoingMessage:
+    payload = delivery.payload
+    return OutgoingMessage(
+        idempotency_key=delivery.idempotency_key,
+        channel=delivery.channel,
+        to=payload.get("to"),
+        subject=payload.get("subject"),
+        text=payload.get("body") or "",
+        html=payload.get("html"),
+        headers=payload.get("headers") or {},
+    )
+
+
+class MessageService:
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+        self.deliveries = DeliveryRepository(session)
+
+    async def prepare(self, input: SendInput) -> Prepared | DeliveryResult:
+        key = idempotency_key(input.enrollment_id, input.node_id, input.visit)
+        existing = await self.deliveries.by_key(key)
+        if existing is not None and existing.status in FINAL:
+            return DeliveryResult(status=existing.status, delivery_id=existing.id, detail="already delivered")
+        if existing is not None and existing.status == "pending":
+            return Prepared(existing.id, message_of(existing))  # claimed before; the provider call failed
+        template = await TemplateRepository(self.session).get(input.template)
+        if template is None:
+            raise NotFound(f"template {input.template!r} does not exist")
+        profile = await ProfileRepository(self.session).get_current(input.profile_id)
+        if profile is None:
+            return DeliveryResult(status="skipped", detail="profile erased")
+        row = {
+            "enrollment_id": input.enrollment_id,
+            "profile_id": profile.id,
+            "journey_key": input.journey_key,
+            "channel": input.channel,
+            "template": input.template,
+            "template_version": template.version,
+            "scheduled_at": input.as_of,
+        }
+        recipient = profile.traits.get(RECIPIENT_TRAIT.get(input.channel, ""))
+        hold = await self._hold(input, profile, recipient)
+        if hold is not None:
+            delivery_id = await self.deliveries.save(
+                key, {**row, "status": hold.status, "reason": hold.reason, "payload": {}}
+            )
+            return DeliveryResult(
+                status=hold.status, delivery_id=delivery_id, detail=hold.reason, until=hold.until
+            )
+        context = await message_context(
+            self.session,
+            self.settings,
+            profile,
+            channel=input.channel,
+            sources=[template.subject, template.body, template.html],
+            as_of=input.as_of,
+            journey_key=input.journey_key,
+            variant=input.variant,
+            entry=input.entry.as_context(),
+            event=(input.event or input.entry).as_context(),
+        )
+        try:
+            rendered = render_parts(template.subject, template.body, template.html, context)
+        except (TemplateError, ValueError) as error:
+            raise InvalidInput(f"template {input.template!r}: {error}") from error
+        headers = {}
+        if input.channel == "email":
+            # RFC 8058 one-click unsubscribe: mail clients show an "Unsubscribe" button that POSTs here.
+            link = unsubscribe_url(
+                self.settings.link_base_url, self.settings.link_secret, profile.id, "email"
+            )
+            headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        payload: dict[str, Any] = {**rendered, "to": recipient, "headers": headers}
+        delivery_id = await self.deliveries.save(
+            key, {**row, "status": "pending", "reason": None, "payload": payload}
+        )
+        if delivery_id is None:  # another attempt claimed it between our read and our insert
+            raced = await self.deliveries.by_key(key)
+            assert raced is not None
+            return DeliveryResult(status=raced.status, delivery_id=raced.id, detail="already delivered")
+        return Prepared(
+            delivery_id,
+            OutgoingMessage(
+                idempotency_key=key,
+                channel=input.channel,
+                to=recipient if isinstance(recipient, str) else None,
+                subject=rendered["subject"],
+                text=rendered["body"] or "",
+                html=rendered["html"],
+                headers=headers,
+            ),
+        )
+
+    async def _hold(self, input: SendInput, profile: Profile, recipient: Any) -> Hold | None:
+        channel = input.channel
+        if channel in RECIPIENT_TRAIT and not (isinstance(recipient, str) and recipient):
+            return Hold("skipped", f"no {RECIPIENT_TRAIT[channel]} on the profile")
+        if not allows(await ConsentRepository(self.session).of(profile.id), channel):
+            return Hold("skipped", f"unsubscribed from {channel}")
+        window = input.quiet_hours or self.settings.quiet_hours
+        if not input.transactional and channel in QUIET_CHANNELS and window and window != "off":
+            zone = profile_zone(profile, self.settings.default_timezone)
+            until = quiet_hours_end(input.as_of, zone, window)
+            if until is not None:
+                return Hold("deferred", f"quiet hours {window} ({zone.key})", until)
+        if input.rate_limit is not None:
+            limit, seconds = input.rate_limit
+            per = timedelta(seconds=seconds)
+            await self.deliveries.lock(f"journey-rate:{input.journey_key}")
+            count, oldest = await self.deliveries.journey_window(
+                input.journey_key, input.as_of - per, input.as_of
+            )
+            until = rate_limit_release(count, oldest, limit, per)
+            if until is not None:
+                return Hold(
+                    "deferred", f"rate limit {limit} per {describe_window(per)} for this journey", until
+                )
+        rule = self.settings.frequency_caps.get(channel)
+        if rule is not None and not input.transactional:
+            cap, window_length = parse_cap(rule, channel)
+            await self.deliveries.lock(f"frequency:{profile.id}:{channel}")
+            sent = await self.deliveries.count_to(
+                profile.id, channel, input.as_of - window_length, input.as_of
+            )
+            if sent >= cap:
+                return Hold(
+                    "skipped",
+                    f"frequency cap: {cap} {channel} per {describe_window(window_length)}"
+                    " across journeys reached",
+                )
+        return None
+
+    async def finish(self, prepared: Prepared, status: str, reason: str | None) -> DeliveryResult:
+        await self.deliveries.mark(prepared.delivery_id, status, reason)
+        return DeliveryResult(status=status, delivery_id=prepared.delivery_id, detail=reason)
