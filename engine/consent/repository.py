@@ -33,7 +33,7 @@ class ConsentRepository:
         rows = await self.session.execute(
             select(Consent.channel, Consent.subscribed).where(Consent.profile_id == profile_id)
         )
-        return {channel: subscribed for channel, subscribed in rows.tuples()}
+        return {row.channel: row.subscribed for row in rows}
 
     async def merge(self, loser: str, survivor: str) -> None:
         """The merged person keeps every opt-out either profile had (an unsubscribe is never lost)."""

@@ -53,10 +53,13 @@ class DeliveryOut(BaseModel):
     node_key: str
     channel: str
     template: str | None
-    status: str
-    reason: str | None
+    template_version: int | None = None
+    status: str  # pending | sent | skipped | deferred | failed
+    reason: str | None = Field(description="why it was held back or failed")
     payload: dict[str, Any]
     created_at: datetime
+    scheduled_at: datetime | None = Field(default=None, description="the journey's time of the (last) attempt")
+    sent_at: datetime | None = None
 
 
 class ExposureOut(BaseModel):

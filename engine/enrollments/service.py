@@ -238,10 +238,13 @@ class EnrollmentService:
                     node_key=d.idempotency_key,
                     channel=d.channel,
                     template=d.template,
+                    template_version=d.template_version,
                     status=d.status,
                     reason=d.reason,
                     payload=d.payload,
                     created_at=d.created_at,
+                    scheduled_at=d.scheduled_at,
+                    sent_at=d.sent_at,
                 )
                 for d in deliveries
             ],

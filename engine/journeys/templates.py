@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from jinja2 import TemplateSyntaxError, meta
+from jinja2 import TemplateSyntaxError, meta, nodes
 
 from engine.templates.rendering import CONTEXT_ROOTS, TEXT
 
@@ -28,4 +28,17 @@ class TemplateCatalog:
         return [
             f"template {name!r} uses undefined variable {variable!r} (available: {available})"
             for variable in undefined
+        ] + [
+            f"template {name!r} line {line} reaches for the internal attribute {attribute!r}"
+            for line, attribute in _private_attributes(tree)
         ]
+
+
+def _private_attributes(tree: nodes.Template) -> list[tuple[int, str]]:
+    """`x.__class__`, `x['_secret']`: the sandbox would refuse them when sending; refuse them now."""
+    found = [(node.lineno, node.attr) for node in tree.find_all(nodes.Getattr) if node.attr.startswith("_")]
+    for item in tree.find_all(nodes.Getitem):
+        key = item.arg
+        if isinstance(key, nodes.Const) and isinstance(key.value, str) and key.value.startswith("_"):
+            found.append((item.lineno, key.value))
+    return found
