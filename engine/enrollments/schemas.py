@@ -58,7 +58,9 @@ class DeliveryOut(BaseModel):
     reason: str | None = Field(description="why it was held back or failed")
     payload: dict[str, Any]
     created_at: datetime
-    scheduled_at: datetime | None = Field(default=None, description="the journey's time of the (last) attempt")
+    scheduled_at: datetime | None = Field(
+        default=None, description="the journey's time of the (last) attempt"
+    )
     sent_at: datetime | None = None
 
 

@@ -42,9 +42,7 @@ class Preview(BaseModel):
     html: str | None
 
 
-def _sample(event: SampleEvent | None, now: datetime) -> dict[str, Any] | None:
-    if event is None:
-        return None
+def _sample(event: SampleEvent, now: datetime) -> dict[str, Any]:
     return {
         "id": "preview",
         "event": event.name,
@@ -71,8 +69,8 @@ async def preview(session: AsyncSession, settings: Settings, name: str, request:
         as_of=now,
         journey_key=request.journey,
         variant=request.variant,
-        entry=_sample(request.entry, now),
-        event=_sample(request.event, now),
+        entry=_sample(request.entry or SampleEvent(name="preview"), now),
+        event=_sample(request.event, now) if request.event else None,
     )
     try:
         rendered = render_parts(template.subject, template.body, template.html, context)

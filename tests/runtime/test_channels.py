@@ -140,7 +140,8 @@ async def test_a_permanent_provider_refusal_is_recorded_and_on_failure_decides(
     for enrollment in (goes_on, stops):
         [delivery] = await deliveries(wired, enrollment.enrollment_id)
         assert delivery.status == "failed"
-        assert delivery.reason is not None and delivery.reason.startswith("sms provider: HTTP 400")
+        assert delivery.reason is not None
+        assert delivery.reason.startswith("sms provider: HTTP 400")
 
 
 async def test_a_profile_without_an_address_is_skipped(wired: Harness, smtp: SmtpStandIn) -> None:

@@ -34,6 +34,7 @@ nodes:
 
 
 def one_email(key: str, *, transactional: bool = False, extra: str = "") -> str:
+    flag = str(transactional).lower()
     return f"""
 key: {key}
 name: {key}
@@ -41,7 +42,7 @@ entry: {{event: go_{key.replace("-", "_")}}}
 {extra}
 start: note
 nodes:
-  note: {{type: send, channel: email, template: hello, transactional: {str(transactional).lower()}, next: after}}
+  note: {{type: send, channel: email, template: hello, transactional: {flag}, next: after}}
   after: {{type: update_profile, set: {{reached_after_{key.replace("-", "_")}: true}}, next: done}}
   done: {{type: exit}}
 """
@@ -68,7 +69,9 @@ async def person(harness: Harness, pid: str, **traits: object) -> None:
 async def test_a_message_due_in_quiet_hours_goes_out_when_they_end(harness: Harness) -> None:
     await put_template(harness, "hello", "Hello {{ profile.traits.first_name }}", subject="Hi")
     await harness.publish_text("late-note", LATE_NOTE)
-    await harness.profile("owl", {"first_name": "Ann", "email": "owl@example.com"}, timezone="America/New_York")
+    await harness.profile(
+        "owl", {"first_name": "Ann", "email": "owl@example.com"}, timezone="America/New_York"
+    )
     started = await harness.enroll("late-note", harness.event("owl", "signed_up"))
     result = await harness.result(started.workflow_id)
     assert result.status == "completed"
@@ -135,7 +138,12 @@ async def test_an_unsubscribed_profile_gets_no_email_and_the_enrollment_goes_on(
     async with harness.sessionmaker() as session, session.begin():
         # The app reports the unsubscribe the Segment way: a track event.
         message = SegmentMessage.model_validate(
-            {"type": "track", "userId": "quiet-one", "event": "Unsubscribed", "properties": {"channel": "email"}}
+            {
+                "type": "track",
+                "userId": "quiet-one",
+                "event": "Unsubscribed",
+                "properties": {"channel": "email"},
+            }
         )
         await IngestionService(session).ingest([message], now)
     started = await harness.enroll("newsletter", harness.event("quiet-one", "go_newsletter"))
@@ -160,6 +168,7 @@ async def test_a_journeys_rate_limit_spaces_its_sends(harness: Harness) -> None:
     [a] = await deliveries(harness, first.enrollment_id)
     [b] = await deliveries(harness, second.enrollment_id)
     assert a.status == b.status == "sent"
-    assert a.scheduled_at is not None and b.scheduled_at is not None
+    assert a.scheduled_at is not None
+    assert b.scheduled_at is not None
     assert b.scheduled_at - a.scheduled_at >= timedelta(hours=1)  # deferred, not dropped
     assert b.scheduled_at - a.scheduled_at < timedelta(hours=1, minutes=1)
