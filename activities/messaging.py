@@ -27,7 +27,7 @@ from engine.deliveries.egress import refusal
 from engine.deliveries.repository import DeliveryRepository, idempotency_key
 from engine.enrollments.contracts import DeliveryResult, SendInput, WebhookInput
 from engine.errors import JourneysError
-from engine.messaging.context import message_context
+from engine.messaging.context import step_context
 from engine.messaging.service import MessageService
 from engine.profiles.repository import ProfileRepository
 from engine.settings import Settings
@@ -85,18 +85,8 @@ class MessagingActivities:
             profile = await ProfileRepository(session).get_current(input.profile_id)
             if profile is None:
                 return ERASED
-            context = await message_context(
-                session,
-                self._settings,
-                profile,
-                channel="webhook",
-                sources=[input.url, input.headers, input.body],
-                as_of=input.as_of,
-                journey_key=input.journey_key,
-                variant=input.variant,
-                entry=input.entry.as_context(),
-                event=(input.event or input.entry).as_context(),
-            )
+            sources = [input.url, input.headers, input.body]
+            context = await step_context(session, self._settings, profile, input, "webhook", sources)
             try:
                 url = render_value(input.url, context)
                 headers = render_value(input.headers, context)

@@ -26,3 +26,14 @@ async def track(request: Request) -> dict[str, bool]:
     body = await request.body()
     await request.app.state.pool.execute("INSERT INTO bench_events (body) VALUES ($1::jsonb)", body.decode())
     return {"success": True}
+
+
+@app.get("/inbox/{profile_id}")
+async def inbox(profile_id: str) -> list[dict[str, object]]:
+    """The read-path baseline: one indexed select, rows straight to JSON (no auth, no profile lookup)."""
+    rows = await app.state.pool.fetch(
+        "SELECT id, payload->>'subject' AS subject, payload->>'body' AS body, sent_at FROM deliveries"
+        " WHERE profile_id = $1 AND channel = 'in_app' AND status = 'sent' ORDER BY id DESC LIMIT 20",
+        profile_id,
+    )
+    return [dict(row) for row in rows]

@@ -11,7 +11,7 @@ from api.auth import AdminDep
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from engine.consent.service import ConsentChannel, ConsentService, ConsentView
 from engine.messaging.inbox import InboxMessage, InboxService
-from engine.profiles.service import ProfileService, ProfileView, find_profile
+from engine.profiles.service import ProfileService, ProfileView, SignalsView, find_profile, live_signals
 from engine.signals.custom import CustomSignal, CustomSignalCreate
 from engine.signals.service import SignalService
 
@@ -37,6 +37,17 @@ async def erase_profile(key: str, profiles: ServiceDep) -> dict[str, int]:
     """Erase a person: events, traits and identities go; running enrollments exit; experiment counts stay,
     anonymised."""
     return {"enrollments_exited": await profiles.erase(key)}
+
+
+@router.get("/api/profiles/{key}/signals")
+async def get_signals(
+    key: str,
+    session: SessionDep,
+    names: str | None = Query(default=None, description="comma-separated signal names; all if unset"),
+) -> SignalsView:
+    """A person's live signals, correct the instant their last event was committed (the fast read)."""
+    wanted = [name.strip() for name in names.split(",") if name.strip()] if names else None
+    return await live_signals(session, key, wanted)
 
 
 class ConsentChange(BaseModel):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.consent.links import unsubscribe_url
 from engine.db.models import Profile
+from engine.enrollments.contracts import SendInput, WebhookInput
 from engine.profiles.zone import profile_zone
 from engine.settings import Settings
 from engine.signals.repository import SignalRepository
@@ -48,3 +49,26 @@ async def message_context(
         "variant": variant,
         "unsubscribe_url": unsubscribe_url(settings.link_base_url, settings.link_secret, profile.id, channel),
     }
+
+
+async def step_context(
+    session: AsyncSession,
+    settings: Settings,
+    profile: Profile,
+    step: SendInput | WebhookInput,
+    channel: str,
+    sources: Any,
+) -> dict[str, Any]:
+    """The context of a send or webhook node, from what the workflow passed to the activity."""
+    return await message_context(
+        session,
+        settings,
+        profile,
+        channel=channel,
+        sources=sources,
+        as_of=step.as_of,
+        journey_key=step.journey_key,
+        variant=step.variant,
+        entry=step.entry.as_context(),
+        event=(step.event or step.entry).as_context(),
+    )

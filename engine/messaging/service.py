@@ -21,7 +21,7 @@ from engine.db.models import Delivery, Profile
 from engine.deliveries.repository import DeliveryRepository, idempotency_key
 from engine.enrollments.contracts import DeliveryResult, SendInput
 from engine.errors import InvalidInput, NotFound
-from engine.messaging.context import message_context
+from engine.messaging.context import step_context
 from engine.messaging.policies import Hold, describe_window, quiet_hours_end, rate_limit_release
 from engine.profiles.repository import ProfileRepository
 from engine.profiles.zone import profile_zone
@@ -89,18 +89,8 @@ class MessageService:
             return DeliveryResult(
                 status=hold.status, delivery_id=delivery_id, detail=hold.reason, until=hold.until
             )
-        context = await message_context(
-            self.session,
-            self.settings,
-            profile,
-            channel=input.channel,
-            sources=[template.subject, template.body, template.html],
-            as_of=input.as_of,
-            journey_key=input.journey_key,
-            variant=input.variant,
-            entry=input.entry.as_context(),
-            event=(input.event or input.entry).as_context(),
-        )
+        sources = [template.subject, template.body, template.html]
+        context = await step_context(self.session, self.settings, profile, input, input.channel, sources)
         try:
             rendered = render_parts(template.subject, template.body, template.html, context)
         except (TemplateError, ValueError) as error:

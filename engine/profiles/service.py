@@ -12,7 +12,7 @@ from temporalio.client import Client
 from engine.enrollments.repository import EnrollmentRepository
 from engine.enrollments.schemas import EnrollmentSummary
 from engine.enrollments.service import EnrollmentService
-from engine.errors import NotFound
+from engine.errors import InvalidInput, NotFound, Problem
 from engine.events.repository import EventRepository
 from engine.identity.repository import IdentityRepository
 from engine.identity.service import ANONYMOUS, USER
@@ -43,14 +43,35 @@ class ProfileView(BaseModel):
 async def find_profile(session: AsyncSession, key: str) -> str:
     """A profile id, a user id or an anonymous id; merged profiles answer for their survivor."""
     profiles, identity = ProfileRepository(session), IdentityRepository(session)
-    for candidate in (
-        key if await profiles.get(key) else None,
-        await identity.profile_of(USER, key),
-        await identity.profile_of(ANONYMOUS, key),
-    ):
+    direct = await profiles.get_current(key)  # the hot path (inbox, signals): one query
+    if direct is not None:
+        return direct.id
+    for kind in (USER, ANONYMOUS):
+        candidate = await identity.profile_of(kind, key)
         if candidate is not None:
             return await profiles.current_id(candidate)
     raise NotFound(f"no profile, user id or anonymous id {key!r}")
+
+
+class SignalsView(BaseModel):
+    profile_id: str
+    as_of: datetime
+    signals: dict[str, Any]
+
+
+async def live_signals(session: AsyncSession, key: str, names: list[str] | None) -> SignalsView:
+    """A person's live signals (all, or the ones named), computed now in one query over their events."""
+    profile_id = await find_profile(session, key)
+    known = await SignalService(session).known()
+    unknown = sorted(set(names or []) - set(known))
+    if unknown:
+        raise InvalidInput(
+            f"unknown signal {unknown[0]!r}",
+            [Problem("query.names", f"unknown signal {n!r}") for n in unknown],
+        )
+    as_of = datetime.now(UTC)
+    signals = await SignalRepository(session).compute(profile_id, names or list(known), as_of)
+    return SignalsView(profile_id=profile_id, as_of=as_of, signals=dict(sorted(signals.items())))
 
 
 class ProfileService:

@@ -268,7 +268,7 @@ def test_templates_are_checked_when_a_catalog_exists() -> None:
         Problem(
             "nodes.remind.template",
             "template 'reminder' uses undefined variable 'coupon_code' "
-            "(available: entry, event, journey, profile, variant)",
+            "(available: entry, event, journey, profile, unsubscribe_url, variant)",
         )
     ]
     missing = TemplateCatalog({})

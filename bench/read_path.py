@@ -1,0 +1,153 @@
+"""Read-path benchmark: the in-app inbox and a person's live signals, at a fixed offered load
+(200 requests/s, open loop: requests leave on schedule whether or not earlier ones have returned), against
+a bare FastAPI endpoint doing one indexed asyncpg select, served the same way, in the same run.
+
+    .venv/bin/python -m bench.read_path [--profiles 2000] [--rate 200] [--seconds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.common import embedded_postgres, report, say
+from bench.ingest import server
+from engine import migrate
+from engine.settings import Settings, to_asyncpg_dsn
+
+ADMIN_TOKEN = "bench-admin-token"
+EVENTS_PER_PROFILE = 30
+MESSAGES_PER_PROFILE = 10
+
+
+async def seed(connection: asyncpg.Connection, profiles: int) -> None:
+    await connection.execute(
+        "INSERT INTO profiles (id, traits) SELECT 'p' || n, jsonb_build_object('first_name', 'P' || n)"
+        " FROM generate_series(1, $1) n",
+        profiles,
+    )
+    await connection.execute(
+        "INSERT INTO events (message_id, profile_id, type, name, properties, context, timestamp)"
+        " SELECT md5(p || '-' || e), 'p' || p, 'track',"
+        " (ARRAY['page_viewed', 'cart_updated', 'order_completed', 'login'])[1 + e % 4],"
+        " jsonb_build_object('total', e * 3, 'cart_id', 'c' || e), '{}'::jsonb,"
+        " now() - make_interval(hours => e * 5)"
+        " FROM generate_series(1, $1) p, generate_series(1, $2) e",
+        profiles,
+        EVENTS_PER_PROFILE,
+    )
+    await connection.execute(
+        "INSERT INTO deliveries (idempotency_key, enrollment_id, profile_id, journey_key, channel, template,"
+        " status, payload, sent_at, scheduled_at)"
+        " SELECT 'k' || p || ':' || m, 'enr-' || p, 'p' || p, 'tips', 'in_app', 'tip', 'sent',"
+        " jsonb_build_object('subject', 'Tip ' || m, 'body', 'Hello P' || p), now(), now()"
+        " FROM generate_series(1, $1) p, generate_series(1, $2) m",
+        profiles,
+        MESSAGES_PER_PROFILE,
+    )
+    await connection.execute("ANALYZE")
+
+
+async def offered_load(urls: list[str], rate: int, seconds: float) -> tuple[list[float], int]:
+    """Sends `rate` requests a second for `seconds`, each on its schedule; latencies in ms, and errors."""
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    async with httpx.AsyncClient(limits=limits, timeout=10, headers=headers) as client:
+
+        async def one(url: str) -> None:
+            nonlocal errors
+            started = time.perf_counter()
+            response = await client.get(url)
+            latencies.append((time.perf_counter() - started) * 1000)
+            errors += response.status_code != 200
+
+        tasks = []
+        start = time.perf_counter()
+        for n in range(int(rate * seconds)):
+            delay = start + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(urls[n % len(urls)])))
+        await asyncio.gather(*tasks)
+    return latencies, errors
+
+
+def row(what: str, latencies: list[float], errors: int) -> dict[str, Any]:
+    ordered = sorted(latencies)
+    return {
+        "what": what,
+        "requests": len(ordered),
+        "errors": errors,
+        "p50_ms": round(ordered[len(ordered) // 2], 2),
+        "p99_ms": round(ordered[int(len(ordered) * 0.99)], 2),
+    }
+
+
+async def measure(url: str, profiles: int, rate: int, seconds: float) -> None:
+    settings = Settings(database_url=url)
+    await migrate.upgrade(settings)
+    dsn = to_asyncpg_dsn(settings.sqlalchemy_url)
+    connection = await asyncpg.connect(dsn)
+    say(f"seeding {profiles} profiles, {EVENTS_PER_PROFILE} events and {MESSAGES_PER_PROFILE} messages each")
+    await seed(connection, profiles)
+    await connection.close()
+    ids = [f"p{n}" for n in random.Random(7).sample(range(1, profiles + 1), min(profiles, 500))]
+    env = {
+        "DATABASE_URL": url,
+        "TEMPORAL_ADDRESS": "127.0.0.1:1",
+        "JOURNEYS_ADMIN_TOKEN": ADMIN_TOKEN,
+        "JOURNEYS_LOG_LEVEL": "WARNING",
+        "BENCH_DSN": dsn,
+    }
+    rows = []
+    with server("bench.baseline_app:app", env) as base:
+        say(f"baseline: {rate} req/s for {seconds:g} s")
+        await offered_load([f"{base}/inbox/{pid}" for pid in ids], rate, 2)  # warm-up
+        rows.append(
+            row(
+                "baseline: bare FastAPI, one indexed select",
+                *await offered_load([f"{base}/inbox/{pid}" for pid in ids], rate, seconds),
+            )
+        )
+    with server("api.app:create_app", env) as api:
+        for what, path in (
+            ("GET /api/profiles/{id}/inbox", "/api/profiles/{}/inbox"),
+            ("GET /api/profiles/{id}/signals (all 9 built-ins)", "/api/profiles/{}/signals"),
+        ):
+            say(f"journeys {what}: {rate} req/s for {seconds:g} s")
+            urls = [api + path.format(pid) for pid in ids]
+            await offered_load(urls, rate, 2)  # warm-up
+            rows.append(row(what, *await offered_load(urls, rate, seconds)))
+    report(
+        "read_path",
+        rows,
+        {
+            "inbox_p99_vs_baseline": round(rows[1]["p99_ms"] / rows[0]["p99_ms"], 2),
+            "signals_p99_vs_baseline": round(rows[2]["p99_ms"] / rows[0]["p99_ms"], 2),
+            "target": "p99 ≤ 10 ms at 200 requests/s",
+        },
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--profiles", type=int, default=2000)
+    parser.add_argument("--rate", type=int, default=200, help="requests per second offered")
+    parser.add_argument("--seconds", type=float, default=15)
+    args = parser.parse_args()
+    with embedded_postgres() as postgres:
+        asyncio.run(measure(postgres.url, args.profiles, args.rate, args.seconds))
+
+
+if __name__ == "__main__":
+    main()

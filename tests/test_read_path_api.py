@@ -1,0 +1,35 @@
+"""The site's fast reads: a person's live signals, correct the instant an event is committed."""
+
+from __future__ import annotations
+
+import httpx
+
+ADMIN = {"Authorization": "Bearer test-admin-token"}
+WRITE = {"Authorization": "Bearer test-write-key"}
+
+
+async def test_signals_reflect_the_event_just_posted(api_client: httpx.AsyncClient) -> None:
+    for _ in range(2):
+        tracked = await api_client.post(
+            "/v1/track", json={"anonymousId": "visitor-9", "event": "logged_in"}, headers=WRITE
+        )
+        assert tracked.status_code == 200
+    by_anonymous_id = await api_client.get("/api/profiles/visitor-9/signals?names=logins_7d", headers=ADMIN)
+    assert by_anonymous_id.status_code == 200
+    body = by_anonymous_id.json()
+    assert body["signals"] == {"logins_7d": 2}
+
+    await api_client.post("/v1/track", json={"anonymousId": "visitor-9", "event": "logged_in"}, headers=WRITE)
+    everything = (await api_client.get(f"/api/profiles/{body['profile_id']}/signals", headers=ADMIN)).json()
+    assert everything["signals"]["logins_7d"] == 3
+    assert {"cart_value", "engagement_score", "orders_count"} <= set(everything["signals"])
+
+
+async def test_unknown_signals_and_people_are_named(api_client: httpx.AsyncClient) -> None:
+    await api_client.post("/v1/track", json={"userId": "ann", "event": "logged_in"}, headers=WRITE)
+    unknown = await api_client.get("/api/profiles/ann/signals?names=logins_7d,mood", headers=ADMIN)
+    assert unknown.status_code == 422
+    assert unknown.json()["problems"] == [{"path": "query.names", "message": "unknown signal 'mood'"}]
+    missing = await api_client.get("/api/profiles/nobody/signals", headers=ADMIN)
+    assert missing.status_code == 404
+    assert (await api_client.get("/api/profiles/ann/signals")).status_code == 401
