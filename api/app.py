@@ -3,6 +3,7 @@ are created once in the lifespan and shared by every request."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -26,6 +27,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         client = await temporal_client.connect(settings, lazy=True)
         app.state.journeys = AppState(settings, engine, create_sessionmaker(engine), client)
+        # Everything loaded so far lives as long as the process: keep it out of the collector's full
+        # passes, which otherwise stall requests for tens of milliseconds (the read path's p99).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
