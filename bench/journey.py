@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,16 +34,16 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from api.app import create_app
 from bench.common import embedded_postgres, report, say
 from bench.handwritten import HandWrittenActivities, HandWrittenCart, HandWrittenWaiter
+from bench.ingest import server
 from engine import migrate, search_attributes
 from engine.db.session import create_engine, create_sessionmaker
 from engine.devstack.binaries import find_binary
+from engine.devstack.ports import free_port
 from engine.enrollments.contracts import EventEnvelope
 from engine.enrollments.service import EnrollmentService
 from engine.journeys.service import JourneyService
-from engine.routing.dispatcher import Dispatcher, running_dispatcher
 from engine.settings import Settings
 from engine.templates.service import TemplateService, TemplateUpdate
 from engine.worker import build_worker
@@ -265,42 +270,75 @@ async def reaction(
             )
         )
 
-    app = create_app(settings)
-    async with (
-        httpx.AsyncClient() as http,
-        build_worker(client, settings, sessionmaker, http),
-        running_dispatcher(Dispatcher(settings, sessionmaker, client)),
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://api", auth=(WRITE_KEY, "")
-        ) as api,
-    ):
-        say(f"journeys: {k} enrollments waiting for order_completed")
-        for i, pid in enumerate(profiles):
-            async with sessionmaker() as session, session.begin():
-                await EnrollmentService(session, client, settings.task_queue).enroll(
-                    "bench-react", event(pid, "cart_updated", i)
-                )
-        await until(
-            lambda: _waiting(sessionmaker, k),
-        )
-        say(f"journeys: POST /v1/track order_completed at {rate:g}/s")
+    # As deployed: the API and the worker (with its outbox dispatcher) in processes of their own.
+    env = {
+        "DATABASE_URL": settings.database_url or "",
+        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "JOURNEYS_TASK_QUEUE": settings.task_queue,
+        "JOURNEYS_WRITE_KEYS": WRITE_KEY,
+        "JOURNEYS_LOG_LEVEL": "WARNING",
+        "JOURNEYS_WORKER_METRICS_PORT": str(free_port()),
+    }
+    with worker_process(env), server("api.app:create_app", env) as url:
+        async with httpx.AsyncClient(base_url=url, auth=(WRITE_KEY, "")) as api:
+            rows.append(await journeys_reaction(client, settings, sessionmaker, api, profiles, rate))
+    return rows
 
-        async def post(pid: str) -> None:
-            sent_at[pid] = time.time()
-            response = await api.post("/v1/track", json={"userId": pid, "event": "order_completed"})
-            response.raise_for_status()
 
-        await paced([lambda pid=pid: post(pid) for pid in profiles], rate)  # type: ignore[misc]
-        await until(lambda: _finished(sessionmaker, "bench-react", k))
-        done = await delivery_times(sessionmaker, "journey_key = 'bench-react'")
-        rows.append(
-            latency_row(
-                "reaction journeys: POST /v1/track → delivery",
-                [(done[p] - sent_at[p]) * 1000 for p in profiles],
+@contextmanager
+def worker_process(env: dict[str, str]) -> Iterator[None]:
+    """`journeys worker`: the journey workflows, their activities and the outbox dispatcher."""
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "journeys"), "worker"], env={**os.environ, **env}
+    )
+    try:
+        yield
+    finally:
+        worker.terminate()
+        worker.wait(15)
+
+
+async def journeys_reaction(
+    client: Client,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    api: httpx.AsyncClient,
+    profiles: list[str],
+    rate: float,
+) -> dict[str, Any]:
+    k = len(profiles)
+    sent_at: dict[str, float] = {}
+    say(f"journeys: {k} enrollments waiting for order_completed")
+    for i, pid in enumerate(profiles):
+        async with sessionmaker() as session, session.begin():
+            await EnrollmentService(session, client, settings.task_queue).enroll(
+                "bench-react", event(pid, "cart_updated", i)
+            )
+    await until(
+        lambda: _waiting(sessionmaker, k),
+    )
+    say(f"journeys: POST /v1/track order_completed at {rate:g}/s")
+
+    async def post(pid: str) -> None:
+        sent_at[pid] = time.time()
+        response = await api.post("/v1/track", json={"userId": pid, "event": "order_completed"})
+        response.raise_for_status()
+
+    await paced([lambda pid=pid: post(pid) for pid in profiles], rate)  # type: ignore[misc]
+    await until(lambda: _finished(sessionmaker, "bench-react", k))
+    done = await delivery_times(sessionmaker, "journey_key = 'bench-react'")
+    async with sessionmaker() as session:
+        routed = await session.execute(
+            text(
+                "SELECT e.profile_id, extract(epoch FROM o.processed_at) FROM outbox o"
+                " JOIN events e ON e.id = o.event_id WHERE e.name = 'order_completed'"
             )
         )
-    return rows
+        to_routed = sorted((float(at) - sent_at[pid]) * 1000 for pid, at in routed)
+    say(f"of which POST → routed to Temporal: p50 {statistics.median(to_routed):.1f} ms")
+    return latency_row(
+        "reaction journeys: POST /v1/track → delivery", [(done[p] - sent_at[p]) * 1000 for p in profiles]
+    )
 
 
 async def _waiting(sessionmaker: async_sessionmaker[AsyncSession], k: int) -> bool:
