@@ -155,22 +155,29 @@ def latency_row(what: str, latencies: list[float]) -> dict[str, Any]:
     }
 
 
+def baseline_worker(
+    client: Client, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> Worker:
+    """The hand-written workflows' worker, with the journeys worker's slot and cache settings."""
+    activities = HandWrittenActivities(sessionmaker)
+    return Worker(
+        client,
+        task_queue=BASELINE_QUEUE,
+        workflows=[HandWrittenCart, HandWrittenWaiter],
+        activities=[activities.cart_value, activities.deliver],
+        workflow_runner=BASELINE_SANDBOX,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_cached_workflows=settings.worker_max_cached_workflows,
+    )
+
+
 async def throughput(
     client: Client, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], n: int
 ) -> list[dict[str, Any]]:
     rows = []
     profiles = [f"p{i + 1}" for i in range(n)]
-    with_baseline = HandWrittenActivities(sessionmaker)
-    async with Worker(
-        client,
-        task_queue=BASELINE_QUEUE,
-        workflows=[HandWrittenCart, HandWrittenWaiter],
-        activities=[with_baseline.cart_value, with_baseline.deliver],
-        workflow_runner=BASELINE_SANDBOX,
-        max_concurrent_activities=settings.worker_max_concurrent_activities,
-        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
-        max_cached_workflows=settings.worker_max_cached_workflows,
-    ):
+    async with baseline_worker(client, settings, sessionmaker):
         say(f"hand-written: {n} workflows to completion")
         started = time.perf_counter()
         await bounded(
@@ -238,17 +245,7 @@ async def reaction(
     rows = []
     profiles = [f"p{i + 1}" for i in range(k)]
     sent_at: dict[str, float] = {}
-    activities = HandWrittenActivities(sessionmaker)
-    async with Worker(
-        client,
-        task_queue=BASELINE_QUEUE,
-        workflows=[HandWrittenCart, HandWrittenWaiter],
-        activities=[activities.cart_value, activities.deliver],
-        workflow_runner=BASELINE_SANDBOX,
-        max_concurrent_activities=settings.worker_max_concurrent_activities,
-        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
-        max_cached_workflows=settings.worker_max_cached_workflows,
-    ):
+    async with baseline_worker(client, settings, sessionmaker):
         say(f"hand-written: {k} waiting workflows, signalled at {rate:g}/s")
         handles = {}
         for pid in profiles:
