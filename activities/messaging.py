@@ -97,7 +97,7 @@ class MessagingActivities:
             delivery_id = (
                 existing.id
                 if existing
-                else await deliveries.claim(
+                else await deliveries.save(
                     key,
                     {
                         "enrollment_id": input.enrollment_id,

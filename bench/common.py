@@ -56,6 +56,15 @@ def summary(samples: list[float]) -> dict[str, float]:
     }
 
 
+def p50_p99(latencies: list[float], digits: int = 1) -> dict[str, float]:
+    """The median and the 99th percentile (nearest rank) of latencies in ms."""
+    ordered = sorted(latencies)
+    return {
+        "p50_ms": round(statistics.median(ordered), digits),
+        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], digits),
+    }
+
+
 def report(name: str, rows: list[dict[str, Any]], extra: dict[str, Any]) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps({"benchmark": name, "rows": rows, **extra}, indent=2))

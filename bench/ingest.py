@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import embedded_postgres, report, say
+from bench.common import embedded_postgres, p50_p99, report, say
 from engine import migrate
 from engine.devstack.ports import free_port, wait_for_port
 from engine.settings import Settings, to_asyncpg_dsn
@@ -86,13 +86,7 @@ async def load(url: str, bodies: list[Any], concurrency: int) -> tuple[float, li
 
 
 def row(what: str, seconds: float, latencies: list[float], events: int) -> dict[str, Any]:
-    ordered = sorted(latencies)
-    return {
-        "what": what,
-        "events/s": round(events / seconds),
-        "p50_ms": round(ordered[len(ordered) // 2], 1),
-        "p99_ms": round(ordered[int(len(ordered) * 0.99)], 1),
-    }
+    return {"what": what, "events/s": round(events / seconds), **p50_p99(latencies)}
 
 
 def track_body(n: int) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from bench.common import embedded_postgres, report, say
+from bench.common import embedded_postgres, p50_p99, report, say
 from bench.handwritten import HandWrittenActivities, HandWrittenCart, HandWrittenWaiter
 from bench.ingest import server
 from engine import migrate, search_attributes
@@ -145,14 +145,7 @@ def rate_row(what: str, n: int, seconds: float) -> dict[str, Any]:
 
 
 def latency_row(what: str, latencies: list[float]) -> dict[str, Any]:
-    ordered = sorted(latencies)
-    return {
-        "what": what,
-        "n": len(ordered),
-        "per_s": "",
-        "p50_ms": round(statistics.median(ordered), 1),
-        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 1),
-    }
+    return {"what": what, "n": len(latencies), "per_s": "", **p50_p99(latencies)}
 
 
 def baseline_worker(

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import embedded_postgres, report, say
+from bench.common import embedded_postgres, p50_p99, report, say
 from bench.ingest import server
 from engine import migrate
 from engine.settings import Settings, to_asyncpg_dsn
@@ -81,14 +81,7 @@ async def offered_load(urls: list[str], rate: int, seconds: float) -> tuple[list
 
 
 def row(what: str, latencies: list[float], errors: int) -> dict[str, Any]:
-    ordered = sorted(latencies)
-    return {
-        "what": what,
-        "requests": len(ordered),
-        "errors": errors,
-        "p50_ms": round(ordered[len(ordered) // 2], 2),
-        "p99_ms": round(ordered[int(len(ordered) * 0.99)], 2),
-    }
+    return {"what": what, "requests": len(latencies), "errors": errors, **p50_p99(latencies, digits=2)}
 
 
 async def measure(url: str, profiles: int, rate: int, seconds: float) -> None:

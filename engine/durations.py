@@ -19,3 +19,12 @@ def parse_duration(text: str) -> timedelta:
     if amount == 0:
         raise ValueError(f"{text!r} is zero: a duration must be positive")
     return timedelta(**{_UNITS[unit]: amount})
+
+
+def format_duration(duration: timedelta) -> str:
+    """The inverse of `parse_duration`, in the largest whole unit: one day → `1d`, 90 minutes → `90m`."""
+    seconds = int(duration.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

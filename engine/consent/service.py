@@ -3,7 +3,7 @@ optional `channel` property, else every channel) and by the one-click link in me
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,7 @@ from engine.errors import InvalidInput, NotFound, Problem
 from engine.profiles.repository import ProfileRepository
 
 ConsentChannel = Literal["all", "email", "sms", "push", "in_app"]
-CHANNELS: tuple[str, ...] = ("all", "email", "sms", "push", "in_app")
+CHANNELS: tuple[str, ...] = get_args(ConsentChannel)
 CONSENT_EVENTS = {"unsubscribed": False, "subscribed": True}
 
 

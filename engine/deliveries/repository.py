@@ -29,18 +29,9 @@ class DeliveryRepository:
             await self.session.execute(select(Delivery).where(Delivery.idempotency_key == key))
         ).scalar_one_or_none()
 
-    async def claim(self, key: str, values: dict[str, Any]) -> int | None:
-        """Insert the delivery; None if the key exists already (someone else owns it)."""
-        statement = (
-            insert(Delivery)
-            .values(idempotency_key=key, **values)
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(Delivery.id)
-        )
-        return (await self.session.execute(statement)).scalar_one_or_none()
-
     async def save(self, key: str, values: dict[str, Any]) -> int | None:
-        """Insert, or take over a row that was only deferred so far; None if the key is owned already."""
+        """Insert the delivery, or take over a row that was only deferred so far; None if the key is owned
+        already (whoever inserted it owns the send)."""
         proposed = insert(Delivery).values(idempotency_key=key, **values)
         statement = proposed.on_conflict_do_update(
             index_elements=["idempotency_key"],

@@ -34,11 +34,3 @@ def rate_limit_release(
     if sent_in_window < limit or oldest_in_window is None:
         return None
     return oldest_in_window + per
-
-
-def describe_window(window: timedelta) -> str:
-    seconds = int(window.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

@@ -19,10 +19,11 @@ from engine.consent.repository import ConsentRepository
 from engine.consent.service import allows
 from engine.db.models import Delivery, Profile
 from engine.deliveries.repository import DeliveryRepository, idempotency_key
+from engine.durations import format_duration
 from engine.enrollments.contracts import DeliveryResult, SendInput
 from engine.errors import InvalidInput, NotFound
 from engine.messaging.context import step_context
-from engine.messaging.policies import Hold, describe_window, quiet_hours_end, rate_limit_release
+from engine.messaging.policies import Hold, quiet_hours_end, rate_limit_release
 from engine.profiles.repository import ProfileRepository
 from engine.profiles.zone import profile_zone
 from engine.settings import Settings, parse_cap
@@ -145,7 +146,7 @@ class MessageService:
             until = rate_limit_release(count, oldest, limit, per)
             if until is not None:
                 return Hold(
-                    "deferred", f"rate limit {limit} per {describe_window(per)} for this journey", until
+                    "deferred", f"rate limit {limit} per {format_duration(per)} for this journey", until
                 )
         rule = self.settings.frequency_caps.get(channel)
         if rule is not None and not input.transactional:
@@ -157,7 +158,7 @@ class MessageService:
             if sent >= cap:
                 return Hold(
                     "skipped",
-                    f"frequency cap: {cap} {channel} per {describe_window(window_length)}"
+                    f"frequency cap: {cap} {channel} per {format_duration(window_length)}"
                     " across journeys reached",
                 )
         return None
