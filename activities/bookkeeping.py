@@ -18,6 +18,7 @@ from engine.enrollments.contracts import (
     SplitWeightsInput,
     SplitWeightsResult,
     StepInput,
+    StepsInput,
 )
 from engine.enrollments.repository import EnrollmentRepository
 from engine.journeys.repository import JourneyRepository
@@ -33,11 +34,12 @@ class BookkeepingActivities:
         """Admission, for enrollments the enrolling transaction did not already record (then a no-op)."""
         async with self._sessionmaker() as session, session.begin():
             repo = EnrollmentRepository(session)
+            if await repo.get(input.enrollment_id) is not None:
+                # The usual case: admitted by the enrolling transaction; nothing to decide or lock.
+                return BeginResult(admitted=True)
             await repo.lock_entry(input.journey_id, input.profile_id, input.correlation)
             journey = await JourneyRepository(session).get(input.journey_key)
-            if (await repo.get(input.enrollment_id)) is None and (
-                journey is None or journey.status != "live"
-            ):
+            if journey is None or journey.status != "live":
                 return BeginResult(
                     admitted=False, reason=f"journey is {journey.status if journey else 'deleted'}"
                 )
@@ -80,15 +82,13 @@ class BookkeepingActivities:
 
     @activity.defn
     async def record_step(self, input: StepInput) -> None:
+        """One step at a time: what histories from before step batching (workflow patch) replay."""
+        await self.record_steps(StepsInput(steps=[input]))
+
+    @activity.defn
+    async def record_steps(self, input: StepsInput) -> None:
         async with self._sessionmaker() as session, session.begin():
-            await EnrollmentRepository(session).record_step(
-                input.enrollment_id,
-                input.node_id,
-                input.visit,
-                input.node_type,
-                input.decision,
-                input.entered_at,
-            )
+            await EnrollmentRepository(session).record_steps([step.model_dump() for step in input.steps])
 
     @activity.defn
     async def record_exposure(self, input: ExposureInput) -> None:
@@ -109,6 +109,8 @@ class BookkeepingActivities:
     @activity.defn
     async def finish_enrollment(self, input: FinishInput) -> None:
         async with self._sessionmaker() as session, session.begin():
-            await EnrollmentRepository(session).finish(
+            repo = EnrollmentRepository(session)
+            await repo.record_steps([step.model_dump() for step in input.steps])
+            await repo.finish(
                 input.enrollment_id, input.status, input.node, input.ended_at
             )

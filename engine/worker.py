@@ -67,6 +67,7 @@ def activities_for(
         checks.probe_database,
         books.begin_enrollment,
         books.record_step,
+        books.record_steps,
         books.record_exposure,
         books.split_weights,
         books.record_outcome,

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         SendInput,
         SplitWeightsInput,
         StepInput,
+        StepsInput,
         UpdateProfileInput,
         WaitUntilInput,
         WebhookInput,
@@ -63,6 +64,9 @@ with workflow.unsafe.imports_passed_through():
 MAX_SEEN_EVENT_IDS = 1_000  # enough to absorb any redelivery burst; bounded so history stays small
 MAX_BUFFERED_EVENTS = 50
 MAX_PATH = 200
+# Patch id: steps are buffered and written in one local activity when the enrollment waits or ends
+# (instead of one per step); histories recorded before it replay the one-by-one writes.
+BATCHED_STEPS = "batched-steps"
 
 
 @workflow.defn
@@ -79,6 +83,7 @@ class JourneyWorkflow:
         self.wake_at: datetime | None = None
         # Traits and signals as last read (by a branch): stored with exposures, for breakdowns.
         self.last_profile: dict[str, Any] | None = None
+        self.unwritten_steps: list[StepInput] = []
 
     # ── signals and queries ──────────────────────────────────────────────────────────────────────────
 
@@ -149,6 +154,7 @@ class JourneyWorkflow:
                 status=status,
                 node=self.state.node,
                 ended_at=workflow.now(),
+                steps=self.unwritten_steps,
             ),
         )
         return EnrollmentResult(status=status, reason=reason, path=self.state.path)
@@ -157,6 +163,7 @@ class JourneyWorkflow:
         while True:
             await self._process_inbox(accept=None)
             if workflow.info().is_continue_as_new_suggested():
+                await self._write_steps()
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self.input.model_copy(update={"carried": self._carry()}))
             node_id = self.state.node
@@ -245,6 +252,7 @@ class JourneyWorkflow:
         self, wake_at: datetime, waiting_for: str, accept: Callable[[EventEnvelope], bool] | None
     ) -> EventEnvelope | None:
         self.waiting_for, self.wake_at = waiting_for, wake_at
+        await self._write_steps()  # so where the enrollment waits, and how it got there, can be seen
         try:
             while True:
                 accepted = await self._process_inbox(accept)
@@ -444,17 +452,23 @@ class JourneyWorkflow:
     async def _record(
         self, node_id: str, visit: int, node_type: str, decision: dict[str, Any], entered_at: datetime
     ) -> None:
-        await local(
-            BookkeepingActivities.record_step,
-            StepInput(
-                enrollment_id=self.input.enrollment_id,
-                node_id=node_id,
-                visit=visit,
-                node_type=node_type,
-                decision=decision,
-                entered_at=entered_at,
-            ),
+        step = StepInput(
+            enrollment_id=self.input.enrollment_id,
+            node_id=node_id,
+            visit=visit,
+            node_type=node_type,
+            decision=decision,
+            entered_at=entered_at,
         )
+        if workflow.patched(BATCHED_STEPS):
+            self.unwritten_steps.append(step)
+        else:
+            await local(BookkeepingActivities.record_step, step)
+
+    async def _write_steps(self) -> None:
+        if self.unwritten_steps:
+            steps, self.unwritten_steps = self.unwritten_steps, []
+            await local(BookkeepingActivities.record_steps, StepsInput(steps=steps))
 
     def _carry(self) -> CarriedState:
         return self.state.model_copy(

@@ -114,6 +114,12 @@ class StepInput(BaseModel):
     entered_at: datetime
 
 
+class StepsInput(BaseModel):
+    """Steps written together (the workflow buffers them until it waits or ends)."""
+
+    steps: list[StepInput]
+
+
 class ProfileInput(BaseModel):
     profile_id: str
     signals: list[str]
@@ -229,3 +235,4 @@ class FinishInput(BaseModel):
     status: str
     node: str | None
     ended_at: datetime
+    steps: list[StepInput] = Field(default_factory=list)  # not yet written, written in the same transaction

@@ -56,32 +56,25 @@ class EnrollmentRepository:
         self.session.add(enrollment)
         await self.session.flush()
 
-    async def record_step(
-        self,
-        enrollment_id: str,
-        node_id: str,
-        visit: int,
-        node_type: str,
-        decision: dict[str, Any] | None,
-        entered_at: datetime,
-    ) -> None:
-        statement = insert(EnrollmentStep).values(
-            enrollment_id=enrollment_id,
-            node_id=node_id,
-            visit=visit,
-            node_type=node_type,
-            decision=decision,
-            entered_at=entered_at,
-        )
+    async def record_steps(self, steps: Sequence[dict[str, Any]]) -> None:
+        """Upserts steps (enrollment_id, node_id, visit, node_type, decision, entered_at) and moves each
+        enrollment's current node to its last one. A visit recorded twice (waiting, then decided) keeps
+        the later decision."""
+        if not steps:
+            return
+        rows = {(s["enrollment_id"], s["node_id"], s["visit"]): s for s in steps}
+        statement = insert(EnrollmentStep).values(list(rows.values()))
         await self.session.execute(
             statement.on_conflict_do_update(
                 index_elements=["enrollment_id", "node_id", "visit"],
                 set_={"decision": statement.excluded.decision},
             )
         )
-        await self.session.execute(
-            update(Enrollment).where(Enrollment.id == enrollment_id).values(current_node=node_id)
-        )
+        last = {s["enrollment_id"]: s["node_id"] for s in steps}
+        for enrollment_id, node_id in last.items():
+            await self.session.execute(
+                update(Enrollment).where(Enrollment.id == enrollment_id).values(current_node=node_id)
+            )
 
     async def record_exposure(self, values: dict[str, Any]) -> None:
         await self.session.execute(
