@@ -111,6 +111,4 @@ class BookkeepingActivities:
         async with self._sessionmaker() as session, session.begin():
             repo = EnrollmentRepository(session)
             await repo.record_steps([step.model_dump() for step in input.steps])
-            await repo.finish(
-                input.enrollment_id, input.status, input.node, input.ended_at
-            )
+            await repo.finish(input.enrollment_id, input.status, input.node, input.ended_at)
