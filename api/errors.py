@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 
 from engine.errors import JourneysError, Problem
 
@@ -39,3 +40,11 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         first = problems[0] if problems else Problem("body", "invalid request")
         return JSONResponse(error_body("invalid", f"{first.path}: {first.message}", problems), 422)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, error: DBAPIError) -> JSONResponse:
+        if not error.connection_invalidated:
+            raise error  # a bug, not an outage: the server's 500
+        # A pooled connection died (database restart, network): the pool is recycled; retrying works.
+        body = error_body("database_unavailable", "the database connection was lost; retry the request")
+        return JSONResponse(body, 503, headers={"Retry-After": "1"})

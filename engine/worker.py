@@ -7,10 +7,12 @@ rather than re-imported per workflow run (faster, and identical code on replay).
 from __future__ import annotations
 
 import asyncio
+import compileall
 import logging
 import signal
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,6 +35,7 @@ from engine.db.session import create_engine, create_sessionmaker
 from engine.errors import StartupError
 from engine.routing.dispatcher import Dispatcher, running_dispatcher
 from engine.settings import Settings
+import workflows
 from workflows.audience_sweep import AudienceSweepWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.stack_check import StackCheckWorkflow
@@ -80,6 +83,13 @@ def activities_for(
     ]
 
 
+def cache_workflow_bytecode() -> None:
+    """The sandbox re-imports the workflow modules for every workflow run it loads. Without cached
+    bytecode (PYTHONDONTWRITEBYTECODE, a fresh checkout) each of those imports compiles the source
+    again: ~3.5 ms of CPU per run for workflows/journey.py. A read-only install simply skips this."""
+    compileall.compile_dir(Path(workflows.__file__).parent, quiet=2)
+
+
 def build_worker(
     client: Client,
     settings: Settings,
@@ -87,6 +97,7 @@ def build_worker(
     http: httpx.AsyncClient,
 ) -> Worker:
     activities = activities_for(client, settings, sessionmaker, http)
+    cache_workflow_bytecode()
     return Worker(
         client,
         task_queue=settings.task_queue,
