@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from engine.channels.base import PermanentDeliveryError, TransientDeliveryError
+from engine.channels.base import PermanentDeliveryError, StoredOnly, TransientDeliveryError
 from engine.channels.http_provider import is_retryable
 from engine.channels.registry import build_channels
 from engine.deliveries.egress import refusal
@@ -53,14 +53,19 @@ class MessagingActivities:
 
     @activity.defn
     async def send_message(self, input: SendInput) -> DeliveryResult:
+        channel = self._channels[input.channel]
         async with self._sessionmaker() as session, session.begin():
+            service = MessageService(session, self._settings)
             try:
-                prepared = await MessageService(session, self._settings).prepare(input)
+                prepared = await service.prepare(input)
             except JourneysError as error:  # missing or broken template: retrying cannot help
                 raise ApplicationError(error.message, non_retryable=True) from error
-        if isinstance(prepared, DeliveryResult):
-            return prepared
-        channel = self._channels[input.channel]
+            if isinstance(prepared, DeliveryResult):
+                return prepared
+            if isinstance(channel, StoredOnly):
+                # Nothing leaves the building: the row is the message, sent in the claiming transaction.
+                receipt = await channel.deliver(prepared.message)
+                return await service.finish(prepared, "sent", receipt.detail)
         try:
             receipt = await channel.deliver(prepared.message)
         except TransientDeliveryError as error:
