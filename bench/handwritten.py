@@ -81,3 +81,28 @@ class HandWrittenWaiter:
             start_to_close_timeout=timedelta(seconds=30),
         )
         return "completed"
+
+
+@workflow.defn
+class HandWrittenParked:
+    """Record that it waits (one row), then wait up to 7 days for a signal: the capacity baseline."""
+
+    def __init__(self) -> None:
+        self.arrived = False
+
+    @workflow.signal
+    def event(self, name: str) -> None:
+        self.arrived = True
+
+    @workflow.run
+    async def run(self, profile_id: str) -> str:
+        await workflow.execute_local_activity_method(
+            HandWrittenActivities.deliver,
+            Step(profile_id=profile_id, key=workflow.info().workflow_id),
+            start_to_close_timeout=timedelta(seconds=10),
+        )
+        try:
+            await workflow.wait_condition(lambda: self.arrived, timeout=timedelta(days=7))
+        except TimeoutError:
+            return "timed out"
+        return "completed"

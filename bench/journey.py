@@ -37,7 +37,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from bench import handwritten
 from bench.common import embedded_postgres, p50_p99, report, say
-from bench.handwritten import HandWrittenActivities, HandWrittenCart, HandWrittenWaiter
+from bench.handwritten import HandWrittenActivities, HandWrittenCart, HandWrittenParked, HandWrittenWaiter
 from bench.ingest import server
 from engine import migrate, search_attributes
 from engine.db.session import create_engine, create_sessionmaker
@@ -159,7 +159,7 @@ def baseline_worker(
     return Worker(
         client,
         task_queue=BASELINE_QUEUE,
-        workflows=[HandWrittenCart, HandWrittenWaiter],
+        workflows=[HandWrittenCart, HandWrittenWaiter, HandWrittenParked],
         activities=[activities.cart_value, activities.deliver],
         workflow_runner=BASELINE_SANDBOX,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
@@ -279,13 +279,13 @@ async def reaction(
 
 
 @contextmanager
-def worker_process(env: dict[str, str]) -> Iterator[None]:
+def worker_process(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     """`journeys worker`: the journey workflows, their activities and the outbox dispatcher."""
     worker = subprocess.Popen(
         [str(Path(sys.executable).parent / "journeys"), "worker"], env={**os.environ, **env}
     )
     try:
-        yield
+        yield worker
     finally:
         worker.terminate()
         worker.wait(15)
