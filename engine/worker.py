@@ -24,6 +24,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+import workflows
 from activities.audience import AudienceActivities
 from activities.bookkeeping import BookkeepingActivities
 from activities.messaging import MessagingActivities
@@ -35,7 +36,6 @@ from engine.db.session import create_engine, create_sessionmaker
 from engine.errors import StartupError
 from engine.routing.dispatcher import Dispatcher, running_dispatcher
 from engine.settings import Settings
-import workflows
 from workflows.audience_sweep import AudienceSweepWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.stack_check import StackCheckWorkflow

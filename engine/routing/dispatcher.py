@@ -48,11 +48,16 @@ class Dispatcher:
         routed = failed = 0
         async with self.sessionmaker() as session, session.begin():
             outbox = OutboxRepository(session)
-            router = EventRouter(session, self.temporal, self.settings.task_queue, self.cache)
             for entry, event in await outbox.claim(BATCH):
                 try:
-                    async with session.begin_nested():  # a failed route must not undo the others' marks
-                        await router.route(event)
+                    # Each event's enrollments commit on their own, at once: the workflows just started
+                    # take the same entry locks (begin_enrollment) and must not wait for the whole batch.
+                    # A crash before the marks below commit re-routes the event: harmless (signals are
+                    # deduplicated by event id, a started enrollment is found by its workflow id).
+                    async with self.sessionmaker() as routing, routing.begin():
+                        await EventRouter(routing, self.temporal, self.settings.task_queue, self.cache).route(
+                            event
+                        )
                 except Exception as error:  # Temporal unreachable, or a bug: keep the row, record why
                     failed += 1
                     log.warning(
