@@ -88,7 +88,10 @@ class BookkeepingActivities:
     @activity.defn
     async def record_steps(self, input: StepsInput) -> None:
         async with self._sessionmaker() as session, session.begin():
-            await EnrollmentRepository(session).record_steps([step.model_dump() for step in input.steps])
+            repo = EnrollmentRepository(session)
+            await repo.record_steps([step.model_dump() for step in input.steps])
+            last = input.steps[-1]
+            await repo.move_to(last.enrollment_id, last.node_id)
 
     @activity.defn
     async def record_exposure(self, input: ExposureInput) -> None:
@@ -110,5 +113,5 @@ class BookkeepingActivities:
     async def finish_enrollment(self, input: FinishInput) -> None:
         async with self._sessionmaker() as session, session.begin():
             repo = EnrollmentRepository(session)
-            await repo.record_steps([step.model_dump() for step in input.steps])
+            await repo.record_steps([step.model_dump() for step in input.steps])  # finish sets the node
             await repo.finish(input.enrollment_id, input.status, input.node, input.ended_at)

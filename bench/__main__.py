@@ -30,10 +30,6 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
 }
 
 
-def _rows(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {row["what"].split(":")[0]: row for row in result["rows"]}
-
-
 def _ingest(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
     single, batch = r["rows"][1]["events/s"], r["rows"][2]["events/s"]
     return [

@@ -1,8 +1,9 @@
 """Capacity: N enrollments waiting at once (default 100,000), started as in production: the entry
 events posted to /v1/batch, routed by the worker's dispatcher, each enrollment recorded and its workflow
-parked on a 7-day wait. Measures the time until all of them wait, the worker's resident memory (now and
-peak), the Temporal dev server's, and PostgreSQL bytes per enrollment. Baseline, same run, same worker
-settings: as many hand-written waiting workflows started straight on Temporal (bench/handwritten.py).
+parked on bench.journey's wait for an order (1 day). Measures the time until all of them wait, the
+worker's resident memory (now and peak), the Temporal dev server's, and PostgreSQL bytes per enrollment.
+Baseline, same run, same worker settings: as many hand-written waiting workflows started straight on
+Temporal (bench/handwritten.py).
 
     .venv/bin/python -m bench.capacity [--enrollments 100000] [--baseline 10000]
 """
@@ -24,9 +25,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.common import embedded_postgres, report, say
-from bench.handwritten import HandWrittenParked
+from bench.handwritten import HandWrittenWaiter
 from bench.ingest import server
-from bench.journey import BASELINE_QUEUE, WRITE_KEY, baseline_worker, bounded, scalar, worker_process
+from bench.journey import BASELINE_QUEUE, REACT, WRITE_KEY, baseline_worker, bounded, scalar, worker_process
 from engine import migrate, search_attributes
 from engine.db.session import create_engine, create_sessionmaker
 from engine.devstack.binaries import find_binary
@@ -34,22 +35,6 @@ from engine.devstack.ports import free_port
 from engine.journeys.service import JourneyService
 from engine.settings import Settings
 
-WAITER = {
-    "key": "bench-capacity",
-    "name": "Bench capacity",
-    "entry": {"event": "trial_started"},
-    "start": "wait",
-    "nodes": {
-        "wait": {
-            "type": "wait_for_event",
-            "event": "subscribed",
-            "timeout": "7d",
-            "on_event": "done",
-            "on_timeout": "done",
-        },
-        "done": {"type": "exit"},
-    },
-}
 ENROLLMENT_TABLES = ("enrollments", "enrollment_steps")
 
 
@@ -102,7 +87,7 @@ async def baseline(
         await bounded(
             [
                 lambda i=i: client.start_workflow(  # type: ignore[misc]
-                    HandWrittenParked.run, f"p{i}", id=f"hw-capacity-{i}", task_queue=BASELINE_QUEUE
+                    HandWrittenWaiter.run, f"p{i}", id=f"hw-capacity-{i}", task_queue=BASELINE_QUEUE
                 )
                 for i in range(n)
             ]
@@ -142,7 +127,7 @@ async def measure(url: str, folder: str, n: int, baseline_n: int) -> None:
     engine = create_engine(settings)
     sessionmaker = create_sessionmaker(engine)
     async with sessionmaker() as session, session.begin():
-        await JourneyService(session).publish(str(WAITER["key"]), WAITER, "bench")
+        await JourneyService(session).publish(str(REACT["key"]), REACT, "bench")
     # SQLite on disk (100k histories would all sit in memory otherwise), unsynced like our PostgreSQL.
     say("starting the Temporal dev server")
     env = await WorkflowEnvironment.start_local(
@@ -190,12 +175,12 @@ async def journeys(
     }
     empty = await table_bytes(sessionmaker, ENROLLMENT_TABLES)
     with worker_process(env) as worker, server("api.app:create_app", env) as api:
-        say(f"journeys: posting {n:,} trial_started events to /v1/batch")
+        say(f"journeys: posting {n:,} cart_updated events to /v1/batch")
         started = time.perf_counter()
         batches = [
             {
                 "batch": [
-                    {"type": "track", "userId": f"p{i}", "event": "trial_started"} for i in range(b, b + 100)
+                    {"type": "track", "userId": f"p{i}", "event": "cart_updated"} for i in range(b, b + 100)
                 ]
             }
             for b in range(0, n, 100)

@@ -14,6 +14,9 @@ with workflow.unsafe.imports_passed_through():
     from engine.signals.repository import SignalRepository
 
 
+WAITING = "waiting"  # the template name of the rows that only record a wait
+
+
 class Step(BaseModel):
     profile_id: str
     key: str
@@ -63,7 +66,8 @@ class HandWrittenCart:
 
 @workflow.defn
 class HandWrittenWaiter:
-    """Wait for a signal, then run one activity."""
+    """Record that it waits (one row, as a journey records its wait step), wait up to 7 days for a
+    signal, then run one activity: the reaction and capacity baselines."""
 
     def __init__(self) -> None:
         self.arrived = False
@@ -74,35 +78,19 @@ class HandWrittenWaiter:
 
     @workflow.run
     async def run(self, profile_id: str) -> str:
-        await workflow.wait_condition(lambda: self.arrived)
-        await workflow.execute_activity_method(
-            HandWrittenActivities.deliver,
-            Step(profile_id=profile_id, key=workflow.info().workflow_id),
-            start_to_close_timeout=timedelta(seconds=30),
-        )
-        return "completed"
-
-
-@workflow.defn
-class HandWrittenParked:
-    """Record that it waits (one row), then wait up to 7 days for a signal: the capacity baseline."""
-
-    def __init__(self) -> None:
-        self.arrived = False
-
-    @workflow.signal
-    def event(self, name: str) -> None:
-        self.arrived = True
-
-    @workflow.run
-    async def run(self, profile_id: str) -> str:
+        key = workflow.info().workflow_id
         await workflow.execute_local_activity_method(
             HandWrittenActivities.deliver,
-            Step(profile_id=profile_id, key=workflow.info().workflow_id),
+            Step(profile_id=profile_id, key=f"{key}:waiting", template=WAITING),
             start_to_close_timeout=timedelta(seconds=10),
         )
         try:
             await workflow.wait_condition(lambda: self.arrived, timeout=timedelta(days=7))
         except TimeoutError:
             return "timed out"
+        await workflow.execute_activity_method(
+            HandWrittenActivities.deliver,
+            Step(profile_id=profile_id, key=key),
+            start_to_close_timeout=timedelta(seconds=30),
+        )
         return "completed"

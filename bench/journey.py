@@ -37,7 +37,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from bench import handwritten
 from bench.common import embedded_postgres, p50_p99, report, say
-from bench.handwritten import HandWrittenActivities, HandWrittenCart, HandWrittenParked, HandWrittenWaiter
+from bench.handwritten import WAITING, HandWrittenActivities, HandWrittenCart, HandWrittenWaiter
 from bench.ingest import server
 from engine import migrate, search_attributes
 from engine.db.session import create_engine, create_sessionmaker
@@ -159,7 +159,7 @@ def baseline_worker(
     return Worker(
         client,
         task_queue=BASELINE_QUEUE,
-        workflows=[HandWrittenCart, HandWrittenWaiter, HandWrittenParked],
+        workflows=[HandWrittenCart, HandWrittenWaiter],
         activities=[activities.cart_value, activities.deliver],
         workflow_runner=BASELINE_SANDBOX,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
@@ -256,7 +256,9 @@ async def reaction(
 
         await paced([lambda pid=pid: signal(pid) for pid in profiles], rate)  # type: ignore[misc]
         await asyncio.gather(*(handle.result() for handle in handles.values()))
-        done = await delivery_times(sessionmaker, "idempotency_key LIKE 'hw-wait-%'")
+        done = await delivery_times(
+            sessionmaker, f"idempotency_key LIKE 'hw-wait-%' AND template <> '{WAITING}'"
+        )
         rows.append(
             latency_row(
                 "reaction baseline: signal → activity", [(done[p] - sent_at[p]) * 1000 for p in profiles]

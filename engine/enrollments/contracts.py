@@ -117,7 +117,7 @@ class StepInput(BaseModel):
 class StepsInput(BaseModel):
     """Steps written together (the workflow buffers them until it waits or ends)."""
 
-    steps: list[StepInput]
+    steps: list[StepInput] = Field(min_length=1)
 
 
 class ProfileInput(BaseModel):

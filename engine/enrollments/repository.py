@@ -57,9 +57,8 @@ class EnrollmentRepository:
         await self.session.flush()
 
     async def record_steps(self, steps: Sequence[dict[str, Any]]) -> None:
-        """Upserts steps (enrollment_id, node_id, visit, node_type, decision, entered_at) and moves each
-        enrollment's current node to its last one. A visit recorded twice (waiting, then decided) keeps
-        the later decision."""
+        """Upserts steps (enrollment_id, node_id, visit, node_type, decision, entered_at). A visit
+        recorded twice (waiting, then decided) keeps the later decision."""
         if not steps:
             return
         rows = {(s["enrollment_id"], s["node_id"], s["visit"]): s for s in steps}
@@ -70,11 +69,11 @@ class EnrollmentRepository:
                 set_={"decision": statement.excluded.decision},
             )
         )
-        last = {s["enrollment_id"]: s["node_id"] for s in steps}
-        for enrollment_id, node_id in last.items():
-            await self.session.execute(
-                update(Enrollment).where(Enrollment.id == enrollment_id).values(current_node=node_id)
-            )
+
+    async def move_to(self, enrollment_id: str, node_id: str) -> None:
+        await self.session.execute(
+            update(Enrollment).where(Enrollment.id == enrollment_id).values(current_node=node_id)
+        )
 
     async def record_exposure(self, values: dict[str, Any]) -> None:
         await self.session.execute(

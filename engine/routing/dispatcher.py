@@ -55,9 +55,8 @@ class Dispatcher:
                     # A crash before the marks below commit re-routes the event: harmless (signals are
                     # deduplicated by event id, a started enrollment is found by its workflow id).
                     async with self.sessionmaker() as routing, routing.begin():
-                        await EventRouter(routing, self.temporal, self.settings.task_queue, self.cache).route(
-                            event
-                        )
+                        router = EventRouter(routing, self.temporal, self.settings.task_queue, self.cache)
+                        await router.route(event)
                 except Exception as error:  # Temporal unreachable, or a bug: keep the row, record why
                     failed += 1
                     log.warning(
