@@ -89,9 +89,9 @@ def row(what: str, seconds: float, latencies: list[float], events: int) -> dict[
     return {"what": what, "events/s": round(events / seconds), **p50_p99(latencies)}
 
 
-def track_body(n: int) -> dict[str, Any]:
+def track_body(n: int, people: int = 500) -> dict[str, Any]:
     return {
-        "userId": f"u{n % 500}",
+        "userId": f"u{n % people}",
         "event": "cart_updated",
         "messageId": uuid.uuid4().hex,
         "properties": {"cart_id": f"c{n}", "total": n % 300},
@@ -126,13 +126,16 @@ async def measure(url: str, events: int, concurrency: int) -> None:
             f"{api}/v1/track", [track_body(n) for n in range(events)], concurrency
         )
         rows.append(row("journeys /v1/track", seconds, latencies, accepted))
-        batches = [
-            {"batch": [{"type": "track", **track_body(n * 100 + i)} for i in range(100)]}
-            for n in range(events // 100)
-        ]
-        say(f"journeys: {len(batches)} /v1/batch calls of 100 events")
-        seconds, batch_latencies, batch_ok = await load(f"{api}/v1/batch", batches, concurrency)
-        rows.append(row("journeys /v1/batch (100 per call)", seconds, batch_latencies, batch_ok * 100))
+        batch_ok = 0
+        for what, people in (("known people", 500), ("every event a new person", 10**9)):
+            batches = [
+                {"batch": [{"type": "track", **track_body(events + n * 100 + i, people)} for i in range(100)]}
+                for n in range(events // 100)
+            ]
+            say(f"journeys: {len(batches)} /v1/batch calls of 100 events, {what}")
+            seconds, latencies, ok = await load(f"{api}/v1/batch", batches, concurrency)
+            rows.append(row(f"journeys /v1/batch (100 per call, {what})", seconds, latencies, ok * 100))
+            batch_ok += ok
     stored = await connection.fetchval("SELECT count(*) FROM events")
     expected = accepted + batch_ok * 100 + 200
     await connection.close()

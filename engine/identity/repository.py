@@ -16,11 +16,17 @@ class IdentityRepository:
         self.session = session
 
     async def lock(self, keys: Sequence[str]) -> None:
-        """Serialises resolution of the same ids (two first events of a new visitor arriving at once)."""
-        for key in sorted(set(keys)):
-            await self.session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 1))"), {"k": key}
-            )
+        """Serialises resolution of the same ids (two first events of a new visitor arriving at once).
+
+        One statement however many ids; taken in hash order, the same order in every transaction, so two
+        batches sharing people wait for each other instead of deadlocking."""
+        await self.session.execute(
+            text(
+                "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(k, 1) AS h"
+                " FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) AS ordered"
+            ),
+            {"keys": list(keys)},
+        )
 
     async def profile_of(self, kind: str, value: str) -> str | None:
         query = select(Identity.profile_id).where(Identity.kind == kind, Identity.value == value)
@@ -36,12 +42,21 @@ class IdentityRepository:
         return {(row[0], row[1]): row[2] for row in await self.session.execute(query)}
 
     async def link(self, kind: str, value: str, profile_id: str) -> None:
-        await self.session.execute(
-            insert(Identity).values(kind=kind, value=value, profile_id=profile_id).on_conflict_do_nothing()
-        )
+        await self.link_many([(kind, value, profile_id)])
 
-    async def create_profile(self, profile_id: str) -> None:
-        await self.session.execute(insert(Profile).values(id=profile_id, traits={}).on_conflict_do_nothing())
+    async def link_many(self, links: Sequence[tuple[str, str, str]]) -> None:
+        """(kind, value, profile id) rows in one pipelined executemany."""
+        if links:
+            await self.session.execute(
+                insert(Identity).on_conflict_do_nothing(),
+                [{"kind": kind, "value": value, "profile_id": profile} for kind, value, profile in links],
+            )
+
+    async def create_profiles(self, profile_ids: Sequence[str]) -> None:
+        if profile_ids:
+            await self.session.execute(
+                insert(Profile).on_conflict_do_nothing(), [{"id": id_, "traits": {}} for id_ in profile_ids]
+            )
 
     async def merge(self, loser: str, survivor: str) -> None:
         """Everything of `loser` moves to `survivor`; survivor's traits win where both have one."""

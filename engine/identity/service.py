@@ -11,6 +11,25 @@ from engine.identity.repository import IdentityRepository
 USER, ANONYMOUS = "user_id", "anonymous_id"
 
 
+Pair = tuple[str | None, str | None]
+
+
+def _keys(pairs: list[Pair]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys([(USER, u) for u, _ in pairs if u] + [(ANONYMOUS, a) for _, a in pairs if a]))
+
+
+def _settled(pair: Pair, known: dict[tuple[str, str], str]) -> str | None:
+    """The profile of a pair that needs no link or merge, or None."""
+    user_id, anonymous_id = pair
+    by_user = known.get((USER, user_id)) if user_id else None
+    by_visitor = known.get((ANONYMOUS, anonymous_id)) if anonymous_id else None
+    if by_user and (anonymous_id is None or by_visitor == by_user):
+        return by_user
+    if by_visitor and user_id is None:
+        return by_visitor
+    return None
+
+
 def new_profile_id(user_id: str | None, anonymous_id: str | None) -> str:
     """Readable ids: a known user's own id; `anon-<anonymousId>` for a visitor not yet identified."""
     return user_id if user_id is not None else f"anon-{anonymous_id}"
@@ -26,48 +45,66 @@ class IdentityService:
         await self.consents.merge(loser, survivor)
 
     async def resolve(self, user_id: str | None, anonymous_id: str | None) -> str:
-        keys = [f"{USER}:{user_id}"] if user_id else []
-        keys += [f"{ANONYMOUS}:{anonymous_id}"] if anonymous_id else []
-        await self.repo.lock(keys)
-        known = await self.repo.profile_of(USER, user_id) if user_id else None
-        visitor = await self.repo.profile_of(ANONYMOUS, anonymous_id) if anonymous_id else None
-        if known and visitor and known != visitor:
-            await self._merge(visitor, known)
-            return known
-        profile_id = known or visitor
-        if profile_id is None:
-            profile_id = new_profile_id(user_id, anonymous_id)
-            await self.repo.create_profile(profile_id)
-        if user_id and not known:
-            await self.repo.link(USER, user_id, profile_id)
-        if anonymous_id and not visitor:
-            await self.repo.link(ANONYMOUS, anonymous_id, profile_id)
-        return profile_id
+        return (await self.resolve_many([(user_id, anonymous_id)]))[(user_id, anonymous_id)]
 
-    async def resolve_many(
-        self, pairs: list[tuple[str | None, str | None]]
-    ) -> dict[tuple[str | None, str | None], str]:
-        """Profiles for many (userId, anonymousId) pairs: one query when everyone is already known and
-        consistent; the locked path (links, merges) only for the others, in order."""
-        keys = [(USER, u) for u, _ in pairs if u] + [(ANONYMOUS, a) for _, a in pairs if a]
-        known = await self.repo.profiles_of(keys)
-        out: dict[tuple[str | None, str | None], str] = {}
-        for pair in pairs:
-            if pair in out:
-                continue
-            user_id, anonymous_id = pair
+    async def resolve_many(self, pairs: list[Pair]) -> dict[Pair, str]:
+        """Profiles for many (userId, anonymousId) pairs, in a handful of statements however many there
+        are: one query when everyone is known and consistent; for the others, their ids locked and read
+        again, new profiles and links written together, merges (rare) one at a time, in order."""
+        known = await self.repo.profiles_of(_keys(pairs))
+        out: dict[Pair, str] = {}
+        unsettled = []
+        for pair in dict.fromkeys(pairs):
+            settled = _settled(pair, known)
+            if settled is None:
+                unsettled.append(pair)
+            else:
+                out[pair] = settled
+        if unsettled:
+            keys = _keys(unsettled)
+            await self.repo.lock([f"{kind}:{value}" for kind, value in keys])
+            known.update(await self.repo.profiles_of(keys))  # what others settled while we waited
+            merged = await self._settle(unsettled, known, out)
+            for pair, profile_id in out.items():  # pairs resolved before a merge follow it
+                while profile_id in merged:
+                    profile_id = merged[profile_id]
+                out[pair] = profile_id
+        return out
+
+    async def _settle(
+        self, pairs: list[Pair], known: dict[tuple[str, str], str], out: dict[Pair, str]
+    ) -> dict[str, str]:
+        """Resolves `pairs` into `out`; returns the merges made, loser → survivor."""
+        merged: dict[str, str] = {}
+        profiles: list[str] = []
+        links: list[tuple[str, str, str]] = []
+        for user_id, anonymous_id in pairs:
             by_user = known.get((USER, user_id)) if user_id else None
             by_visitor = known.get((ANONYMOUS, anonymous_id)) if anonymous_id else None
-            if by_user and (anonymous_id is None or by_visitor == by_user):
-                out[pair] = by_user
-            elif by_visitor and user_id is None:
-                out[pair] = by_visitor
-            else:
-                out[pair] = await self.resolve(user_id, anonymous_id)
-                for key in ((USER, user_id), (ANONYMOUS, anonymous_id)):
-                    if key[1]:
-                        known[key] = out[pair]  # type: ignore[index]
-        return out
+            if by_user and by_visitor and by_user != by_visitor:
+                # Pending profiles and links first, so the merge moves those of the loser too.
+                await self.repo.create_profiles(profiles)
+                await self.repo.link_many(links)
+                profiles, links = [], []
+                await self._merge(by_visitor, by_user)
+                merged[by_visitor] = by_user
+                known = {key: by_user if value == by_visitor else value for key, value in known.items()}
+            profile_id = by_user or by_visitor
+            if profile_id is None:
+                profile_id = new_profile_id(user_id, anonymous_id)
+                profiles.append(profile_id)
+            if user_id and not by_user:
+                links.append((USER, user_id, profile_id))
+            if anonymous_id and not by_visitor:
+                links.append((ANONYMOUS, anonymous_id, profile_id))
+            if user_id:
+                known[(USER, user_id)] = profile_id
+            if anonymous_id:
+                known[(ANONYMOUS, anonymous_id)] = profile_id
+            out[(user_id, anonymous_id)] = profile_id
+        await self.repo.create_profiles(profiles)
+        await self.repo.link_many(links)
+        return merged
 
     async def alias(self, previous_id: str, user_id: str) -> str:
         """`alias(previousId → userId)`: previousId may be an anonymous id or an earlier user id."""

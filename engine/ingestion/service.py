@@ -76,8 +76,9 @@ class IngestionService:
                     timezones[profile_id] = timezone
             message_id = message.messageId or f"journeys-{uuid.uuid4()}"
             rows.setdefault(message_id, self._row(message, message_id, profile_id, received_at))
-        for profile_id, merged in traits.items():
-            await self.profiles.upsert(profile_id, merged, timezones.get(profile_id))
+        await self.profiles.upsert_many(
+            [(profile_id, merged, timezones.get(profile_id)) for profile_id, merged in traits.items()]
+        )
         for message, profile_id in zip(messages, profiles, strict=True):
             if message.type == "track" and message.event_name.lower() in CONSENT_EVENTS:
                 await self.consent.from_event(profile_id, message.event_name, message.properties)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
@@ -54,18 +55,30 @@ class ProfileRepository:
     async def upsert(
         self, profile_id: str, traits: dict[str, Any] | None = None, timezone: str | None = None
     ) -> None:
-        """Create the profile, or merge `traits` into it (JSONB `||`, so concurrent merges do not clobber)."""
-        values: dict[str, Any] = {"id": profile_id, "traits": traits or {}}
-        if timezone is not None:
-            values["timezone"] = timezone
-        statement = insert(Profile).values(**values)
-        changes: dict[str, Any] = {
-            "traits": Profile.traits.op("||")(statement.excluded.traits),
-            "updated_at": func.now(),
-        }
-        if timezone is not None:
-            changes["timezone"] = statement.excluded.timezone
-        await self.session.execute(statement.on_conflict_do_update(index_elements=[Profile.id], set_=changes))
+        await self.upsert_many([(profile_id, traits or {}, timezone)])
+
+    async def upsert_many(self, profiles: list[tuple[str, dict[str, Any], str | None]]) -> None:
+        """Create each (id, traits, timezone), or merge its traits in (JSONB `||`, so concurrent merges do
+        not clobber) and set its timezone if one is given. In id order: two batches updating the same
+        people lock their rows in the same order."""
+        if not profiles:
+            return
+        statement = insert(Profile)
+        statement = statement.on_conflict_do_update(
+            index_elements=[Profile.id],
+            set_={
+                "traits": Profile.traits.op("||")(statement.excluded.traits),
+                "timezone": func.coalesce(statement.excluded.timezone, Profile.timezone),
+                "updated_at": func.now(),
+            },
+        )
+        await self.session.execute(
+            statement,
+            [
+                {"id": id_, "traits": traits, "timezone": tz}
+                for id_, traits, tz in sorted(profiles, key=itemgetter(0))
+            ],
+        )
 
     async def change_traits(self, profile_id: str, set_: dict[str, Any], unset: list[str]) -> None:
         """Setting and removing keys is idempotent, so a retried activity changes nothing more."""

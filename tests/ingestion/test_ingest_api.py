@@ -242,6 +242,44 @@ async def test_a_known_user_absorbs_an_anonymous_profile(
     assert profile["signals"]["lifetime_value"] == 30
 
 
+async def test_a_batch_of_new_and_merging_people_resolves_as_if_sent_one_by_one(
+    api_client: httpx.AsyncClient, db_engine: AsyncEngine
+) -> None:
+    await api_client.post("/v1/track", json={"userId": "max", "event": "signed_up"}, headers=BASIC)
+    await api_client.post("/v1/track", json={"anonymousId": "tab", "event": "viewed"}, headers=BASIC)
+    batch = [
+        {"type": "track", "anonymousId": "tab", "event": "viewed", "messageId": "before-merge"},
+        {"type": "identify", "userId": "max", "anonymousId": "tab"},  # merges anon-tab into max
+        {"type": "track", "userId": "new-1", "event": "e"},
+        {"type": "track", "anonymousId": "v2", "event": "e"},
+        {"type": "identify", "userId": "new-2", "anonymousId": "v2", "traits": {"plan": "pro"}},
+        {"type": "track", "userId": "new-1", "anonymousId": "v3", "event": "e"},
+    ]
+    response = await api_client.post("/v1/batch", json={"batch": batch}, headers=BASIC)
+    assert response.json()["accepted"] == 6
+    assert await rows(db_engine, "SELECT kind, value, profile_id FROM identities ORDER BY kind, value") == [
+        ("anonymous_id", "tab", "max"),
+        ("anonymous_id", "v2", "anon-v2"),
+        ("anonymous_id", "v3", "new-1"),
+        ("user_id", "max", "max"),
+        ("user_id", "new-1", "new-1"),
+        ("user_id", "new-2", "anon-v2"),
+    ]
+    # The visitor's event sent before the identify in the same batch belongs to the survivor, and is
+    # routed as hers.
+    assert await rows(
+        db_engine,
+        "SELECT e.profile_id, o.profile_id FROM events e JOIN outbox o ON o.event_id = e.id"
+        " WHERE e.message_id = 'before-merge'",
+    ) == [("max", "max")]
+    assert await rows(db_engine, "SELECT id, merged_into, traits FROM profiles ORDER BY id") == [
+        ("anon-tab", "max", {}),
+        ("anon-v2", None, {"plan": "pro"}),
+        ("max", None, {}),
+        ("new-1", None, {}),
+    ]
+
+
 async def test_custom_signals(api_client: httpx.AsyncClient) -> None:
     declared = await api_client.put(
         "/api/signals/carts_30d",
