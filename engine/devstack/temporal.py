@@ -3,9 +3,15 @@ SQLite file in the state folder so enrollments survive a restart of `journeys de
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from temporalio.client import Client
+from temporalio.service import RPCError
 
 from engine import search_attributes
 from engine.devstack.binaries import find_binary
@@ -51,9 +57,24 @@ class EmbeddedTemporal:
         with self.log_file.open("ab") as log:
             # A session of its own: Ctrl-C reaches only the supervisor, which stops us in order.
             self.process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
-        if not wait_for_port(self.port, timeout) or self.process.poll() is not None:
+        deadline = time.monotonic() + timeout
+        if not wait_for_port(self.port, timeout) or not asyncio.run(self._serving(deadline)):
             self.stop()
             raise StartupError(f"the Temporal dev server did not start (log: {self.log_file})")
+
+    async def _serving(self, deadline: float) -> bool:
+        """The port opens before the frontend answers and the default namespace exists: a client
+        connecting in that gap fails, so wait until both are true."""
+        while time.monotonic() < deadline and self.process is not None and self.process.poll() is None:
+            try:
+                client = await Client.connect(self.address)
+                await client.workflow_service.describe_namespace(
+                    DescribeNamespaceRequest(namespace="default")
+                )
+                return True
+            except (RuntimeError, RPCError):
+                await asyncio.sleep(0.1)
+        return False
 
     def stop(self, timeout: float = 15) -> None:
         if self.process is None or self.process.poll() is not None:
