@@ -82,11 +82,8 @@ class IngestionService:
         for message, profile_id in zip(messages, profiles, strict=True):
             if message.type == "track" and message.event_name.lower() in CONSENT_EVENTS:
                 await self.consent.from_event(profile_id, message.event_name, message.properties)
-        stored = await self.events.insert_many(list(rows.values()))
-        await self.events.enqueue_many(stored)
-        if stored:
-            await self.events.notify()
-        return IngestResult(accepted=len(stored), duplicates=len(messages) - len(stored))
+        stored = await self.events.store(list(rows.values()))
+        return IngestResult(accepted=stored, duplicates=len(messages) - stored)
 
     async def _profiles(self, messages: list[SegmentMessage]) -> list[str]:
         if any(message.type == "alias" for message in messages):
