@@ -24,6 +24,7 @@ from engine.settings import Settings, to_asyncpg_dsn
 ADMIN_TOKEN = "bench-admin-token"
 EVENTS_PER_PROFILE = 30
 MESSAGES_PER_PROFILE = 10
+CONNECTIONS = 64
 
 
 async def seed(connection: asyncpg.Connection, profiles: int) -> None:
@@ -55,28 +56,31 @@ async def seed(connection: asyncpg.Connection, profiles: int) -> None:
 
 
 async def offered_load(urls: list[str], rate: int, seconds: float) -> tuple[list[float], int]:
-    """Sends `rate` requests a second for `seconds`, each on its schedule; latencies in ms, and errors."""
+    """Sends `rate` requests a second for `seconds`, each on its schedule; latencies in ms, and errors.
+
+    Open loop with a fixed set of connections (as wrk2 does): request n belongs to connection n mod
+    CONNECTIONS and is due at start + n / rate. Its latency is measured from when it was due, so a slow
+    server is charged for the requests it delayed. (A task per request instead piles requests up in
+    httpx's pool once the server lags, and the pool's bookkeeping then eats the load generator's core.)"""
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    total = int(rate * seconds)
     async with httpx.AsyncClient(limits=limits, timeout=10, headers=headers) as client:
-
-        async def one(url: str) -> None:
-            nonlocal errors
-            started = time.perf_counter()
-            response = await client.get(url)
-            latencies.append((time.perf_counter() - started) * 1000)
-            errors += response.status_code != 200
-
-        tasks = []
         start = time.perf_counter()
-        for n in range(int(rate * seconds)):
-            delay = start + n / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(urls[n % len(urls)])))
-        await asyncio.gather(*tasks)
+
+        async def connection(first: int) -> None:
+            nonlocal errors
+            for n in range(first, total, CONNECTIONS):
+                due = start + n / rate
+                if (delay := due - time.perf_counter()) > 0:
+                    await asyncio.sleep(delay)
+                response = await client.get(urls[n % len(urls)])
+                latencies.append((time.perf_counter() - due) * 1000)
+                errors += response.status_code != 200
+
+        await asyncio.gather(*(connection(i) for i in range(CONNECTIONS)))
     return latencies, errors
 
 
