@@ -18,11 +18,19 @@ def _keys(pairs: list[Pair]) -> list[tuple[str, str]]:
     return list(dict.fromkeys([(USER, u) for u, _ in pairs if u] + [(ANONYMOUS, a) for _, a in pairs if a]))
 
 
+def _lookup(pair: Pair, known: dict[tuple[str, str], str]) -> tuple[str | None, str | None]:
+    """(profile by userId, profile by anonymousId), each None when unknown or not given."""
+    user_id, anonymous_id = pair
+    return (
+        known.get((USER, user_id)) if user_id else None,
+        known.get((ANONYMOUS, anonymous_id)) if anonymous_id else None,
+    )
+
+
 def _settled(pair: Pair, known: dict[tuple[str, str], str]) -> str | None:
     """The profile of a pair that needs no link or merge, or None."""
     user_id, anonymous_id = pair
-    by_user = known.get((USER, user_id)) if user_id else None
-    by_visitor = known.get((ANONYMOUS, anonymous_id)) if anonymous_id else None
+    by_user, by_visitor = _lookup(pair, known)
     if by_user and (anonymous_id is None or by_visitor == by_user):
         return by_user
     if by_visitor and user_id is None:
@@ -79,8 +87,7 @@ class IdentityService:
         profiles: list[str] = []
         links: list[tuple[str, str, str]] = []
         for user_id, anonymous_id in pairs:
-            by_user = known.get((USER, user_id)) if user_id else None
-            by_visitor = known.get((ANONYMOUS, anonymous_id)) if anonymous_id else None
+            by_user, by_visitor = _lookup((user_id, anonymous_id), known)
             if by_user and by_visitor and by_user != by_visitor:
                 # Pending profiles and links first, so the merge moves those of the loser too.
                 await self.repo.create_profiles(profiles)
