@@ -14,7 +14,7 @@ from engine.errors import Forbidden, Unauthorized
 _bearer = HTTPBearer(auto_error=False, description="JOURNEYS_ADMIN_TOKEN")
 
 
-def require_admin(
+async def require_admin(
     settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
     if credentials is None or credentials.scheme.lower() != "bearer":

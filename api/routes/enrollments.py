@@ -20,7 +20,7 @@ router = APIRouter(tags=["enrollments"], dependencies=[AdminDep])
 Status = Literal["active", "completed", "exited:goal", "exited:criteria", "exited:operator", "failed"]
 
 
-def service(session: SessionDep, temporal: TemporalDep, settings: SettingsDep) -> EnrollmentService:
+async def service(session: SessionDep, temporal: TemporalDep, settings: SettingsDep) -> EnrollmentService:
     return EnrollmentService(session, temporal, settings.task_queue)
 
 

@@ -18,7 +18,7 @@ from engine.signals.service import SignalService
 router = APIRouter(tags=["profiles"], dependencies=[AdminDep])
 
 
-def service(session: SessionDep, temporal: TemporalDep, settings: SettingsDep) -> ProfileService:
+async def service(session: SessionDep, temporal: TemporalDep, settings: SettingsDep) -> ProfileService:
     return ProfileService(session, temporal, settings.task_queue)
 
 
