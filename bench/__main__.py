@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -19,6 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.common import RESULTS, say
+
+SETTLE_SECONDS = 10
 
 # name → (full arguments, --quick arguments)
 RUNS: dict[str, tuple[list[str], list[str]]] = {
@@ -105,6 +108,11 @@ def main() -> None:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     lines: list[tuple[str, str, bool]] = []
     for index, name in enumerate(names, 1):
+        if index > 1:
+            # The previous benchmark's dirty pages are still being written back (its PostgreSQL and
+            # Temporal are just gone): measured at once, the next one's tail latencies pay for it.
+            os.sync()
+            time.sleep(SETTLE_SECONDS)
         say(f"[{index}/{len(names)}] bench.{name}")
         started = time.perf_counter()
         arguments = RUNS[name][1 if args.quick else 0]
