@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from engine.db.session import autocommit
 from engine.enrollments.admission import Candidate, admit
 from engine.enrollments.contracts import (
     BeginInput,
@@ -32,12 +33,16 @@ class BookkeepingActivities:
     @activity.defn
     async def begin_enrollment(self, input: BeginInput) -> BeginResult:
         """Admission, for enrollments the enrolling transaction did not already record (then a no-op)."""
-        async with self._sessionmaker() as session, session.begin():
-            repo = EnrollmentRepository(session)
-            if await repo.get(input.enrollment_id) is not None:
+        async with self._sessionmaker() as session:
+            await autocommit(session)
+            if await EnrollmentRepository(session).get(input.enrollment_id) is not None:
                 # The usual case: admitted by the enrolling transaction; nothing to decide or lock.
                 return BeginResult(admitted=True)
+        async with self._sessionmaker() as session, session.begin():
+            repo = EnrollmentRepository(session)
             await repo.lock_entry(input.journey_id, input.profile_id, input.correlation)
+            if await repo.get(input.enrollment_id) is not None:
+                return BeginResult(admitted=True)  # a retry of this activity admitted it meanwhile
             journey = await JourneyRepository(session).get(input.journey_key)
             if journey is None or journey.status != "live":
                 return BeginResult(
@@ -59,6 +64,7 @@ class BookkeepingActivities:
                     reentry_cooldown=timedelta(seconds=cooldown) if cooldown else None,
                     now=input.now,
                 ),
+                await repo.previous(input.journey_id, input.profile_id, input.correlation),
             )
         return BeginResult(admitted=reason is None, reason=reason)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from engine.db.session import autocommit
 from engine.durations import parse_duration
 from engine.enrollments.contracts import (
     ProfileInput,
@@ -28,6 +29,7 @@ class ProfileActivities:
     async def read_profile(self, input: ProfileInput) -> ProfileSnapshot:
         """Traits and the requested live signals, as of the workflow's time (recorded in history)."""
         async with self._sessionmaker() as session:
+            await autocommit(session)
             profile = await ProfileRepository(session).get_current(input.profile_id)
             profile_id = profile.id if profile else input.profile_id
             signals = await SignalRepository(session).compute(profile_id, input.signals, input.as_of)
@@ -40,8 +42,8 @@ class ProfileActivities:
     @activity.defn
     async def resolve_wait_until(self, input: WaitUntilInput) -> WaitUntilResult:
         async with self._sessionmaker() as session:
-            repo = ProfileRepository(session)
-            profile = await repo.get_current(input.profile_id)
+            await autocommit(session)
+            profile = await ProfileRepository(session).get_current(input.profile_id)
         zone = profile_zone(profile, self._default_timezone)
         if input.until_time is not None:
             wake_at = next_time_of_day(input.now, input.until_time, zone)

@@ -40,12 +40,14 @@ from bench.common import embedded_postgres, p50_p99, report, say
 from bench.handwritten import WAITING, HandWrittenActivities, HandWrittenCart, HandWrittenWaiter
 from bench.ingest import server
 from engine import migrate, search_attributes
+from engine.db.models import Event
 from engine.db.session import create_engine, create_sessionmaker
 from engine.devstack.binaries import find_binary
 from engine.devstack.ports import free_port
 from engine.enrollments.contracts import EventEnvelope
 from engine.enrollments.service import EnrollmentService
 from engine.journeys.service import JourneyService
+from engine.routing.router import EventRouter, RoutingCache
 from engine.settings import Settings
 from engine.templates.service import TemplateService, TemplateUpdate
 from engine.worker import build_worker
@@ -141,6 +143,19 @@ def event(profile_id: str, name: str, n: int) -> EventEnvelope:
     return EventEnvelope(id=f"{name}-{n}", name=name, profile_id=profile_id, timestamp=datetime.now(UTC))
 
 
+def entry_event(profile_id: str, name: str, n: int) -> Event:
+    """An event as ingestion stores it (what the router reads from the outbox)."""
+    return Event(
+        message_id=f"{name}-{n}",
+        profile_id=profile_id,
+        type="track",
+        name=name,
+        properties={},
+        context={},
+        timestamp=datetime.now(UTC),
+    )
+
+
 def rate_row(what: str, n: int, seconds: float) -> dict[str, Any]:
     return {"what": what, "n": n, "per_s": round(n / seconds, 1), "p50_ms": "", "p99_ms": ""}
 
@@ -189,11 +204,13 @@ async def throughput(
 
     async with httpx.AsyncClient() as http, build_worker(client, settings, sessionmaker, http):
         say(f"journeys: {n} enrollments of bench-cart to completion")
+        cache = RoutingCache()
 
         async def enroll(pid: str, i: int) -> None:
+            # What the outbox dispatcher does for each committed event (in the worker process too).
             async with sessionmaker() as session, session.begin():
-                service = EnrollmentService(session, client, settings.task_queue)
-                await service.enroll("bench-cart", event(pid, "cart_abandoned", i))
+                router = EventRouter(session, client, settings.task_queue, cache)
+                await router.route(entry_event(pid, "cart_abandoned", i))
 
         started = time.perf_counter()
         await bounded([lambda pid=pid, i=i: enroll(pid, i) for i, pid in enumerate(profiles)])  # type: ignore[misc]

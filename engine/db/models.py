@@ -82,6 +82,11 @@ class Profile(Base):
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column()
 
+    # "This person's profiles" (id = p OR merged_into = p) is read for every routed event; few are merged.
+    __table_args__ = (
+        Index("ix_profiles_merged_into", "merged_into", postgresql_where=text("merged_into IS NOT NULL")),
+    )
+
 
 class Identity(Base):
     """`user_id` / `anonymous_id` values seen in events, each resolving to one profile."""

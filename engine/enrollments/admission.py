@@ -27,9 +27,9 @@ class Candidate:
     now: datetime
 
 
-async def refusal(repo: EnrollmentRepository, candidate: Candidate) -> str | None:
-    """Why the candidate may not enter (None: it may). The caller holds the entry lock."""
-    previous = await repo.previous(candidate.journey_id, candidate.profile_id, candidate.correlation)
+def refusal(previous: Enrollment | None, candidate: Candidate) -> str | None:
+    """Why the candidate may not enter after `previous`, the latest enrollment of its (journey, profile,
+    correlation) read under the entry lock (None: it may)."""
     if previous is None:
         return None
     if candidate.reentry_mode == "never":
@@ -43,12 +43,11 @@ async def refusal(repo: EnrollmentRepository, candidate: Candidate) -> str | Non
     return None
 
 
-async def admit(repo: EnrollmentRepository, candidate: Candidate) -> str | None:
+async def admit(repo: EnrollmentRepository, candidate: Candidate, previous: Enrollment | None) -> str | None:
     """Records the enrollment (and its holdout membership) unless refused; returns the refusal.
-    The caller holds the entry lock (EnrollmentRepository.lock_entry) for the transaction."""
-    if await repo.get(candidate.enrollment_id) is not None:
-        return None  # recorded already (by the enrolling transaction, or a retried activity)
-    reason = await refusal(repo, candidate)
+    The caller holds the entry lock (EnrollmentRepository.lock_entry) for the transaction and read
+    `previous` under it."""
+    reason = refusal(previous, candidate)
     if reason is not None:
         return reason
     await repo.add(

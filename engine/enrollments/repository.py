@@ -6,12 +6,33 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.db.models import Delivery, Enrollment, EnrollmentStep, Exposure, Journey
+from engine.db.models import Delivery, Enrollment, EnrollmentStep, Exposure, Journey, Profile
 from engine.outcomes.repository import OutcomeRepository
+
+# Built once: composing a statement costs more CPU than PostgreSQL spends running it.
+_PREVIOUS = (
+    select(Enrollment)
+    .where(
+        Enrollment.journey_id == bindparam("journey_id"),
+        Enrollment.profile_id == bindparam("profile_id"),
+        Enrollment.correlation.is_not_distinct_from(bindparam("correlation")),
+    )
+    .order_by((Enrollment.status == "active").desc(), Enrollment.started_at.desc())
+    .limit(1)
+)
+
+_ACTIVE_FOR_PERSON = select(Enrollment).where(
+    Enrollment.status == "active",
+    Enrollment.profile_id.in_(
+        select(Profile.id).where(
+            (Profile.id == bindparam("profile_id")) | (Profile.merged_into == bindparam("profile_id"))
+        )
+    ),
+)
 
 
 class EnrollmentRepository:
@@ -29,28 +50,23 @@ class EnrollmentRepository:
     async def get(self, enrollment_id: str) -> Enrollment | None:
         return await self.session.get(Enrollment, enrollment_id)
 
+    async def active_for_person(self, profile_id: str) -> Sequence[Enrollment]:
+        """Running enrollments of the profile and of every profile merged into it."""
+        return (await self.session.execute(_ACTIVE_FOR_PERSON, {"profile_id": profile_id})).scalars().all()
+
     async def active_for_profiles(self, profile_ids: Sequence[str]) -> Sequence[Enrollment]:
         query = select(Enrollment).where(
             Enrollment.profile_id.in_(profile_ids), Enrollment.status == "active"
         )
         return (await self.session.execute(query)).scalars().all()
 
-    async def active_by_workflow_id(self, workflow_id: str) -> Enrollment | None:
-        query = select(Enrollment).where(Enrollment.workflow_id == workflow_id, Enrollment.status == "active")
-        return (await self.session.execute(query.limit(1))).scalar_one_or_none()
-
     async def previous(self, journey_id: int, profile_id: str, correlation: str | None) -> Enrollment | None:
-        query = (
-            select(Enrollment)
-            .where(
-                Enrollment.journey_id == journey_id,
-                Enrollment.profile_id == profile_id,
-                Enrollment.correlation.is_not_distinct_from(correlation),
+        """The active enrollment of (journey, profile, correlation) if there is one, else the latest."""
+        return (
+            await self.session.execute(
+                _PREVIOUS, {"journey_id": journey_id, "profile_id": profile_id, "correlation": correlation}
             )
-            .order_by(Enrollment.started_at.desc())
-            .limit(1)
-        )
-        return (await self.session.execute(query)).scalar_one_or_none()
+        ).scalar_one_or_none()
 
     async def add(self, enrollment: Enrollment) -> None:
         self.session.add(enrollment)

@@ -105,11 +105,14 @@ class EnrollmentService:
         correlation = entry_correlation(definition, event)
         workflow_id = workflow_id_for(journey.key, event.profile_id, correlation)
         await self.repo.lock_entry(journey.id, event.profile_id, correlation)
-        running = await self.repo.active_by_workflow_id(workflow_id)
-        if running is not None:
-            handle = self.temporal.get_workflow_handle(workflow_id)
+        # At most one enrollment of (journey, profile, correlation) is active, and it is the latest.
+        previous = await self.repo.previous(journey.id, event.profile_id, correlation)
+        if previous is not None and previous.status == "active":
+            handle = self.temporal.get_workflow_handle(previous.workflow_id)
             await handle.signal(JourneyWorkflow.event, event, rpc_timeout=RPC_TIMEOUT)
-            return EnrollmentStarted(workflow_id=workflow_id, enrollment_id=running.id, started=False)
+            return EnrollmentStarted(
+                workflow_id=previous.workflow_id, enrollment_id=previous.id, started=False
+            )
         entry = definition.entry
         candidate = Candidate(
             enrollment_id=uuid.uuid4().hex,
@@ -124,7 +127,7 @@ class EnrollmentService:
             reentry_cooldown=parse_duration(entry.reentry.cooldown) if entry.reentry.cooldown else None,
             now=now or datetime.now(UTC),
         )
-        refused = await admit(self.repo, candidate)
+        refused = await admit(self.repo, candidate, previous)
         if refused is not None:
             return EnrollmentStarted(
                 workflow_id=workflow_id, enrollment_id=None, started=False, refused=refused

@@ -13,6 +13,15 @@ from sqlalchemy.orm import aliased
 
 from engine.db.models import Enrollment, Profile
 
+_SURVIVOR = aliased(Profile)
+# Built once: composing it (an aliased join) took ~2 ms of CPU a call, far more than running it.
+_CURRENT = (
+    select(_SURVIVOR)
+    .select_from(Profile)
+    .join(_SURVIVOR, _SURVIVOR.id == func.coalesce(Profile.merged_into, Profile.id))
+    .where(Profile.id == bindparam("profile_id"))
+)
+
 
 class ProfileRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -36,14 +45,7 @@ class ProfileRepository:
 
     async def get_current(self, profile_id: str) -> Profile | None:
         """The profile, or the one it was merged into: one query, for the activities' hot path."""
-        survivor = aliased(Profile)
-        query = (
-            select(survivor)
-            .select_from(Profile)
-            .join(survivor, survivor.id == func.coalesce(Profile.merged_into, Profile.id))
-            .where(Profile.id == profile_id)
-        )
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return (await self.session.execute(_CURRENT, {"profile_id": profile_id})).scalar_one_or_none()
 
     async def current_id(self, profile_id: str) -> str:
         """An enrollment begun under an id since merged into another profile reads the survivor."""

@@ -114,8 +114,7 @@ class EventRouter:
         result = RouteResult()
         self._profile_context = None
         # The person's running enrollments, including those begun under ids since merged into this one.
-        profiles = await IdentityRepository(self.session).aliases(event.profile_id)
-        running = await EnrollmentRepository(self.session).active_for_profiles(profiles)
+        running = await EnrollmentRepository(self.session).active_for_person(event.profile_id)
         enrolled_journeys = {enrollment.journey_id for enrollment in running}
         for enrollment in running:
             interest = interesting_events(await self._definition(enrollment.journey_id, enrollment.version))
@@ -146,7 +145,9 @@ class EventRouter:
                 started = await self.enrollments.enroll_into(journey, version, definition, matched)
                 result.entered.append(started.workflow_id)
         if envelope.name in await self._goal_events():
-            await self._credit_goals(envelope, profiles)
+            await self._credit_goals(
+                envelope, await IdentityRepository(self.session).aliases(event.profile_id)
+            )
         return result
 
     async def _goal_events(self) -> set[str]:

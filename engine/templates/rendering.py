@@ -3,9 +3,10 @@ error (never an empty gap in a customer's email)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined
+from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.templates.filters import FILTERS
@@ -24,8 +25,15 @@ TEXT = _environment(autoescape=False)
 HTML = _environment(autoescape=True)
 
 
+@lru_cache(maxsize=2048)
+def _compiled(source: str, autoescape: bool) -> Template:
+    """Compiling costs ~0.5 ms a template, rendering a few µs: each source (a template version's
+    subject, body, html; a webhook's strings) is compiled once per process. Templates are immutable."""
+    return (HTML if autoescape else TEXT).from_string(source)
+
+
 def render_text(source: str, context: dict[str, Any]) -> str:
-    return TEXT.from_string(source).render(context)
+    return _compiled(source, autoescape=False).render(context)
 
 
 def render_parts(
@@ -34,7 +42,7 @@ def render_parts(
     return {
         "subject": render_text(subject, context) if subject else None,
         "body": render_text(body, context),
-        "html": HTML.from_string(html).render(context) if html else None,
+        "html": _compiled(html, autoescape=True).render(context) if html else None,
     }
 
 
