@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import insert, select
 
 from engine.db.models import Exposure, Journey, Outcome, SplitWeights
@@ -108,7 +109,12 @@ async def test_enrollments_reaching_an_adaptive_split_use_the_learned_weights(ha
     journey_id = await seed(harness, await harness.env.get_current_time())
     await harness.skip(timedelta(hours=1, minutes=1))
     learned = await split_decision(harness, "third")
-    assert learned["weights"] == {"a": 5.0, "b": 95.0}  # the floor, and the rest to the winner
+    # The floor, and the rest to the winner. Thompson draws are seeded by the minute, and the
+    # time-skipping server's clock depends on what ran before: a wins a draw in ~8 % of minutes
+    # (P(a > b) ≈ 1e-5, 10,000 draws), which moves 0.009 points.
+    weights = learned["weights"]
+    assert isinstance(weights, dict)
+    assert weights == {"a": pytest.approx(5.0, abs=0.05), "b": pytest.approx(95.0, abs=0.05)}
     async with harness.sessionmaker() as session:
         stored = await session.get(SplitWeights, (journey_id, 1, "ab"))
     assert stored is not None
