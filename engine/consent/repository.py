@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.db.models import Consent
+
+# Read for every message sent: built once.
+_OF = select(Consent.channel, Consent.subscribed).where(Consent.profile_id == bindparam("profile_id"))
 
 
 class ConsentRepository:
@@ -30,9 +33,7 @@ class ConsentRepository:
             )
 
     async def of(self, profile_id: str) -> dict[str, bool]:
-        rows = await self.session.execute(
-            select(Consent.channel, Consent.subscribed).where(Consent.profile_id == profile_id)
-        )
+        rows = await self.session.execute(_OF, {"profile_id": profile_id})
         return {row.channel: row.subscribed for row in rows}
 
     async def merge(self, loser: str, survivor: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -37,6 +38,11 @@ NAMING = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSONB, list[Any]: JSONB}
+
+
+def table(model: type[Base]) -> Table:
+    """A model's Core table: statements on it skip the ORM's per-execution bookkeeping (hot paths)."""
+    return cast(Table, model.__table__)
 
 
 def now_column() -> Mapped[datetime]:

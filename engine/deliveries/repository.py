@@ -7,13 +7,45 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import String, bindparam, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.db.models import Delivery
+from engine.db.models import Delivery, table
 
 COUNTED = ("sent", "pending")  # what caps and rate limits count: a pending send is about to go
+SAVED = (
+    "enrollment_id",
+    "profile_id",
+    "journey_key",
+    "channel",
+    "template",
+    "template_version",
+    "scheduled_at",
+    "status",
+    "reason",
+    "payload",
+)
+
+# The send path's statements are built once: composing one costs more CPU than running it.
+_DELIVERIES = table(Delivery)
+_BY_KEY = select(Delivery).where(Delivery.idempotency_key == bindparam("key"))
+_PROPOSED = insert(_DELIVERIES)
+_SAVE = _PROPOSED.on_conflict_do_update(
+    index_elements=["idempotency_key"],
+    set_={name: _PROPOSED.excluded[name] for name in SAVED},
+    where=Delivery.status == "deferred",
+).returning(Delivery.id)
+_MARK = (
+    update(_DELIVERIES)
+    .where(Delivery.id == bindparam("delivery_id"))
+    .values(
+        status=bindparam("final", type_=String),
+        reason=bindparam("why", type_=String),
+        # sent_at is stamped when the provider accepted it, and only then.
+        sent_at=case((bindparam("final", type_=String) == "sent", func.now()), else_=Delivery.sent_at),
+    )
+)
 
 
 def idempotency_key(enrollment_id: str, node_id: str, visit: int) -> str:
@@ -25,26 +57,15 @@ class DeliveryRepository:
         self.session = session
 
     async def by_key(self, key: str) -> Delivery | None:
-        return (
-            await self.session.execute(select(Delivery).where(Delivery.idempotency_key == key))
-        ).scalar_one_or_none()
+        return (await self.session.execute(_BY_KEY, {"key": key})).scalar_one_or_none()
 
     async def save(self, key: str, values: dict[str, Any]) -> int | None:
-        """Insert the delivery, or take over a row that was only deferred so far; None if the key is owned
-        already (whoever inserted it owns the send)."""
-        proposed = insert(Delivery).values(idempotency_key=key, **values)
-        statement = proposed.on_conflict_do_update(
-            index_elements=["idempotency_key"],
-            set_={name: proposed.excluded[name] for name in values},
-            where=Delivery.status == "deferred",
-        ).returning(Delivery.id)
-        return (await self.session.execute(statement)).scalar_one_or_none()
+        """Insert the delivery (values: every column of SAVED), or take over a row that was only deferred so
+        far; None if the key is owned already (whoever inserted it owns the send)."""
+        return (await self.session.execute(_SAVE, {"idempotency_key": key, **values})).scalar_one_or_none()
 
     async def mark(self, delivery_id: int, status: str, reason: str | None = None) -> None:
-        values: dict[str, Any] = {"status": status, "reason": reason}
-        if status == "sent":
-            values["sent_at"] = func.now()
-        await self.session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+        await self.session.execute(_MARK, {"delivery_id": delivery_id, "final": status, "why": reason})
 
     async def lock(self, scope: str) -> None:
         """Serialise the policy check and the claim per scope (a person's channel, a journey's rate):

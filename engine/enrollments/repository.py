@@ -6,14 +6,29 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.db.models import Delivery, Enrollment, EnrollmentStep, Exposure, Journey, Profile
+from engine.db.models import Delivery, Enrollment, EnrollmentStep, Exposure, Journey, Profile, table
 from engine.outcomes.repository import OutcomeRepository
 
-# Built once: composing a statement costs more CPU than PostgreSQL spends running it.
+# The hot statements are built once: composing one costs more CPU than PostgreSQL spends running it.
+_STEPS = table(EnrollmentStep)
+_UPSERT_STEP = insert(_STEPS).on_conflict_do_update(
+    index_elements=["enrollment_id", "node_id", "visit"],
+    set_={"decision": insert(_STEPS).excluded.decision},
+)
+_MOVE = (
+    update(table(Enrollment))
+    .where(Enrollment.id == bindparam("enrollment_id"))
+    .values(current_node=bindparam("node"))
+)
+_FINISH = (
+    update(table(Enrollment))
+    .where(Enrollment.id == bindparam("enrollment_id"), Enrollment.status == "active")
+    .values(status=bindparam("final"), current_node=bindparam("node"), ended_at=bindparam("ended"))
+)
 _PREVIOUS = (
     select(Enrollment)
     .where(
@@ -25,13 +40,18 @@ _PREVIOUS = (
     .limit(1)
 )
 
-_ACTIVE_FOR_PERSON = select(Enrollment).where(
-    Enrollment.status == "active",
-    Enrollment.profile_id.in_(
-        select(Profile.id).where(
-            (Profile.id == bindparam("profile_id")) | (Profile.merged_into == bindparam("profile_id"))
-        )
-    ),
+# Two index lookups (the profile's own enrollments; those of profiles merged into it, found through the
+# small partial index on merged_into) rather than one `IN (id = p OR merged_into = p)`: with stale
+# statistics PostgreSQL planned that as a scan of all profiles for every active enrollment.
+_ACTIVE_FOR_PERSON = select(Enrollment).from_statement(
+    union_all(
+        select(Enrollment).where(
+            Enrollment.status == "active", Enrollment.profile_id == bindparam("profile_id")
+        ),
+        select(Enrollment)
+        .join(Profile, Profile.id == Enrollment.profile_id)
+        .where(Enrollment.status == "active", Profile.merged_into == bindparam("profile_id")),
+    )
 )
 
 
@@ -78,18 +98,10 @@ class EnrollmentRepository:
         if not steps:
             return
         rows = {(s["enrollment_id"], s["node_id"], s["visit"]): s for s in steps}
-        statement = insert(EnrollmentStep).values(list(rows.values()))
-        await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["enrollment_id", "node_id", "visit"],
-                set_={"decision": statement.excluded.decision},
-            )
-        )
+        await self.session.execute(_UPSERT_STEP, list(rows.values()))
 
     async def move_to(self, enrollment_id: str, node_id: str) -> None:
-        await self.session.execute(
-            update(Enrollment).where(Enrollment.id == enrollment_id).values(current_node=node_id)
-        )
+        await self.session.execute(_MOVE, {"enrollment_id": enrollment_id, "node": node_id})
 
     async def record_exposure(self, values: dict[str, Any]) -> None:
         await self.session.execute(
@@ -112,9 +124,7 @@ class EnrollmentRepository:
 
     async def finish(self, enrollment_id: str, status: str, node: str | None, ended_at: datetime) -> None:
         await self.session.execute(
-            update(Enrollment)
-            .where(Enrollment.id == enrollment_id, Enrollment.status == "active")
-            .values(status=status, current_node=node, ended_at=ended_at)
+            _FINISH, {"enrollment_id": enrollment_id, "final": status, "node": node, "ended": ended_at}
         )
 
     async def list(
