@@ -31,19 +31,20 @@ SAVED = (
 _DELIVERIES = table(Delivery)
 _BY_KEY = select(Delivery).where(Delivery.idempotency_key == bindparam("key"))
 _PROPOSED = insert(_DELIVERIES)
+# Core columns (not Delivery.x) in the writes: one ORM attribute makes the ORM's bulk-DML path run.
 _SAVE = _PROPOSED.on_conflict_do_update(
     index_elements=["idempotency_key"],
     set_={name: _PROPOSED.excluded[name] for name in SAVED},
-    where=Delivery.status == "deferred",
-).returning(Delivery.id)
+    where=_DELIVERIES.c.status == "deferred",
+).returning(_DELIVERIES.c.id)
 _MARK = (
     update(_DELIVERIES)
-    .where(Delivery.id == bindparam("delivery_id"))
+    .where(_DELIVERIES.c.id == bindparam("delivery_id"))
     .values(
         status=bindparam("final", type_=String),
         reason=bindparam("why", type_=String),
         # sent_at is stamped when the provider accepted it, and only then.
-        sent_at=case((bindparam("final", type_=String) == "sent", func.now()), else_=Delivery.sent_at),
+        sent_at=case((bindparam("final", type_=String) == "sent", func.now()), else_=_DELIVERIES.c.sent_at),
     )
 )
 
@@ -62,7 +63,10 @@ class DeliveryRepository:
     async def save(self, key: str, values: dict[str, Any]) -> int | None:
         """Insert the delivery (values: every column of SAVED), or take over a row that was only deferred so
         far; None if the key is owned already (whoever inserted it owns the send)."""
-        return (await self.session.execute(_SAVE, {"idempotency_key": key, **values})).scalar_one_or_none()
+        owned: int | None = (
+            await self.session.execute(_SAVE, {"idempotency_key": key, **values})
+        ).scalar_one_or_none()
+        return owned
 
     async def mark(self, delivery_id: int, status: str, reason: str | None = None) -> None:
         await self.session.execute(_MARK, {"delivery_id": delivery_id, "final": status, "why": reason})

@@ -19,14 +19,16 @@ _UPSERT_STEP = insert(_STEPS).on_conflict_do_update(
     index_elements=["enrollment_id", "node_id", "visit"],
     set_={"decision": insert(_STEPS).excluded.decision},
 )
+# Core columns throughout (not Enrollment.id): one ORM attribute makes the ORM's bulk-update path run.
+_ENROLLMENTS = table(Enrollment)
 _MOVE = (
-    update(table(Enrollment))
-    .where(Enrollment.id == bindparam("enrollment_id"))
+    update(_ENROLLMENTS)
+    .where(_ENROLLMENTS.c.id == bindparam("enrollment_id"))
     .values(current_node=bindparam("node"))
 )
 _FINISH = (
-    update(table(Enrollment))
-    .where(Enrollment.id == bindparam("enrollment_id"), Enrollment.status == "active")
+    update(_ENROLLMENTS)
+    .where(_ENROLLMENTS.c.id == bindparam("enrollment_id"), _ENROLLMENTS.c.status == "active")
     .values(status=bindparam("final"), current_node=bindparam("node"), ended_at=bindparam("ended"))
 )
 _PREVIOUS = (

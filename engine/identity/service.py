@@ -55,6 +55,17 @@ class IdentityService:
     async def resolve(self, user_id: str | None, anonymous_id: str | None) -> str:
         return (await self.resolve_many([(user_id, anonymous_id)]))[(user_id, anonymous_id)]
 
+    async def settled(self, pairs: list[Pair]) -> dict[Pair, str] | None:
+        """Profiles for pairs that need no new profile, link or merge (one read); None if any does."""
+        known = await self.repo.profiles_of(_keys(pairs))
+        out: dict[Pair, str] = {}
+        for pair in dict.fromkeys(pairs):
+            profile_id = _settled(pair, known)
+            if profile_id is None:
+                return None
+            out[pair] = profile_id
+        return out
+
     async def resolve_many(self, pairs: list[Pair]) -> dict[Pair, str]:
         """Profiles for many (userId, anonymousId) pairs, in a handful of statements however many there
         are: one query when everyone is known and consistent; for the others, their ids locked and read

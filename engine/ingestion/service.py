@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.consent.service import CONSENT_EVENTS, ConsentService
+from engine.db.session import autocommit
 from engine.errors import Problem
 from engine.events.repository import EventRepository
 from engine.identity.service import IdentityService
@@ -54,8 +55,16 @@ def oversized(raw: Any) -> bool:
     return len(json.dumps(raw, separators=(",", ":"), default=str).encode()) > MAX_EVENT_BYTES
 
 
+def changes_only_events(message: SegmentMessage) -> bool:
+    """No traits, no alias, no consent: the message adds an event and touches nothing else."""
+    if message.type == "alias" or message.all_traits:
+        return False
+    return not (message.type == "track" and message.event_name.lower() in CONSENT_EVENTS)
+
+
 class IngestionService:
     def __init__(self, session: AsyncSession) -> None:
+        self.session = session
         self.events = EventRepository(session)
         self.identity = IdentityService(session)
         self.profiles = ProfileRepository(session)
@@ -63,27 +72,42 @@ class IngestionService:
 
     async def ingest(self, messages: list[SegmentMessage], received_at: datetime) -> IngestResult:
         """Everything in a handful of statements, however many messages: profiles resolved together,
-        traits merged per person, events inserted in one multi-row statement, outbox rows in another."""
+        traits merged per person, then events, outbox rows and the dispatcher's wake-up in one."""
+        if not self.session.in_transaction() and all(changes_only_events(m) for m in messages):
+            stored = await self._store_for_known_people(messages, received_at)
+            if stored is not None:
+                return IngestResult(accepted=stored, duplicates=len(messages) - stored)
         profiles = await self._profiles(messages)
         traits: dict[str, dict[str, Any]] = {}
         timezones: dict[str, str] = {}
-        rows: dict[str, dict[str, Any]] = {}  # by messageId: a batch may repeat one
         for message, profile_id in zip(messages, profiles, strict=True):
             if message.all_traits:
                 traits.setdefault(profile_id, {}).update(message.all_traits)
                 timezone = message.all_traits.get("timezone") or message.context.get("timezone")
                 if isinstance(timezone, str):
                     timezones[profile_id] = timezone
-            message_id = message.messageId or f"journeys-{uuid.uuid4()}"
-            rows.setdefault(message_id, self._row(message, message_id, profile_id, received_at))
         await self.profiles.upsert_many(
             [(profile_id, merged, timezones.get(profile_id)) for profile_id, merged in traits.items()]
         )
         for message, profile_id in zip(messages, profiles, strict=True):
             if message.type == "track" and message.event_name.lower() in CONSENT_EVENTS:
                 await self.consent.from_event(profile_id, message.event_name, message.properties)
-        stored = await self.events.store(list(rows.values()))
+        stored = await self.events.store(self._rows(messages, profiles, received_at))
         return IngestResult(accepted=stored, duplicates=len(messages) - stored)
+
+    async def _store_for_known_people(
+        self, messages: list[SegmentMessage], received_at: datetime
+    ) -> int | None:
+        """The common case, in two round trips instead of four: the people are known, and the only write
+        is the store statement, atomic on its own, so it needs no BEGIN/COMMIT around it. None (nothing
+        written) when someone is new or needs a merge: that is resolved in a transaction."""
+        await autocommit(self.session)
+        resolved = await self.identity.settled([(m.user_id, m.anonymous_id) for m in messages])
+        if resolved is None:
+            await self.session.commit()  # leaves autocommit: the next statement begins a transaction
+            return None
+        profiles = [resolved[(m.user_id, m.anonymous_id)] for m in messages]
+        return await self.events.store(self._rows(messages, profiles, received_at))
 
     async def _profiles(self, messages: list[SegmentMessage]) -> list[str]:
         if any(message.type == "alias" for message in messages):
@@ -97,6 +121,16 @@ class IngestionService:
             return out
         resolved = await self.identity.resolve_many([(m.user_id, m.anonymous_id) for m in messages])
         return [resolved[(m.user_id, m.anonymous_id)] for m in messages]
+
+    @classmethod
+    def _rows(
+        cls, messages: list[SegmentMessage], profiles: list[str], received_at: datetime
+    ) -> list[dict[str, Any]]:
+        rows: dict[str, dict[str, Any]] = {}  # by messageId: a batch may repeat one
+        for message, profile_id in zip(messages, profiles, strict=True):
+            message_id = message.messageId or f"journeys-{uuid.uuid4()}"
+            rows.setdefault(message_id, cls._row(message, message_id, profile_id, received_at))
+        return list(rows.values())
 
     @staticmethod
     def _row(
