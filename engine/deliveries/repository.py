@@ -61,7 +61,7 @@ class DeliveryRepository:
         return (await self.session.execute(_BY_KEY, {"key": key})).scalar_one_or_none()
 
     async def save(self, key: str, values: dict[str, Any]) -> int | None:
-        """Insert the delivery (values: every column of SAVED), or take over a row that was only deferred so
+        """Insert the delivery (values: columns among SAVED), or take over a row that was only deferred so
         far; None if the key is owned already (whoever inserted it owns the send)."""
         owned: int | None = (
             await self.session.execute(_SAVE, {"idempotency_key": key, **values})

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, union_all, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,10 +14,9 @@ from engine.db.models import Delivery, Enrollment, EnrollmentStep, Exposure, Jou
 from engine.outcomes.repository import OutcomeRepository
 
 # The hot statements are built once: composing one costs more CPU than PostgreSQL spends running it.
-_STEPS = table(EnrollmentStep)
-_UPSERT_STEP = insert(_STEPS).on_conflict_do_update(
-    index_elements=["enrollment_id", "node_id", "visit"],
-    set_={"decision": insert(_STEPS).excluded.decision},
+_STEP = insert(table(EnrollmentStep))
+_UPSERT_STEP = _STEP.on_conflict_do_update(
+    index_elements=["enrollment_id", "node_id", "visit"], set_={"decision": _STEP.excluded.decision}
 )
 # Core columns throughout (not Enrollment.id): one ORM attribute makes the ORM's bulk-update path run.
 _ENROLLMENTS = table(Enrollment)
@@ -42,18 +41,13 @@ _PREVIOUS = (
     .limit(1)
 )
 
-# Two index lookups (the profile's own enrollments; those of profiles merged into it, found through the
-# small partial index on merged_into) rather than one `IN (id = p OR merged_into = p)`: with stale
-# statistics PostgreSQL planned that as a scan of all profiles for every active enrollment.
-_ACTIVE_FOR_PERSON = select(Enrollment).from_statement(
-    union_all(
-        select(Enrollment).where(
-            Enrollment.status == "active", Enrollment.profile_id == bindparam("profile_id")
-        ),
-        select(Enrollment)
-        .join(Profile, Profile.id == Enrollment.profile_id)
-        .where(Enrollment.status == "active", Profile.merged_into == bindparam("profile_id")),
-    )
+_ACTIVE_FOR_PERSON = select(Enrollment).where(
+    Enrollment.status == "active",
+    Enrollment.profile_id.in_(
+        select(Profile.id).where(
+            (Profile.id == bindparam("profile_id")) | (Profile.merged_into == bindparam("profile_id"))
+        )
+    ),
 )
 
 

@@ -28,7 +28,8 @@ HTML = _environment(autoescape=True)
 @lru_cache(maxsize=2048)
 def _compiled(source: str, autoescape: bool) -> Template:
     """Compiling costs ~0.5 ms a template, rendering a few µs: each source (a template version's
-    subject, body, html; a webhook's strings) is compiled once per process. Templates are immutable."""
+    subject, body, html; a webhook's strings) is compiled once per process. Keyed by the text itself,
+    so an edited template is simply a new entry."""
     return (HTML if autoescape else TEXT).from_string(source)
 
 
