@@ -43,8 +43,6 @@ from engine.db.models import Event
 from engine.db.session import autocommit, create_engine, create_sessionmaker
 from engine.devstack.binaries import find_binary
 from engine.devstack.ports import free_port
-from engine.enrollments.contracts import EventEnvelope
-from engine.enrollments.service import EnrollmentService
 from engine.journeys.service import JourneyService
 from engine.routing.router import EventRouter, RoutingCache
 from engine.settings import Settings
@@ -165,10 +163,6 @@ async def prepare(sessionmaker: async_sessionmaker[AsyncSession], profiles: int)
         # system (and so autovacuum does not start on them mid-run).
         await autocommit(session)
         await session.execute(text("VACUUM ANALYZE"))
-
-
-def event(profile_id: str, name: str, n: int) -> EventEnvelope:
-    return EventEnvelope(id=f"{name}-{n}", name=name, profile_id=profile_id, timestamp=datetime.now(UTC))
 
 
 def entry_event(profile_id: str, name: str, n: int) -> Event:
@@ -350,10 +344,11 @@ async def journeys_reaction(
     k = len(profiles)
     sent_at: dict[str, float] = {}
     say(f"journeys: {k} enrollments waiting for order_completed")
+    cache = RoutingCache()
     for i, pid in enumerate(profiles):
         async with sessionmaker() as session, session.begin():
-            await EnrollmentService(session, client, settings.task_queue).enroll(
-                "bench-react", event(pid, "cart_updated", i)
+            await EventRouter(session, client, settings.task_queue, cache).route(
+                entry_event(pid, "cart_updated", i)
             )
     await until(
         lambda: _waiting(sessionmaker, k),

@@ -3,6 +3,8 @@ and when both already had profiles, the anonymous one is merged into the known o
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.consent.repository import ConsentRepository
@@ -38,6 +40,13 @@ def _settled(pair: Pair, known: dict[tuple[str, str], str]) -> str | None:
     return None
 
 
+@dataclass
+class Lookup:
+    known: dict[tuple[str, str], str]
+    settled: dict[Pair, str] = field(default_factory=dict)
+    unsettled: list[Pair] = field(default_factory=list)
+
+
 def new_profile_id(user_id: str | None, anonymous_id: str | None) -> str:
     """Readable ids: a known user's own id; `anon-<anonymousId>` for a visitor not yet identified."""
     return user_id if user_id is not None else f"anon-{anonymous_id}"
@@ -55,30 +64,25 @@ class IdentityService:
     async def resolve(self, user_id: str | None, anonymous_id: str | None) -> str:
         return (await self.resolve_many([(user_id, anonymous_id)]))[(user_id, anonymous_id)]
 
-    async def settled(self, pairs: list[Pair]) -> dict[Pair, str] | None:
-        """Profiles for pairs that need no new profile, link or merge (one read); None if any does."""
+    async def lookup(self, pairs: list[Pair]) -> Lookup:
+        """One read: the profiles of the pairs that need no new profile, link or merge, and the others."""
         known = await self.repo.profiles_of(_keys(pairs))
-        out: dict[Pair, str] = {}
-        for pair in dict.fromkeys(pairs):
-            profile_id = _settled(pair, known)
-            if profile_id is None:
-                return None
-            out[pair] = profile_id
-        return out
-
-    async def resolve_many(self, pairs: list[Pair]) -> dict[Pair, str]:
-        """Profiles for many (userId, anonymousId) pairs, in a handful of statements however many there
-        are: one query when everyone is known and consistent; for the others, their ids locked and read
-        again, new profiles and links written together, merges (rare) one at a time, in order."""
-        known = await self.repo.profiles_of(_keys(pairs))
-        out: dict[Pair, str] = {}
-        unsettled = []
+        found = Lookup(known=known)
         for pair in dict.fromkeys(pairs):
             settled = _settled(pair, known)
             if settled is None:
-                unsettled.append(pair)
+                found.unsettled.append(pair)
             else:
-                out[pair] = settled
+                found.settled[pair] = settled
+        return found
+
+    async def resolve_many(self, pairs: list[Pair], found: Lookup | None = None) -> dict[Pair, str]:
+        """Profiles for many (userId, anonymousId) pairs, in a handful of statements however many there
+        are: one query when everyone is known and consistent (or none, given that `lookup`); for the
+        others, their ids locked and read again, new profiles and links written together, merges (rare)
+        one at a time, in order."""
+        found = found or await self.lookup(pairs)
+        known, out, unsettled = dict(found.known), dict(found.settled), found.unsettled
         if unsettled:
             keys = _keys(unsettled)
             await self.repo.lock([f"{kind}:{value}" for kind, value in keys])

@@ -15,7 +15,7 @@ from engine.consent.service import CONSENT_EVENTS, ConsentService
 from engine.db.session import autocommit
 from engine.errors import Problem
 from engine.events.repository import EventRepository
-from engine.identity.service import IdentityService
+from engine.identity.service import IdentityService, Lookup, Pair
 from engine.ingestion.schemas import MAX_EVENT_BYTES, IngestResult, SegmentMessage
 from engine.profiles.repository import ProfileRepository
 
@@ -55,6 +55,10 @@ def oversized(raw: Any) -> bool:
     return len(json.dumps(raw, separators=(",", ":"), default=str).encode()) > MAX_EVENT_BYTES
 
 
+def _pairs(messages: list[SegmentMessage]) -> list[Pair]:
+    return [(m.user_id, m.anonymous_id) for m in messages]
+
+
 def changes_only_events(message: SegmentMessage) -> bool:
     """No traits, no alias, no consent: the message adds an event and touches nothing else."""
     if message.type == "alias" or message.all_traits:
@@ -73,11 +77,18 @@ class IngestionService:
     async def ingest(self, messages: list[SegmentMessage], received_at: datetime) -> IngestResult:
         """Everything in a handful of statements, however many messages: profiles resolved together,
         traits merged per person, then events, outbox rows and the dispatcher's wake-up in one."""
+        found = None
         if not self.session.in_transaction() and all(changes_only_events(m) for m in messages):
-            stored = await self._store_for_known_people(messages, received_at)
-            if stored is not None:
+            # The common case in two round trips instead of four: the people are known and the only write
+            # is the store statement, atomic on its own, so it needs no BEGIN/COMMIT around it.
+            await autocommit(self.session)
+            found = await self.identity.lookup(_pairs(messages))
+            if not found.unsettled:
+                profiles = [found.settled[pair] for pair in _pairs(messages)]
+                stored = await self.events.store(self._rows(messages, profiles, received_at))
                 return IngestResult(accepted=stored, duplicates=len(messages) - stored)
-        profiles = await self._profiles(messages)
+            await self.session.commit()  # leaves autocommit: new people are resolved in a transaction
+        profiles = await self._profiles(messages, found)
         traits: dict[str, dict[str, Any]] = {}
         timezones: dict[str, str] = {}
         for message, profile_id in zip(messages, profiles, strict=True):
@@ -95,21 +106,7 @@ class IngestionService:
         stored = await self.events.store(self._rows(messages, profiles, received_at))
         return IngestResult(accepted=stored, duplicates=len(messages) - stored)
 
-    async def _store_for_known_people(
-        self, messages: list[SegmentMessage], received_at: datetime
-    ) -> int | None:
-        """The common case, in two round trips instead of four: the people are known, and the only write
-        is the store statement, atomic on its own, so it needs no BEGIN/COMMIT around it. None (nothing
-        written) when someone is new or needs a merge: that is resolved in a transaction."""
-        await autocommit(self.session)
-        resolved = await self.identity.settled([(m.user_id, m.anonymous_id) for m in messages])
-        if resolved is None:
-            await self.session.commit()  # leaves autocommit: the next statement begins a transaction
-            return None
-        profiles = [resolved[(m.user_id, m.anonymous_id)] for m in messages]
-        return await self.events.store(self._rows(messages, profiles, received_at))
-
-    async def _profiles(self, messages: list[SegmentMessage]) -> list[str]:
+    async def _profiles(self, messages: list[SegmentMessage], found: Lookup | None) -> list[str]:
         if any(message.type == "alias" for message in messages):
             # Aliases change identities as they go: resolve strictly in order.
             out = []
@@ -119,8 +116,8 @@ class IngestionService:
                 else:
                     out.append(await self.identity.resolve(message.user_id, message.anonymous_id))
             return out
-        resolved = await self.identity.resolve_many([(m.user_id, m.anonymous_id) for m in messages])
-        return [resolved[(m.user_id, m.anonymous_id)] for m in messages]
+        resolved = await self.identity.resolve_many(_pairs(messages), found)
+        return [resolved[pair] for pair in _pairs(messages)]
 
     @classmethod
     def _rows(
