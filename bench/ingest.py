@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import embedded_postgres, p50_p99, report, say
+from bench.common import embedded_postgres, no_collector_pauses, p50_p99, report, say
 from engine import migrate
 from engine.devstack.ports import free_port, wait_for_port
 from engine.settings import Settings, to_asyncpg_dsn
@@ -80,9 +80,10 @@ async def load(url: str, bodies: list[Any], concurrency: int) -> tuple[float, li
                 latencies.append((time.perf_counter() - started) * 1000)
                 accepted += response.status_code == 200
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return time.perf_counter() - started, latencies, accepted
+        with no_collector_pauses():
+            started = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            return time.perf_counter() - started, latencies, accepted
 
 
 def row(what: str, seconds: float, latencies: list[float], events: int) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import embedded_postgres, p50_p99, report, say
+from bench.common import embedded_postgres, no_collector_pauses, p50_p99, report, say
 from bench.ingest import server
 from engine import migrate
 from engine.settings import Settings, to_asyncpg_dsn
@@ -80,7 +80,8 @@ async def offered_load(urls: list[str], rate: int, seconds: float) -> tuple[list
                 latencies.append((time.perf_counter() - due) * 1000)
                 errors += response.status_code != 200
 
-        await asyncio.gather(*(connection(i) for i in range(CONNECTIONS)))
+        with no_collector_pauses():
+            await asyncio.gather(*(connection(i) for i in range(CONNECTIONS)))
     return latencies, errors
 
 
