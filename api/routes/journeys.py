@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from api.auth import AdminDep
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import ReadSessionDep, SessionDep, SettingsDep, TemporalDep
 from engine.enrollments.service import EnrollmentService
 from engine.journeys.documents import parse_document
 from engine.journeys.schemas import (
@@ -43,7 +43,7 @@ async def _document(request: Request, *, optional: bool = False) -> Any:
 
 @router.get("")
 async def list_journeys(
-    session: SessionDep, status: Literal["draft", "live", "paused", "archived"] | None = None
+    session: ReadSessionDep, status: Literal["draft", "live", "paused", "archived"] | None = None
 ) -> list[JourneySummary]:
     """List journeys with their status and latest version."""
     return await JourneyService(session).list(status)
@@ -76,13 +76,13 @@ async def publish(
 
 
 @router.get("/{key}")
-async def get_journey(key: str, session: SessionDep) -> JourneyDetail:
+async def get_journey(key: str, session: ReadSessionDep) -> JourneyDetail:
     """A journey with its draft, its versions and the latest definition."""
     return await JourneyService(session).detail(key)
 
 
 @router.get("/{key}/versions/{version}")
-async def get_version(key: str, version: int, session: SessionDep) -> VersionDetail:
+async def get_version(key: str, version: int, session: ReadSessionDep) -> VersionDetail:
     """One published version, exactly as it was published."""
     return await JourneyService(session).version(key, version)
 
@@ -90,7 +90,7 @@ async def get_version(key: str, version: int, session: SessionDep) -> VersionDet
 @router.get("/{key}/diff")
 async def diff_versions(
     key: str,
-    session: SessionDep,
+    session: ReadSessionDep,
     from_version: int = Query(alias="from", ge=1),
     to_version: int = Query(alias="to", ge=1),
 ) -> VersionDiff:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 
 from api.auth import AdminDep
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import ReadSessionDep, SessionDep, SettingsDep, TemporalDep
 from engine.consent.service import ConsentChannel, ConsentService, ConsentView
 from engine.messaging.inbox import InboxMessage, InboxService
 from engine.profiles.service import ProfileService, ProfileView, SignalsView, find_profile, live_signals
@@ -42,7 +42,7 @@ async def erase_profile(key: str, profiles: ServiceDep) -> dict[str, int]:
 @router.get("/api/profiles/{key}/signals")
 async def get_signals(
     key: str,
-    session: SessionDep,
+    session: ReadSessionDep,
     names: str | None = Query(default=None, description="comma-separated signal names; all if unset"),
 ) -> SignalsView:
     """A person's live signals, correct the instant their last event was committed (the fast read)."""
@@ -55,7 +55,7 @@ class ConsentChange(BaseModel):
 
 
 @router.get("/api/profiles/{key}/consent")
-async def get_consent(key: str, session: SessionDep) -> ConsentView:
+async def get_consent(key: str, session: ReadSessionDep) -> ConsentView:
     """Which channels may reach the person, and what they said."""
     return await ConsentService(session).view(await find_profile(session, key))
 
@@ -72,7 +72,7 @@ async def set_consent(
 @router.get("/api/profiles/{key}/inbox")
 async def inbox(
     key: str,
-    session: SessionDep,
+    session: ReadSessionDep,
     limit: int = Query(default=20, ge=1, le=100),
     unread: bool = Query(default=False, description="only messages not yet read"),
 ) -> list[InboxMessage]:
@@ -87,7 +87,7 @@ async def mark_read(key: str, message_id: int, session: SessionDep) -> None:
 
 
 @router.get("/api/signals")
-async def list_signals(session: SessionDep) -> list[CustomSignal]:
+async def list_signals(session: ReadSessionDep) -> list[CustomSignal]:
     """Custom signals (the built-ins are listed in the README)."""
     return await SignalService(session).list()
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query
 
 from api.auth import AdminDep
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import ReadSessionDep, SessionDep, SettingsDep, TemporalDep
 from engine.errors import InvalidInput, Problem
 from engine.outcomes.service import OfflineOutcome, OutcomeRecorded, OutcomeService
 from engine.profiles.service import ProfileService
@@ -20,7 +20,7 @@ router = APIRouter(tags=["reports"], dependencies=[AdminDep])
 @router.get("/api/journeys/{key}/report")
 async def report(
     key: str,
-    session: SessionDep,
+    session: ReadSessionDep,
     version: int | None = Query(default=None, ge=1, description="only exposures of this version"),
     split: str | None = Query(default=None, description="only this split node (or __holdout__)"),
     goal: str | None = Query(
@@ -52,7 +52,7 @@ async def report(
 @router.get("/api/journeys/{key}/report/breakdown")
 async def breakdown(
     key: str,
-    session: SessionDep,
+    session: ReadSessionDep,
     split: str = Query(description="the split node"),
     by: str = Query(
         description="traits.<name> or signals.<name>, as recorded when each customer was exposed"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Path
 
 from api.auth import AdminDep
-from api.deps import SessionDep, SettingsDep
+from api.deps import ReadSessionDep, SessionDep, SettingsDep
 from engine.messaging.preview import Preview, PreviewRequest, preview
 from engine.templates.service import TemplateOut, TemplateService, TemplateUpdate, TemplateVersionOut
 
@@ -14,7 +14,7 @@ TemplateName = Path(pattern=r"^[A-Za-z0-9_.-]{1,200}$")
 
 
 @router.get("")
-async def list_templates(session: SessionDep) -> list[TemplateOut]:
+async def list_templates(session: ReadSessionDep) -> list[TemplateOut]:
     """Every template."""
     return await TemplateService(session).list()
 
@@ -27,13 +27,13 @@ async def put_template(update: TemplateUpdate, session: SessionDep, name: str = 
 
 
 @router.get("/{name}")
-async def get_template(session: SessionDep, name: str = TemplateName) -> TemplateOut:
+async def get_template(session: ReadSessionDep, name: str = TemplateName) -> TemplateOut:
     """One template."""
     return await TemplateService(session).get(name)
 
 
 @router.get("/{name}/versions")
-async def template_versions(session: SessionDep, name: str = TemplateName) -> list[TemplateVersionOut]:
+async def template_versions(session: ReadSessionDep, name: str = TemplateName) -> list[TemplateVersionOut]:
     """Every version of a template, oldest first (deliveries name the version they used)."""
     return await TemplateService(session).versions(name)
 
