@@ -123,6 +123,12 @@ class EnrollmentRepository:
             _FINISH, {"enrollment_id": enrollment_id, "final": status, "node": node, "ended": ended_at}
         )
 
+    async def close_gone(self, enrollment: Enrollment, ended_at: datetime) -> None:
+        """Closes an active enrollment whose workflow no longer exists, as exited:operator (a no-op if
+        it ended meanwhile: finish only closes active rows)."""
+        await self.finish(enrollment.id, "exited:operator", enrollment.current_node, ended_at)
+        self.session.expire(enrollment)  # updated beside the identity map: the next read reloads it
+
     async def list(
         self,
         *,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from engine import search_attributes
 from engine.db.models import Enrollment, Journey
@@ -102,17 +102,18 @@ class EnrollmentService:
         """An entry event: delivered to the person's running enrollment here, or a new enrollment,
         admitted and recorded in the caller's transaction before Temporal is asked to start it. The
         caller commits after this returns (and rolls back if Temporal could not be reached)."""
+        now = now or datetime.now(UTC)
         correlation = entry_correlation(definition, event)
         workflow_id = workflow_id_for(journey.key, event.profile_id, correlation)
         await self.repo.lock_entry(journey.id, event.profile_id, correlation)
         # At most one enrollment of (journey, profile, correlation) is active, and it is the latest.
         previous = await self.repo.previous(journey.id, event.profile_id, correlation)
         if previous is not None and previous.status == "active":
-            handle = self.temporal.get_workflow_handle(previous.workflow_id)
-            await handle.signal(JourneyWorkflow.event, event, rpc_timeout=RPC_TIMEOUT)
-            return EnrollmentStarted(
-                workflow_id=previous.workflow_id, enrollment_id=previous.id, started=False
-            )
+            if await self._signal_running(previous, event, now):
+                return EnrollmentStarted(
+                    workflow_id=previous.workflow_id, enrollment_id=previous.id, started=False
+                )
+            previous = await self.repo.previous(journey.id, event.profile_id, correlation)
         entry = definition.entry
         candidate = Candidate(
             enrollment_id=uuid.uuid4().hex,
@@ -125,7 +126,7 @@ class EnrollmentService:
             holdout_percent=definition.holdout,
             reentry_mode=entry.reentry.mode,
             reentry_cooldown=parse_duration(entry.reentry.cooldown) if entry.reentry.cooldown else None,
-            now=now or datetime.now(UTC),
+            now=now,
         )
         refused = await admit(self.repo, candidate, previous)
         if refused is not None:
@@ -160,6 +161,21 @@ class EnrollmentService:
             ),
         )
         return EnrollmentStarted(workflow_id=workflow_id, enrollment_id=candidate.enrollment_id, started=True)
+
+    async def _signal_running(self, enrollment: Enrollment, event: EventEnvelope, now: datetime) -> bool:
+        """Hands the event to the enrollment's workflow. False if that workflow is gone while its row
+        still says active (terminated from Temporal's UI or CLI): the row is closed as exited:operator,
+        so the person's next entry is decided afresh instead of failing, and being retried, forever."""
+        try:
+            handle = self.temporal.get_workflow_handle(enrollment.workflow_id)
+            await handle.signal(JourneyWorkflow.event, event, rpc_timeout=RPC_TIMEOUT)
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            log.warning("enrollment %s: its workflow is gone; closing it", enrollment.id)
+            await self.repo.close_gone(enrollment, now)
+            return False
+        return True
 
     async def manual_entry(self, key: str, request: EnrollmentCreate) -> EventEnvelope:
         """The entry event for enrolling a profile by hand, checked against the journey's trigger; the

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from engine import search_attributes
+from engine.enrollments.repository import EnrollmentRepository
 from engine.enrollments.service import EnrollmentService
 from engine.errors import Conflict
 from engine.journeys.service import JourneyService
@@ -62,6 +63,25 @@ async def test_reentry_always_admits_a_new_enrollment_after_the_last(harness: Ha
     second = await harness.enroll("ticks", harness.event("loop", "start"))
     assert second.enrollment_id != first.enrollment_id
     assert (await harness.result(second.workflow_id)).status == "completed"
+
+
+async def test_an_enrollment_terminated_in_temporal_does_not_block_the_next_entry(
+    harness: Harness, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Terminated from Temporal's UI, the workflow is gone while its row still says active: the next
+    entry event closes that row and is admitted as usual instead of failing on every retry."""
+    await harness.publish_text("ticks", TWO_TICKS)
+    first = await harness.enroll("ticks", harness.event("gone", "start"))
+    await harness.at_node(first.workflow_id, "first")
+    await harness.handle(first.workflow_id).terminate("from the Temporal UI")
+    second = await harness.enroll("ticks", harness.event("gone", "start"))
+    assert second.started
+    assert second.enrollment_id != first.enrollment_id
+    await harness.at_node(second.workflow_id, "first")
+    async with sessionmaker() as session:
+        repo = EnrollmentRepository(session)
+        statuses = [(await repo.get(e.enrollment_id)) for e in (first, second)]
+    assert [e.status if e else None for e in statuses] == ["exited:operator", "active"]
 
 
 async def test_running_enrollments_keep_their_version(harness: Harness) -> None:
