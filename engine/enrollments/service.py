@@ -109,7 +109,7 @@ class EnrollmentService:
         # At most one enrollment of (journey, profile, correlation) is active, and it is the latest.
         previous = await self.repo.previous(journey.id, event.profile_id, correlation)
         if previous is not None and previous.status == "active":
-            if await self._signal_running(previous, event, now):
+            if await self.signal_running(previous, event, now):
                 return EnrollmentStarted(
                     workflow_id=previous.workflow_id, enrollment_id=previous.id, started=False
                 )
@@ -162,10 +162,11 @@ class EnrollmentService:
         )
         return EnrollmentStarted(workflow_id=workflow_id, enrollment_id=candidate.enrollment_id, started=True)
 
-    async def _signal_running(self, enrollment: Enrollment, event: EventEnvelope, now: datetime) -> bool:
-        """Hands the event to the enrollment's workflow. False if that workflow is gone while its row
-        still says active (terminated from Temporal's UI or CLI): the row is closed as exited:operator,
-        so the person's next entry is decided afresh instead of failing, and being retried, forever."""
+    async def signal_running(self, enrollment: Enrollment, event: EventEnvelope, now: datetime) -> bool:
+        """Hands the event to an active enrollment's workflow. False if that workflow is gone: it ended
+        between our read and the signal (its row is closed already), or it was terminated from Temporal's
+        UI or CLI and its row still says active. Such a row is closed as exited:operator, so the person's
+        events stop going to it and their next entry is decided afresh, instead of failing forever."""
         try:
             handle = self.temporal.get_workflow_handle(enrollment.workflow_id)
             await handle.signal(JourneyWorkflow.event, event, rpc_timeout=RPC_TIMEOUT)

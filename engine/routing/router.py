@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
 from engine.db.models import Event, Journey
 from engine.enrollments.contracts import EventEnvelope
@@ -25,11 +24,9 @@ from engine.outcomes.service import OutcomeService
 from engine.profiles.repository import ProfileRepository
 from engine.signals.repository import SignalRepository
 from engine.signals.service import SignalService
-from workflows.journey import JourneyWorkflow
 
 ANY_EVENT = "*"
 LIVE_CACHE_SECONDS = 2.0  # a journey published or paused is seen by routing within this delay
-SIGNAL_TIMEOUT = timedelta(seconds=5)
 
 
 def interesting_events(definition: JourneyDefinition) -> set[str]:
@@ -118,16 +115,11 @@ class EventRouter:
         enrolled_journeys = {enrollment.journey_id for enrollment in running}
         for enrollment in running:
             interest = interesting_events(await self._definition(enrollment.journey_id, enrollment.version))
-            if envelope.name in interest or ANY_EVENT in interest:
-                handle = self.temporal.get_workflow_handle(enrollment.workflow_id)
-                try:
-                    await handle.signal(JourneyWorkflow.event, envelope, rpc_timeout=SIGNAL_TIMEOUT)
-                except RPCError as error:
-                    # It ended between our read of its status and the signal: nothing left to tell it
-                    # (its goal credit comes from _credit_goals). Anything else is retried.
-                    if error.status != RPCStatusCode.NOT_FOUND:
-                        raise
-                    continue
+            if not (envelope.name in interest or ANY_EVENT in interest):
+                continue
+            # A workflow gone meanwhile has nothing left to be told (goal credit comes from
+            # _credit_goals); any other failure is retried.
+            if await self.enrollments.signal_running(enrollment, envelope, datetime.now(UTC)):
                 result.signalled.append(enrollment.workflow_id)
         for journey, version, definition in await self._live():
             entry = definition.entry

@@ -4,7 +4,7 @@ operator control, worker crashes, idempotent deliveries, search attributes."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -12,11 +12,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from engine import search_attributes
+from engine.db.models import Event
 from engine.enrollments.repository import EnrollmentRepository
 from engine.enrollments.service import EnrollmentService
 from engine.errors import Conflict
 from engine.journeys.service import JourneyService
 from engine.reports.service import ReportService
+from engine.routing.router import EventRouter, RoutingCache
 from engine.worker import build_worker
 from tests.runtime.harness import Delivery, EnrollmentStep, Harness
 from tests.support.crm import CrmStandIn
@@ -65,22 +67,63 @@ async def test_reentry_always_admits_a_new_enrollment_after_the_last(harness: Ha
     assert (await harness.result(second.workflow_id)).status == "completed"
 
 
-async def test_an_enrollment_terminated_in_temporal_does_not_block_the_next_entry(
+async def test_an_enrollment_terminated_in_temporal_is_closed_and_does_not_block_the_person(
     harness: Harness, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    """Terminated from Temporal's UI, the workflow is gone while its row still says active: the next
-    entry event closes that row and is admitted as usual instead of failing on every retry."""
+    """Terminated from Temporal's UI, the workflow is gone while its row still says active. The
+    person's next event for it (as the dispatcher routes it) closes the row instead of signalling a
+    workflow that is not there, and their next entry is admitted as usual."""
     await harness.publish_text("ticks", TWO_TICKS)
     first = await harness.enroll("ticks", harness.event("gone", "start"))
     await harness.at_node(first.workflow_id, "first")
     await harness.handle(first.workflow_id).terminate("from the Temporal UI")
+
+    async def status(enrollment_id: str) -> str | None:
+        async with sessionmaker() as session:
+            enrollment = await EnrollmentRepository(session).get(enrollment_id)
+        return enrollment.status if enrollment else None
+
+    async with sessionmaker() as session, session.begin():
+        tick = Event(
+            message_id="tick-after-terminate",
+            profile_id="gone",
+            type="track",
+            name="tick",
+            properties={},
+            context={},
+            timestamp=datetime.now(UTC),
+        )
+        session.add(tick)
+        await session.flush()
+        routed = await EventRouter(
+            session, harness.client, harness.settings.task_queue, RoutingCache()
+        ).route(tick)
+    assert routed.signalled == []
+    assert await status(first.enrollment_id) == "exited:operator"
+
     second = await harness.enroll("ticks", harness.event("gone", "start"))
+    assert second.started
+    assert second.enrollment_id != first.enrollment_id
+    await harness.at_node(second.workflow_id, "first")
+    assert await status(second.enrollment_id) == "active"
+
+
+async def test_an_entry_for_an_enrollment_terminated_in_temporal_is_admitted(
+    harness: Harness, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The same when the next event is the entry event itself: the stale row is closed and the entry
+    decided by the re-entry rule, instead of failing with NOT_FOUND on every retry."""
+    await harness.publish_text("ticks", TWO_TICKS)
+    first = await harness.enroll("ticks", harness.event("gone-entry", "start"))
+    await harness.at_node(first.workflow_id, "first")
+    await harness.handle(first.workflow_id).terminate("from the Temporal CLI")
+    second = await harness.enroll("ticks", harness.event("gone-entry", "start"))
     assert second.started
     assert second.enrollment_id != first.enrollment_id
     await harness.at_node(second.workflow_id, "first")
     async with sessionmaker() as session:
         repo = EnrollmentRepository(session)
-        statuses = [(await repo.get(e.enrollment_id)) for e in (first, second)]
+        statuses = [await repo.get(e.enrollment_id) for e in (first, second)]
     assert [e.status if e else None for e in statuses] == ["exited:operator", "active"]
 
 
