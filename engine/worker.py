@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import compileall
-import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from engine import temporal_client
 from engine.audiences.schedule import ensure_schedule
 from engine.db.session import create_engine, create_sessionmaker
 from engine.errors import StartupError
+from engine.long_lived import freeze_startup_objects
 from engine.routing.dispatcher import Dispatcher, running_dispatcher
 from engine.settings import Settings
 from workflows.audience_sweep import AudienceSweepWorkflow
@@ -137,10 +137,7 @@ async def run_worker(settings: Settings) -> None:
         await ensure_schedule(client, settings)
     except RPCError as error:  # e.g. a server without schedules: journeys still run, sweeps do not
         log.warning("audience sweep schedule not created: %s", error.message)
-    # As in the API: what is loaded by now lives as long as the process; keep it out of the collector's
-    # full passes, which otherwise pause workflow tasks and the dispatcher for tens of milliseconds.
-    gc.collect()
-    gc.freeze()
+    freeze_startup_objects()
     try:
         async with worker, running_dispatcher(dispatcher):
             await stop.wait()

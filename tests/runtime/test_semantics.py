@@ -20,7 +20,7 @@ from engine.journeys.service import JourneyService
 from engine.reports.service import ReportService
 from engine.routing.router import EventRouter, RoutingCache
 from engine.worker import build_worker
-from tests.runtime.harness import Delivery, EnrollmentStep, Harness
+from tests.runtime.harness import Delivery, Enrolled, EnrollmentStep, Harness
 from tests.support.crm import CrmStandIn
 
 TWO_TICKS = """
@@ -67,22 +67,29 @@ async def test_reentry_always_admits_a_new_enrollment_after_the_last(harness: Ha
     assert (await harness.result(second.workflow_id)).status == "completed"
 
 
+async def enrolled_then_terminated(harness: Harness, profile_id: str) -> Enrolled:
+    """An enrollment waiting in `ticks` whose workflow is then terminated from outside journeys (as
+    Temporal's UI or CLI would): its row still says active."""
+    await harness.publish_text("ticks", TWO_TICKS)
+    enrolled = await harness.enroll("ticks", harness.event(profile_id, "start"))
+    await harness.at_node(enrolled.workflow_id, "first")
+    await harness.handle(enrolled.workflow_id).terminate("from the Temporal UI")
+    return enrolled
+
+
+async def enrollment_status(sessionmaker: async_sessionmaker[AsyncSession], enrollment_id: str) -> str | None:
+    async with sessionmaker() as session:
+        enrollment = await EnrollmentRepository(session).get(enrollment_id)
+    return enrollment.status if enrollment else None
+
+
 async def test_an_enrollment_terminated_in_temporal_is_closed_and_does_not_block_the_person(
     harness: Harness, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     """Terminated from Temporal's UI, the workflow is gone while its row still says active. The
     person's next event for it (as the dispatcher routes it) closes the row instead of signalling a
     workflow that is not there, and their next entry is admitted as usual."""
-    await harness.publish_text("ticks", TWO_TICKS)
-    first = await harness.enroll("ticks", harness.event("gone", "start"))
-    await harness.at_node(first.workflow_id, "first")
-    await harness.handle(first.workflow_id).terminate("from the Temporal UI")
-
-    async def status(enrollment_id: str) -> str | None:
-        async with sessionmaker() as session:
-            enrollment = await EnrollmentRepository(session).get(enrollment_id)
-        return enrollment.status if enrollment else None
-
+    first = await enrolled_then_terminated(harness, "gone")
     async with sessionmaker() as session, session.begin():
         tick = Event(
             message_id="tick-after-terminate",
@@ -99,13 +106,13 @@ async def test_an_enrollment_terminated_in_temporal_is_closed_and_does_not_block
             session, harness.client, harness.settings.task_queue, RoutingCache()
         ).route(tick)
     assert routed.signalled == []
-    assert await status(first.enrollment_id) == "exited:operator"
+    assert await enrollment_status(sessionmaker, first.enrollment_id) == "exited:operator"
 
     second = await harness.enroll("ticks", harness.event("gone", "start"))
     assert second.started
     assert second.enrollment_id != first.enrollment_id
     await harness.at_node(second.workflow_id, "first")
-    assert await status(second.enrollment_id) == "active"
+    assert await enrollment_status(sessionmaker, second.enrollment_id) == "active"
 
 
 async def test_an_entry_for_an_enrollment_terminated_in_temporal_is_admitted(
@@ -113,18 +120,15 @@ async def test_an_entry_for_an_enrollment_terminated_in_temporal_is_admitted(
 ) -> None:
     """The same when the next event is the entry event itself: the stale row is closed and the entry
     decided by the re-entry rule, instead of failing with NOT_FOUND on every retry."""
-    await harness.publish_text("ticks", TWO_TICKS)
-    first = await harness.enroll("ticks", harness.event("gone-entry", "start"))
-    await harness.at_node(first.workflow_id, "first")
-    await harness.handle(first.workflow_id).terminate("from the Temporal CLI")
+    first = await enrolled_then_terminated(harness, "gone-entry")
     second = await harness.enroll("ticks", harness.event("gone-entry", "start"))
     assert second.started
     assert second.enrollment_id != first.enrollment_id
     await harness.at_node(second.workflow_id, "first")
-    async with sessionmaker() as session:
-        repo = EnrollmentRepository(session)
-        statuses = [await repo.get(e.enrollment_id) for e in (first, second)]
-    assert [e.status if e else None for e in statuses] == ["exited:operator", "active"]
+    assert [await enrollment_status(sessionmaker, e.enrollment_id) for e in (first, second)] == [
+        "exited:operator",
+        "active",
+    ]
 
 
 async def test_running_enrollments_keep_their_version(harness: Harness) -> None:
