@@ -167,6 +167,8 @@ class Enrollment(Base):
     __table_args__ = (
         Index(None, "journey_id", "status"),
         Index(None, "profile_id"),
+        # A person's running enrollments, read for every routed event.
+        Index("ix_enrollments_active_profile", "profile_id", postgresql_where=text("status = 'active'")),
         Index(None, "workflow_id"),
         Index(None, "journey_id", "profile_id", "correlation"),
     )

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.db.models import Delivery, Enrollment, EnrollmentStep, Exposure, Journey, Profile, table
+from engine.db.models import Delivery, Enrollment, EnrollmentStep, Exposure, Journey, table
 from engine.outcomes.repository import OutcomeRepository
 
 # The hot statements are built once: composing one costs more CPU than PostgreSQL spends running it.
@@ -41,13 +41,15 @@ _PREVIOUS = (
     .limit(1)
 )
 
-_ACTIVE_FOR_PERSON = select(Enrollment).where(
-    Enrollment.status == "active",
-    Enrollment.profile_id.in_(
-        select(Profile.id).where(
-            (Profile.id == bindparam("profile_id")) | (Profile.merged_into == bindparam("profile_id"))
-        )
-    ),
+# The person's profile ids are collected once (an InitPlan), then looked up in the partial index of active
+# enrollments. Written as `profile_id IN (SELECT ...)`, PostgreSQL planned a nested loop rescanning profiles
+# once per active enrollment whenever its statistics said few were active (a fresh or a growing table):
+# ~10 ms an event with 300 running, 188 scans per routed event in the journey benchmark.
+_ACTIVE_FOR_PERSON = select(Enrollment).from_statement(
+    text(
+        "SELECT * FROM enrollments WHERE status = 'active' AND profile_id = ANY(ARRAY("
+        "SELECT id FROM profiles WHERE id = :profile_id OR merged_into = :profile_id))"
+    )
 )
 
 
