@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from engine import search_attributes
@@ -133,6 +134,28 @@ class EnrollmentService:
             return EnrollmentStarted(
                 workflow_id=workflow_id, enrollment_id=None, started=False, refused=refused
             )
+        try:
+            await self._start(journey, version, definition, event, candidate)
+        except WorkflowAlreadyStartedError as error:
+            # No active row, yet a run with this id is open: the previous enrollment between recording
+            # its end and ending, or a run whose enrolling transaction rolled back, not yet admitted by its
+            # own begin_enrollment. Attached to it (signal-with-start, USE_EXISTING), this entry was lost.
+            # Refused, it is retried (by the outbox, within a second) once that run ended or recorded itself.
+            raise Conflict(
+                f"an earlier run of journey {journey.key!r} for {event.profile_id!r} is still closing;"
+                " retry the entry"
+            ) from error
+        return EnrollmentStarted(workflow_id=workflow_id, enrollment_id=candidate.enrollment_id, started=True)
+
+    async def _start(
+        self,
+        journey: Journey,
+        version: int,
+        definition: JourneyDefinition,
+        event: EventEnvelope,
+        candidate: Candidate,
+    ) -> None:
+        # A plain start: the entry event travels in the input (the workflow counts it as seen).
         await self.temporal.start_workflow(
             JourneyWorkflow.run,
             EnrollmentInput(
@@ -142,14 +165,12 @@ class EnrollmentService:
                 version=version,
                 definition=definition.model_dump(mode="json", by_alias=True),
                 profile_id=event.profile_id,
-                correlation=correlation,
+                correlation=candidate.correlation,
                 entry=event,
             ),
-            id=workflow_id,
+            id=candidate.workflow_id,
             task_queue=self.task_queue,
-            start_signal="event",
-            start_signal_args=[event],
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             rpc_timeout=RPC_TIMEOUT,
             search_attributes=TypedSearchAttributes(
                 [
@@ -160,7 +181,6 @@ class EnrollmentService:
                 ]
             ),
         )
-        return EnrollmentStarted(workflow_id=workflow_id, enrollment_id=candidate.enrollment_id, started=True)
 
     async def signal_running(self, enrollment: Enrollment, event: EventEnvelope, now: datetime) -> bool:
         """Hands the event to an active enrollment's workflow. False if that workflow is gone: it ended

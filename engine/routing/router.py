@@ -1,4 +1,4 @@
-"""Which journeys an event concerns: entries (signal-with-start), audience entries (evaluated now),
+"""Which journeys an event concerns: entries (a workflow start), audience entries (evaluated now),
 and running enrollments of the person that wait for it, have it as goal or as exit criterion (signal)."""
 
 from __future__ import annotations

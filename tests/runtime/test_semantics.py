@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from engine import search_attributes
+from engine.db.models import Enrollment as EnrollmentModel
 from engine.db.models import Event
 from engine.enrollments.repository import EnrollmentRepository
 from engine.enrollments.service import EnrollmentService
@@ -129,6 +131,33 @@ async def test_an_entry_for_an_enrollment_terminated_in_temporal_is_admitted(
         "exited:operator",
         "active",
     ]
+
+
+async def test_an_entry_is_not_handed_to_an_open_run_that_is_not_its_own(
+    harness: Harness, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """No active enrollment, yet a run with the enrollment's workflow id is still open: the previous
+    enrollment between recording its end and ending. The entry is refused for a retry and leaves no row,
+    instead of being handed to that run and lost; retried once that run has ended, it runs."""
+    await harness.publish_text("ticks", TWO_TICKS)
+    first = await harness.enroll("ticks", harness.event("closing", "start"))
+    await harness.at_node(first.workflow_id, "first")
+    async with sessionmaker() as session, session.begin():  # as finish_enrollment leaves it
+        await session.execute(
+            update(EnrollmentModel)
+            .where(EnrollmentModel.id == first.enrollment_id)
+            .values(status="completed", ended_at=datetime.now(UTC))
+        )
+    with pytest.raises(Conflict, match="still closing"):
+        await harness.enroll("ticks", harness.event("closing", "start"))
+    assert await harness.count(EnrollmentModel, profile_id="closing") == 1
+    for _ in range(2):
+        await harness.signal(first.workflow_id, harness.event("closing", "tick"))
+    await harness.result(first.workflow_id)
+    retried = await harness.enroll("ticks", harness.event("closing", "start"))
+    assert retried.enrollment_id != first.enrollment_id
+    await harness.at_node(retried.workflow_id, "first")
+    assert await enrollment_status(sessionmaker, retried.enrollment_id) == "active"
 
 
 async def test_running_enrollments_keep_their_version(harness: Harness) -> None:
