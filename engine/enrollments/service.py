@@ -102,7 +102,8 @@ class EnrollmentService:
     ) -> EnrollmentStarted:
         """An entry event: delivered to the person's running enrollment here, or a new enrollment,
         admitted and recorded in the caller's transaction before Temporal is asked to start it. The
-        caller commits after this returns (and rolls back if Temporal could not be reached)."""
+        caller commits after this returns (and rolls back if Temporal could not be reached, or on Conflict:
+        the person's previous run of the journey is still closing)."""
         now = now or datetime.now(UTC)
         correlation = entry_correlation(definition, event)
         workflow_id = workflow_id_for(journey.key, event.profile_id, correlation)
@@ -140,7 +141,8 @@ class EnrollmentService:
             # No active row, yet a run with this id is open: the previous enrollment between recording
             # its end and ending, or a run whose enrolling transaction rolled back, not yet admitted by its
             # own begin_enrollment. Attached to it (signal-with-start, USE_EXISTING), this entry was lost.
-            # Refused, it is retried (by the outbox, within a second) once that run ended or recorded itself.
+            # Refused, the caller retries (the outbox does within a second) once that run ended or recorded
+            # itself; the API answers 409.
             raise Conflict(
                 f"an earlier run of journey {journey.key!r} for {event.profile_id!r} is still closing;"
                 " retry the entry"
