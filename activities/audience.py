@@ -17,6 +17,7 @@ class SweepInput(BaseModel):
 class SweepResult(BaseModel):
     checked: int
     enrolled: int
+    deferred: int = 0  # matched, but their previous run of the journey was still closing
 
 
 class AudienceActivities:
@@ -33,4 +34,4 @@ class AudienceActivities:
         totals = await sweep(
             self._sessionmaker, self._temporal, self._task_queue, input.now, activity.heartbeat
         )
-        return SweepResult(checked=totals.checked, enrolled=totals.enrolled)
+        return SweepResult(checked=totals.checked, enrolled=totals.enrolled, deferred=totals.deferred)

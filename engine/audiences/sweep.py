@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from engine.enrollments.contracts import EventEnvelope
 from engine.enrollments.service import AUDIENCE_EVENT, EnrollmentService
+from engine.errors import Conflict
 from engine.journeys.dsl import AudienceEntry, JourneyDefinition
 from engine.journeys.evaluate import evaluate, signals_used
 from engine.journeys.repository import JourneyRepository
@@ -27,6 +28,7 @@ PAGE = 500
 class SweepTotals:
     checked: int = 0
     enrolled: int = 0
+    deferred: int = 0
 
 
 async def sweep(
@@ -57,22 +59,28 @@ async def sweep(
             after = page[-1].id
             for profile in page:
                 totals.checked += 1
-                async with sessionmaker() as session, session.begin():
-                    values = await SignalRepository(session).compute(profile.id, signals, now)
-                    context = {
-                        "profile": {"id": profile.id, "traits": dict(profile.traits), "signals": values}
-                    }
-                    if not evaluate(entry.audience, context, now):
-                        continue
-                    event = EventEnvelope(
-                        id=f"audience-sweep:{journey.key}:{profile.id}:{now.date().isoformat()}",
-                        name=AUDIENCE_EVENT,
-                        profile_id=profile.id,
-                        timestamp=now,
-                    )
-                    started = await EnrollmentService(session, temporal, task_queue).enroll_into(
-                        journey, version, definition, event, now
-                    )
-                    totals.enrolled += int(started.started)
+                try:
+                    async with sessionmaker() as session, session.begin():
+                        values = await SignalRepository(session).compute(profile.id, signals, now)
+                        context = {
+                            "profile": {"id": profile.id, "traits": dict(profile.traits), "signals": values}
+                        }
+                        if not evaluate(entry.audience, context, now):
+                            continue
+                        event = EventEnvelope(
+                            id=f"audience-sweep:{journey.key}:{profile.id}:{now.date().isoformat()}",
+                            name=AUDIENCE_EVENT,
+                            profile_id=profile.id,
+                            timestamp=now,
+                        )
+                        started = await EnrollmentService(session, temporal, task_queue).enroll_into(
+                            journey, version, definition, event, now
+                        )
+                        totals.enrolled += int(started.started)
+                except Conflict as error:
+                    # Their previous run of the journey is still closing: the next sweep decides, rather
+                    # than failing this one for everybody after them.
+                    log.info("audience sweep: %s", error)
+                    totals.deferred += 1
             progress(f"{journey.key}: {totals.checked} profiles checked, {totals.enrolled} enrolled")
     return totals

@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from engine import search_attributes
+from engine.audiences.sweep import sweep
 from engine.db.models import Enrollment as EnrollmentModel
 from engine.db.models import Event
 from engine.enrollments.repository import EnrollmentRepository
@@ -133,6 +134,16 @@ async def test_an_entry_for_an_enrollment_terminated_in_temporal_is_admitted(
     ]
 
 
+async def mark_ended(sessionmaker: async_sessionmaker[AsyncSession], enrollment_id: str) -> None:
+    """The row as finish_enrollment leaves it, an instant before its run ends."""
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(EnrollmentModel)
+            .where(EnrollmentModel.id == enrollment_id)
+            .values(status="completed", ended_at=datetime.now(UTC))
+        )
+
+
 async def test_an_entry_is_not_handed_to_an_open_run_that_is_not_its_own(
     harness: Harness, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -142,12 +153,7 @@ async def test_an_entry_is_not_handed_to_an_open_run_that_is_not_its_own(
     await harness.publish_text("ticks", TWO_TICKS)
     first = await harness.enroll("ticks", harness.event("closing", "start"))
     await harness.at_node(first.workflow_id, "first")
-    async with sessionmaker() as session, session.begin():  # as finish_enrollment leaves it
-        await session.execute(
-            update(EnrollmentModel)
-            .where(EnrollmentModel.id == first.enrollment_id)
-            .values(status="completed", ended_at=datetime.now(UTC))
-        )
+    await mark_ended(sessionmaker, first.enrollment_id)
     with pytest.raises(Conflict, match="still closing"):
         await harness.enroll("ticks", harness.event("closing", "start"))
     assert await harness.count(EnrollmentModel, profile_id="closing") == 1
@@ -158,6 +164,38 @@ async def test_an_entry_is_not_handed_to_an_open_run_that_is_not_its_own(
     assert retried.enrollment_id != first.enrollment_id
     await harness.at_node(retried.workflow_id, "first")
     assert await enrollment_status(sessionmaker, retried.enrollment_id) == "active"
+
+
+LOYAL = """
+key: loyal
+name: Loyal customers
+entry: {audience: {field: profile.traits.plan, op: eq, value: pro}, reentry: {mode: always}}
+start: first
+nodes:
+  first: {type: wait_for_event, event: tick, timeout: 1d, on_event: done, on_timeout: done}
+  done: {type: exit}
+"""
+
+
+async def test_the_sweep_defers_a_person_whose_previous_run_is_closing(
+    harness: Harness, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The audience sweep meets the same closing run: that person is left to the next sweep, and the
+    others after them are still enrolled."""
+    await harness.publish_text("loyal", LOYAL)
+    for pid in ("a-closing", "b-next"):
+        await harness.profile(pid, {"plan": "pro"})
+    first = await harness.enroll("loyal", harness.event("a-closing", "audience_matched"))
+    await harness.at_node(first.workflow_id, "first")
+    await mark_ended(sessionmaker, first.enrollment_id)
+    now = await harness.env.get_current_time()
+    totals = await sweep(sessionmaker, harness.client, harness.settings.task_queue, now)
+    assert (totals.enrolled, totals.deferred) == (1, 1)
+    assert await harness.count(EnrollmentModel, profile_id="a-closing") == 1
+    async with sessionmaker() as session:
+        [enrolled] = await EnrollmentRepository(session).active_for_person("b-next")
+    harness.started.append(enrolled.workflow_id)  # terminated after the test, as the harness's own
+    await harness.at_node(enrolled.workflow_id, "first")
 
 
 async def test_running_enrollments_keep_their_version(harness: Harness) -> None:
