@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, exists, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from engine.db.models import Event, OutboxEntry
 
@@ -26,6 +27,32 @@ STORE = text(
     " queued AS (INSERT INTO outbox (event_id, profile_id) SELECT id, profile_id FROM stored ORDER BY id"
     " RETURNING 1)"
     f" SELECT count(*), CASE WHEN count(*) > 0 THEN pg_notify('{NOTIFY_CHANNEL}', '')::text END FROM queued"
+)
+
+
+_CLAIMED = aliased(OutboxEntry)
+_EARLIER = aliased(OutboxEntry)
+# One round trip: the head rows are chosen and locked in the subquery, the outer select joins their events.
+_CLAIM = (
+    select(OutboxEntry, Event)
+    .join(Event, Event.id == OutboxEntry.event_id)
+    .where(
+        OutboxEntry.id.in_(
+            select(_CLAIMED.id)
+            .where(
+                _CLAIMED.processed_at.is_(None),
+                ~exists().where(
+                    _EARLIER.profile_id == _CLAIMED.profile_id,
+                    _EARLIER.processed_at.is_(None),
+                    _EARLIER.id < _CLAIMED.id,
+                ),
+            )
+            .order_by(_CLAIMED.id)
+            .limit(bindparam("limit"))
+            .with_for_update(skip_locked=True)
+        )
+    )
+    .order_by(OutboxEntry.id)
 )
 
 
@@ -62,28 +89,8 @@ class OutboxRepository:
         Only a profile's head row is eligible, and rows other dispatchers hold are skipped, so several
         dispatchers can run while each person's events still reach Temporal in the order they came.
         """
-        ids = (
-            (
-                await self.session.execute(
-                    text(
-                        "SELECT o.id FROM outbox o WHERE o.processed_at IS NULL AND NOT EXISTS ("
-                        " SELECT 1 FROM outbox e WHERE e.profile_id = o.profile_id AND e.processed_at IS NULL"
-                        " AND e.id < o.id) ORDER BY o.id LIMIT :limit FOR UPDATE SKIP LOCKED"
-                    ),
-                    {"limit": limit},
-                )
-            )
-            .scalars()
-            .all()
-        )
-        if not ids:
-            return []
-        query = (
-            select(OutboxEntry, Event)
-            .join(Event, Event.id == OutboxEntry.event_id)
-            .where(OutboxEntry.id.in_(ids))
-        )
-        return [(row[0], row[1]) for row in await self.session.execute(query.order_by(OutboxEntry.id))]
+        rows = await self.session.execute(_CLAIM, {"limit": limit})
+        return [(row[0], row[1]) for row in rows]
 
     async def done(self, entry_id: int, at: datetime) -> None:
         await self.session.execute(
