@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from engine import search_attributes
@@ -135,13 +134,9 @@ async def test_an_entry_for_an_enrollment_terminated_in_temporal_is_admitted(
 
 
 async def mark_ended(sessionmaker: async_sessionmaker[AsyncSession], enrollment_id: str) -> None:
-    """The row as finish_enrollment leaves it, an instant before its run ends."""
+    """The row as finish_enrollment leaves it (the same repository call), an instant before its run ends."""
     async with sessionmaker() as session, session.begin():
-        await session.execute(
-            update(EnrollmentModel)
-            .where(EnrollmentModel.id == enrollment_id)
-            .values(status="completed", ended_at=datetime.now(UTC))
-        )
+        await EnrollmentRepository(session).finish(enrollment_id, "completed", "first", datetime.now(UTC))
 
 
 async def test_an_entry_is_not_handed_to_an_open_run_that_is_not_its_own(
