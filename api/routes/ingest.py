@@ -57,6 +57,11 @@ def _gunzip(body: bytes, limit: int) -> bytes:
     return data
 
 
+def _no_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity; JSON (and PostgreSQL's jsonb) has neither.
+    raise ValueError(f"{name} is not JSON (send null or a number)")
+
+
 async def _read(request: Request, settings: SettingsDep, limit: int) -> Any:
     body = await request.body()
     if request.headers.get("content-encoding", "").lower() == "gzip":
@@ -64,8 +69,8 @@ async def _read(request: Request, settings: SettingsDep, limit: int) -> Any:
     if len(body) > limit:
         raise PayloadTooLarge(f"request body is {len(body)} bytes; the limit is {limit // 1024} KB")
     try:
-        parsed = json.loads(body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        parsed = json.loads(body or b"null", parse_constant=_no_constant)
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError among them
         raise BadRequest(f"body is not valid JSON: {error}", [Problem("(body)", str(error))]) from error
     key = _write_key(request, parsed)
     if key is None or not any(

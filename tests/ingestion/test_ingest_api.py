@@ -120,9 +120,23 @@ async def test_malformed_messages_get_a_precise_400_and_write_nothing(
     assert await counts(db_engine) == (0, 0, 0, 0)
 
 
-async def test_not_json_is_a_400(api_client: httpx.AsyncClient, db_engine: AsyncEngine) -> None:
+@pytest.mark.parametrize(
+    ("url", "content"),
+    [
+        ("/v1/track", b"{nope"),
+        # Python's json module reads these; JSON and PostgreSQL's jsonb do not (it was a 500).
+        ("/v1/track", b'{"userId": "u", "event": "e", "properties": {"total": NaN}}'),
+        (
+            "/v1/batch",
+            b'{"batch": [{"type": "track", "userId": "u", "event": "e", "properties": {"x": -Infinity}}]}',
+        ),
+    ],
+)
+async def test_not_json_is_a_400(
+    api_client: httpx.AsyncClient, db_engine: AsyncEngine, url: str, content: bytes
+) -> None:
     response = await api_client.post(
-        "/v1/track", content=b"{nope", headers={**BASIC, "Content-Type": "application/json"}
+        url, content=content, headers={**BASIC, "Content-Type": "application/json"}
     )
     assert response.status_code == 400
     assert response.json()["message"].startswith("body is not valid JSON")
