@@ -50,7 +50,8 @@ async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
         except Exception:
             await session.rollback()
             raise
-        await session.commit()
+        if session.in_transaction():  # not for a route that wrote outside the session (ingest's hot path)
+            await session.commit()
 
 
 async def get_read_session(state: StateDep) -> AsyncIterator[AsyncSession]:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from engine.settings import Settings
@@ -24,6 +29,29 @@ async def autocommit(session: AsyncSession) -> None:
     statements, a lone SELECT is then one round trip instead of three (BEGIN, SELECT, ROLLBACK). The
     pool resets the connection when it comes back."""
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+@asynccontextmanager
+async def driver_connection(session: AsyncSession) -> AsyncIterator[Any]:
+    """A pooled asyncpg connection of the session's engine, outside the session and its transaction, for a
+    hot statement atomic on its own. SQLAlchemy's session and cursor cost ~0.5 ms of CPU around a statement
+    that takes asyncpg ~0.05 ms: on the ingest hot path, a quarter of the API's CPU per event."""
+    engine = session.bind
+    if not isinstance(engine, AsyncEngine):
+        raise TypeError("driver_connection needs a session made by create_sessionmaker")
+    async with engine.connect() as connection:
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        try:
+            yield driver
+        except Exception as error:
+            if not driver.is_closed():
+                raise
+            # What SQLAlchemy does when one of its own statements meets a dead connection (a database
+            # restart, a network cut): the connection dropped, the pool recycled, a DBAPIError saying so
+            # (the API's 503 with Retry-After).
+            await connection.invalidate(error)
+            await engine.dispose(close=False)
+            raise DBAPIError("(asyncpg statement)", None, error, connection_invalidated=True) from error
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

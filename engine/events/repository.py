@@ -12,21 +12,57 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from engine.db.models import Event, OutboxEntry
+from engine.db.session import driver_connection
 
 NOTIFY_CHANNEL = "journeys_outbox"
 
-# pg_notify is delivered by PostgreSQL at commit, so the dispatcher never wakes for rows it cannot see.
+
+def _store(rows: str) -> str:
+    """One statement: the events of `rows` (message_id, profile_id, type, name, properties and context as JSON
+    text, timestamp), an outbox row for each one stored, in event order, and the dispatcher's wake-up.
+    pg_notify is delivered by PostgreSQL at commit, so the dispatcher never wakes for rows it cannot see."""
+    return (
+        "stored AS (INSERT INTO events (message_id, profile_id, type, name, properties, context, timestamp)"
+        " SELECT m, p, t, n, CAST(pr AS jsonb), CAST(c AS jsonb), ts"
+        f" FROM ({rows}) AS r(m, p, t, n, pr, c, ts)"
+        " ON CONFLICT (message_id) DO NOTHING RETURNING id, profile_id),"
+        " queued AS (INSERT INTO outbox (event_id, profile_id) SELECT id, profile_id FROM stored ORDER BY id"
+        " RETURNING 1)"
+    )
+
+
+_WAKE = f"CASE WHEN count(*) > 0 THEN pg_notify('{NOTIFY_CHANNEL}', '')::text END"
+
 STORE = text(
-    "WITH stored AS ("
-    " INSERT INTO events (message_id, profile_id, type, name, properties, context, timestamp)"
-    " SELECT m, p, t, n, CAST(pr AS jsonb), CAST(c AS jsonb), ts FROM unnest("
-    "CAST(:message_id AS text[]), CAST(:profile_id AS text[]), CAST(:type AS text[]), CAST(:name AS text[]),"
-    " CAST(:properties AS text[]), CAST(:context AS text[]), CAST(:timestamp AS timestamptz[])"
-    ") AS u(m, p, t, n, pr, c, ts)"
-    " ON CONFLICT (message_id) DO NOTHING RETURNING id, profile_id),"
-    " queued AS (INSERT INTO outbox (event_id, profile_id) SELECT id, profile_id FROM stored ORDER BY id"
-    " RETURNING 1)"
-    f" SELECT count(*), CASE WHEN count(*) > 0 THEN pg_notify('{NOTIFY_CHANNEL}', '')::text END FROM queued"
+    "WITH "
+    + _store(
+        "SELECT * FROM unnest(CAST(:message_id AS text[]), CAST(:profile_id AS text[]),"
+        " CAST(:type AS text[]), CAST(:name AS text[]), CAST(:properties AS text[]),"
+        " CAST(:context AS text[]), CAST(:timestamp AS timestamptz[]))"
+    )
+    + f" SELECT count(*), {_WAKE} FROM queued"
+)
+
+# The ingest hot path in one round trip: each event's person looked up by userId/anonymousId and the
+# events stored, but only if every one of them needs no new profile, link or merge (the rule of
+# engine.identity.service._settled, pinned to it by tests/ingestion/test_store_for_known.py); otherwise
+# nothing is written and the caller resolves the people first. In asyncpg's own placeholders: it is sent
+# straight to the driver.
+STORE_FOR_KNOWN = (
+    "WITH given AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    " $6::text[], $7::text[], $8::timestamptz[]) WITH ORDINALITY"
+    " AS g(message_id, user_id, anonymous_id, type, name, properties, context, timestamp, n)),"
+    " resolved AS (SELECT g.*, CASE"
+    "  WHEN u.profile_id IS NOT NULL AND (g.anonymous_id IS NULL OR a.profile_id = u.profile_id)"
+    "  THEN u.profile_id WHEN g.user_id IS NULL THEN a.profile_id END AS profile_id"
+    " FROM given g LEFT JOIN identities u ON u.kind = 'user_id' AND u.value = g.user_id"
+    " LEFT JOIN identities a ON a.kind = 'anonymous_id' AND a.value = g.anonymous_id),"
+    " settled AS (SELECT bool_and(profile_id IS NOT NULL) AS everyone FROM resolved), "
+    + _store(
+        "SELECT message_id, profile_id, type, name, properties, context, timestamp FROM resolved"
+        " WHERE (SELECT everyone FROM settled) ORDER BY n"
+    )
+    + f" SELECT (SELECT everyone FROM settled), count(*), {_WAKE} FROM queued"
 )
 
 
@@ -56,21 +92,43 @@ _CLAIM = (
 )
 
 
+_STORE_KEYS = ("message_id", "profile_id", "type", "name", "properties", "context", "timestamp")
+
+
+def _columns(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[list[Any]]:
+    """Rows to one list per column (the statements unnest arrays), JSON values as text."""
+    return [
+        [json.dumps(row[key]) for row in rows]
+        if key in ("properties", "context")
+        else [row[key] for row in rows]
+        for key in keys
+    ]
+
+
 class EventRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def store(self, rows: list[dict[str, Any]]) -> int:
-        """Inserts the events and their outbox rows and wakes the dispatcher, in one statement (one round
-        trip on the ingest hot path, the same prepared statement for one event or a hundred). Returns how
-        many were stored: replays of a stored messageId are skipped. Outbox rows follow event order, so
-        each person's events are routed in the order they came."""
+        """Inserts the events (rows with a `profile_id`) and their outbox rows and wakes the dispatcher, in
+        one statement. Returns how many were stored: replays of a stored messageId are skipped. Outbox rows
+        follow event order, so each person's events are routed in the order they came."""
         if not rows:
             return 0
-        columns = {column: [row[column] for row in rows] for column in rows[0]}
-        for column in ("properties", "context"):
-            columns[column] = [json.dumps(value) for value in columns[column]]
+        columns = dict(zip(_STORE_KEYS, _columns(rows, _STORE_KEYS), strict=True))
         return int((await self.session.execute(STORE, columns)).scalar_one())
+
+    async def store_for_known(self, rows: list[dict[str, Any]]) -> int | None:
+        """`store` for rows naming their person by `user_id`/`anonymous_id`, in one round trip sent straight
+        to asyncpg on a connection of its own, outside the session's transaction (the caller checks there is
+        none). None, and nothing written, when someone needs resolving first."""
+        columns = _columns(
+            rows,
+            ("message_id", "user_id", "anonymous_id", "type", "name", "properties", "context", "timestamp"),
+        )
+        async with driver_connection(self.session) as driver:
+            everyone, stored, _ = await driver.fetchrow(STORE_FOR_KNOWN, *columns)
+        return int(stored) if everyone else None
 
     async def recent(self, profile_id: str, limit: int = 20) -> Sequence[Event]:
         query = (

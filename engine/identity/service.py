@@ -76,12 +76,12 @@ class IdentityService:
                 found.settled[pair] = settled
         return found
 
-    async def resolve_many(self, pairs: list[Pair], found: Lookup | None = None) -> dict[Pair, str]:
+    async def resolve_many(self, pairs: list[Pair]) -> dict[Pair, str]:
         """Profiles for many (userId, anonymousId) pairs, in a handful of statements however many there
-        are: one query when everyone is known and consistent (or none, given that `lookup`); for the
+        are: one query when everyone is known and consistent; for the
         others, their ids locked and read again, new profiles and links written together, merges (rare)
         one at a time, in order."""
-        found = found or await self.lookup(pairs)
+        found = await self.lookup(pairs)
         known, out, unsettled = dict(found.known), dict(found.settled), found.unsettled
         if unsettled:
             keys = _keys(unsettled)

@@ -12,10 +12,9 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.consent.service import CONSENT_EVENTS, ConsentService
-from engine.db.session import autocommit
 from engine.errors import Problem
 from engine.events.repository import EventRepository
-from engine.identity.service import IdentityService, Lookup, Pair
+from engine.identity.service import IdentityService, Pair
 from engine.ingestion.schemas import MAX_EVENT_BYTES, IngestResult, SegmentMessage
 from engine.profiles.repository import ProfileRepository
 
@@ -77,18 +76,13 @@ class IngestionService:
     async def ingest(self, messages: list[SegmentMessage], received_at: datetime) -> IngestResult:
         """Everything in a handful of statements, however many messages: profiles resolved together,
         traits merged per person, then events, outbox rows and the dispatcher's wake-up in one."""
-        found = None
         if not self.session.in_transaction() and all(changes_only_events(m) for m in messages):
-            # The common case in two round trips instead of four: the people are known and the only write
-            # is the store statement, atomic on its own, so it needs no BEGIN/COMMIT around it.
-            await autocommit(self.session)
-            found = await self.identity.lookup(_pairs(messages))
-            if not found.unsettled:
-                profiles = [found.settled[pair] for pair in _pairs(messages)]
-                stored = await self.events.store(self._rows(messages, profiles, received_at))
+            # The common case in one round trip: known people, and nothing to write but the events, in a
+            # statement atomic on its own (no BEGIN/COMMIT) that stores nothing if someone is new.
+            stored = await self.events.store_for_known(self._rows(messages, None, received_at))
+            if stored is not None:
                 return IngestResult(accepted=stored, duplicates=len(messages) - stored)
-            await self.session.commit()  # leaves autocommit: new people are resolved in a transaction
-        profiles = await self._profiles(messages, found)
+        profiles = await self._profiles(messages)
         traits: dict[str, dict[str, Any]] = {}
         timezones: dict[str, str] = {}
         for message, profile_id in zip(messages, profiles, strict=True):
@@ -106,7 +100,7 @@ class IngestionService:
         stored = await self.events.store(self._rows(messages, profiles, received_at))
         return IngestResult(accepted=stored, duplicates=len(messages) - stored)
 
-    async def _profiles(self, messages: list[SegmentMessage], found: Lookup | None) -> list[str]:
+    async def _profiles(self, messages: list[SegmentMessage]) -> list[str]:
         if any(message.type == "alias" for message in messages):
             # Aliases change identities as they go: resolve strictly in order.
             out = []
@@ -116,22 +110,25 @@ class IngestionService:
                 else:
                     out.append(await self.identity.resolve(message.user_id, message.anonymous_id))
             return out
-        resolved = await self.identity.resolve_many(_pairs(messages), found)
+        resolved = await self.identity.resolve_many(_pairs(messages))
         return [resolved[pair] for pair in _pairs(messages)]
 
     @classmethod
     def _rows(
-        cls, messages: list[SegmentMessage], profiles: list[str], received_at: datetime
+        cls, messages: list[SegmentMessage], profiles: list[str] | None, received_at: datetime
     ) -> list[dict[str, Any]]:
-        rows: dict[str, dict[str, Any]] = {}  # by messageId: a batch may repeat one
-        for message, profile_id in zip(messages, profiles, strict=True):
+        """Event rows, by messageId (a batch may repeat one), with the person's profile when it is resolved
+        and their userId/anonymousId always."""
+        rows: dict[str, dict[str, Any]] = {}
+        for index, message in enumerate(messages):
             message_id = message.messageId or f"journeys-{uuid.uuid4()}"
+            profile_id = profiles[index] if profiles is not None else None
             rows.setdefault(message_id, cls._row(message, message_id, profile_id, received_at))
         return list(rows.values())
 
     @staticmethod
     def _row(
-        message: SegmentMessage, message_id: str, profile_id: str, received_at: datetime
+        message: SegmentMessage, message_id: str, profile_id: str | None, received_at: datetime
     ) -> dict[str, Any]:
         properties = dict(message.properties)
         if message.type in ("page", "screen") and message.name:
@@ -141,6 +138,8 @@ class IngestionService:
         return {
             "message_id": message_id,
             "profile_id": profile_id,
+            "user_id": message.user_id,
+            "anonymous_id": message.anonymous_id,
             "type": message.type,
             "name": message.event_name,
             "properties": properties,
