@@ -134,7 +134,8 @@ class OutboxEntry(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), nullable=False)
+    # No foreign key: written by the statement that writes its event (migration 0010 says why).
+    event_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     profile_id: Mapped[str] = mapped_column(String(200), nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
