@@ -185,7 +185,7 @@ async def journeys(
             }
             for b in range(0, n, 100)
         ]
-        async with httpx.AsyncClient(base_url=api, auth=(WRITE_KEY, ""), timeout=60) as http:
+        async with httpx.AsyncClient(base_url=api.url, auth=(WRITE_KEY, ""), timeout=60) as http:
 
             async def post(body: dict[str, Any]) -> None:
                 (await http.post("/v1/batch", json=body)).raise_for_status()

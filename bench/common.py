@@ -12,13 +12,49 @@ import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+import psutil
 
 from engine.devstack.ports import free_port
 from engine.devstack.postgres import EmbeddedPostgres
 
 RESULTS = Path(__file__).parent / "results"
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+class Served(NamedTuple):
+    url: str
+    pid: int
+
+
+def _cpu(process: psutil.Process, ended_children: bool = False) -> float:
+    try:
+        times = process.cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0
+    ended = times.children_user + times.children_system if ended_children else 0.0
+    return times.user + times.system + ended
+
+
+def cpu_seconds(server: Served) -> dict[str, float]:
+    """CPU time so far (user + system) of the server under test, of PostgreSQL and of this load generator.
+    Per unit of work these move far less with the machine's noise than rates and percentiles do.
+
+    PostgreSQL is every process named postgres (the embedded server is the only one on a benchmark
+    machine), its postmaster counting the backends that have ended as well."""
+    postgres = [p for p in psutil.process_iter(["name", "ppid"]) if p.info["name"] == "postgres"]
+    pids = {process.pid for process in postgres}
+    return {
+        "server": _cpu(psutil.Process(server.pid)),
+        "postgres": sum(_cpu(p, ended_children=p.info["ppid"] not in pids) for p in postgres),
+        "load generator": time.process_time(),
+    }
+
+
+def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds by process between two `cpu_seconds`, named for a table of CPU ms per unit of work."""
+    return {f"{name} CPU ms": after[name] - before[name] for name in before}
 
 
 def say(message: str) -> None:

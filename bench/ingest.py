@@ -16,12 +16,22 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import httpx
 
-from bench.common import embedded_postgres, no_collector_pauses, p50_p99, report, say
+from bench.common import (
+    Served,
+    cpu_seconds,
+    cpu_spent,
+    embedded_postgres,
+    no_collector_pauses,
+    p50_p99,
+    report,
+    say,
+)
 from engine import migrate
 from engine.devstack.ports import free_port, wait_for_port
 from engine.settings import Settings, to_asyncpg_dsn
@@ -30,7 +40,7 @@ WRITE_KEY = "bench-write-key"
 
 
 @contextmanager
-def server(app: str, env: dict[str, str]) -> Iterator[str]:
+def server(app: str, env: dict[str, str]) -> Iterator[Served]:
     """One uvicorn process (uvloop + httptools, access log off), as `journeys api` runs."""
     port = free_port()
     command = [
@@ -55,14 +65,30 @@ def server(app: str, env: dict[str, str]) -> Iterator[str]:
     try:
         if not wait_for_port(port, 30):
             raise RuntimeError(f"{app} did not start")
-        yield f"http://127.0.0.1:{port}"
+        yield Served(f"http://127.0.0.1:{port}", process.pid)
     finally:
         process.terminate()
         process.wait(10)
 
 
-async def load(url: str, bodies: list[Any], concurrency: int) -> tuple[float, list[float], int]:
-    """Sends every body with `concurrency` connections; returns (seconds, latencies ms, accepted calls)."""
+@dataclass
+class Run:
+    seconds: float
+    latencies: list[float]
+    accepted: int  # calls answered 200
+    cpu: dict[str, float]  # CPU seconds by process over the run
+
+    def row(self, what: str, events: int) -> dict[str, Any]:
+        return {
+            "what": what,
+            "events/s": round(events / self.seconds),
+            **p50_p99(self.latencies),
+            **{name: round(1000 * seconds / events, 2) for name, seconds in self.cpu.items()},
+        }
+
+
+async def load(target: Served, path: str, bodies: list[Any], concurrency: int) -> Run:
+    """Sends every body to `path` with `concurrency` connections."""
     latencies: list[float] = []
     accepted = 0
     queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -76,18 +102,15 @@ async def load(url: str, bodies: list[Any], concurrency: int) -> tuple[float, li
             while not queue.empty():
                 body = queue.get_nowait()
                 started = time.perf_counter()
-                response = await client.post(url, json=body)
+                response = await client.post(target.url + path, json=body)
                 latencies.append((time.perf_counter() - started) * 1000)
                 accepted += response.status_code == 200
 
         with no_collector_pauses():
-            started = time.perf_counter()
+            cpu_before, started = cpu_seconds(target), time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(concurrency)))
-            return time.perf_counter() - started, latencies, accepted
-
-
-def row(what: str, seconds: float, latencies: list[float], events: int) -> dict[str, Any]:
-    return {"what": what, "events/s": round(events / seconds), **p50_p99(latencies)}
+            seconds, cpu_after = time.perf_counter() - started, cpu_seconds(target)
+    return Run(seconds, latencies, accepted, cpu_spent(cpu_before, cpu_after))
 
 
 def track_body(n: int, people: int = 500) -> dict[str, Any]:
@@ -115,28 +138,24 @@ async def measure(url: str, events: int, concurrency: int) -> None:
     rows = []
     with server("bench.baseline_app:app", env) as base:
         say(f"baseline: {events} single inserts, {concurrency} connections")
-        await load(f"{base}/v1/track", [track_body(n) for n in range(200)], concurrency)  # warm-up
-        seconds, latencies, _ = await load(
-            f"{base}/v1/track", [track_body(n) for n in range(events)], concurrency
-        )
-        rows.append(row("baseline: bare FastAPI + one asyncpg insert", seconds, latencies, events))
+        await load(base, "/v1/track", [track_body(n) for n in range(200)], concurrency)  # warm-up
+        run = await load(base, "/v1/track", [track_body(n) for n in range(events)], concurrency)
+        rows.append(run.row("baseline: bare FastAPI + one asyncpg insert", events))
     with server("api.app:create_app", env) as api:
         say(f"journeys: {events} /v1/track calls, {concurrency} connections")
-        await load(f"{api}/v1/track", [track_body(n) for n in range(200)], concurrency)  # warm-up
-        seconds, latencies, accepted = await load(
-            f"{api}/v1/track", [track_body(n) for n in range(events)], concurrency
-        )
-        rows.append(row("journeys /v1/track", seconds, latencies, accepted))
-        batch_ok = 0
+        await load(api, "/v1/track", [track_body(n) for n in range(200)], concurrency)  # warm-up
+        run = await load(api, "/v1/track", [track_body(n) for n in range(events)], concurrency)
+        rows.append(run.row("journeys /v1/track", run.accepted))
+        accepted, batch_ok = run.accepted, 0
         for what, people in (("known people", 500), ("every event a new person", 10**9)):
             batches = [
                 {"batch": [{"type": "track", **track_body(events + n * 100 + i, people)} for i in range(100)]}
                 for n in range(events // 100)
             ]
             say(f"journeys: {len(batches)} /v1/batch calls of 100 events, {what}")
-            seconds, latencies, ok = await load(f"{api}/v1/batch", batches, concurrency)
-            rows.append(row(f"journeys /v1/batch (100 per call, {what})", seconds, latencies, ok * 100))
-            batch_ok += ok
+            run = await load(api, "/v1/batch", batches, concurrency)
+            rows.append(run.row(f"journeys /v1/batch (100 per call, {what})", run.accepted * 100))
+            batch_ok += run.accepted
     stored = await connection.fetchval("SELECT count(*) FROM events")
     expected = accepted + batch_ok * 100 + 200
     await connection.close()

@@ -321,8 +321,8 @@ async def reaction(
         "JOURNEYS_LOG_LEVEL": "WARNING",
         "JOURNEYS_WORKER_METRICS_PORT": str(free_port()),
     }
-    with worker_process(env), server("api.app:create_app", env) as url:
-        async with httpx.AsyncClient(base_url=url, auth=(WRITE_KEY, "")) as api:
+    with worker_process(env), server("api.app:create_app", env) as served:
+        async with httpx.AsyncClient(base_url=served.url, auth=(WRITE_KEY, "")) as api:
             rows.append(await journeys_reaction(client, settings, sessionmaker, api, profiles, rate))
     return rows
 

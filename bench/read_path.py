@@ -16,7 +16,16 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import embedded_postgres, no_collector_pauses, p50_p99, report, say
+from bench.common import (
+    Served,
+    cpu_seconds,
+    cpu_spent,
+    embedded_postgres,
+    no_collector_pauses,
+    p50_p99,
+    report,
+    say,
+)
 from bench.ingest import server
 from engine import migrate
 from engine.settings import Settings, to_asyncpg_dsn
@@ -55,8 +64,11 @@ async def seed(connection: asyncpg.Connection, profiles: int) -> None:
     await connection.execute("ANALYZE")
 
 
-async def offered_load(urls: list[str], rate: int, seconds: float) -> tuple[list[float], int]:
-    """Sends `rate` requests a second for `seconds`, each on its schedule; latencies in ms, and errors.
+async def offered_load(
+    target: Served, paths: list[str], rate: int, seconds: float
+) -> tuple[list[float], int, dict[str, float]]:
+    """Sends `rate` requests a second for `seconds`, each on its schedule; latencies in ms, errors, and
+    CPU seconds by process.
 
     Open loop with a fixed set of connections (as wrk2 does): request n belongs to connection n mod
     CONNECTIONS and is due at start + n / rate. Its latency is measured from when it was due, so a slow
@@ -76,17 +88,26 @@ async def offered_load(urls: list[str], rate: int, seconds: float) -> tuple[list
                 due = start + n / rate
                 if (delay := due - time.perf_counter()) > 0:
                     await asyncio.sleep(delay)
-                response = await client.get(urls[n % len(urls)])
+                response = await client.get(target.url + paths[n % len(paths)])
                 latencies.append((time.perf_counter() - due) * 1000)
                 errors += response.status_code != 200
 
         with no_collector_pauses():
+            cpu_before = cpu_seconds(target)
             await asyncio.gather(*(connection(i) for i in range(CONNECTIONS)))
-    return latencies, errors
+            cpu = cpu_spent(cpu_before, cpu_seconds(target))
+    return latencies, errors, cpu
 
 
-def row(what: str, latencies: list[float], errors: int) -> dict[str, Any]:
-    return {"what": what, "requests": len(latencies), "errors": errors, **p50_p99(latencies, digits=2)}
+def row(what: str, latencies: list[float], errors: int, cpu: dict[str, float]) -> dict[str, Any]:
+    per_request = {name: round(1000 * seconds / len(latencies), 2) for name, seconds in cpu.items()}
+    return {
+        "what": what,
+        "requests": len(latencies),
+        "errors": errors,
+        **p50_p99(latencies, digits=2),
+        **per_request,
+    }
 
 
 async def measure(url: str, profiles: int, rate: int, seconds: float) -> None:
@@ -108,12 +129,10 @@ async def measure(url: str, profiles: int, rate: int, seconds: float) -> None:
     rows = []
     with server("bench.baseline_app:app", env) as base:
         say(f"baseline: {rate} req/s for {seconds:g} s")
-        await offered_load([f"{base}/inbox/{pid}" for pid in ids], rate, 2)  # warm-up
+        paths = [f"/inbox/{pid}" for pid in ids]
+        await offered_load(base, paths, rate, 2)  # warm-up
         rows.append(
-            row(
-                "baseline: bare FastAPI, one indexed select",
-                *await offered_load([f"{base}/inbox/{pid}" for pid in ids], rate, seconds),
-            )
+            row("baseline: bare FastAPI, one indexed select", *await offered_load(base, paths, rate, seconds))
         )
     with server("api.app:create_app", env) as api:
         for what, path in (
@@ -121,9 +140,9 @@ async def measure(url: str, profiles: int, rate: int, seconds: float) -> None:
             ("GET /api/profiles/{id}/signals (all 9 built-ins)", "/api/profiles/{}/signals"),
         ):
             say(f"journeys {what}: {rate} req/s for {seconds:g} s")
-            urls = [api + path.format(pid) for pid in ids]
-            await offered_load(urls, rate, 2)  # warm-up
-            rows.append(row(what, *await offered_load(urls, rate, seconds)))
+            paths = [path.format(pid) for pid in ids]
+            await offered_load(api, paths, rate, 2)  # warm-up
+            rows.append(row(what, *await offered_load(api, paths, rate, seconds)))
     report(
         "read_path",
         rows,
