@@ -68,7 +68,11 @@ def server(app: str, env: dict[str, str]) -> Iterator[Served]:
         yield Served(f"http://127.0.0.1:{port}", process.pid)
     finally:
         process.terminate()
-        process.wait(10)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:  # a graceful shutdown stuck on a connection: not a result
+            process.kill()
+            process.wait()
 
 
 @dataclass
