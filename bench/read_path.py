@@ -14,7 +14,6 @@ import time
 from typing import Any
 
 import asyncpg
-import httpx
 
 from bench.common import (
     Served,
@@ -26,6 +25,7 @@ from bench.common import (
     report,
     say,
 )
+from bench.http import KeepAliveConnection
 from bench.ingest import server
 from engine import migrate
 from engine.settings import Settings, to_asyncpg_dsn
@@ -73,29 +73,35 @@ async def offered_load(
     Open loop with a fixed set of connections (as wrk2 does): request n belongs to connection n mod
     CONNECTIONS and is due at start + n / rate. Its latency is measured from when it was due, so a slow
     server is charged for the requests it delayed. (A task per request instead piles requests up in
-    httpx's pool once the server lags, and the pool's bookkeeping then eats the load generator's core.)"""
+    httpx's pool once the server lags, and the pool's bookkeeping then eats the load generator's core.)
+    Requests go out through bench.http: httpx alone took most of a core at this rate."""
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    connections = [KeepAliveConnection(target.url, headers) for _ in range(CONNECTIONS)]
+    await asyncio.gather(*(client.connect() for client in connections))
     total = int(rate * seconds)
-    async with httpx.AsyncClient(limits=limits, timeout=10, headers=headers) as client:
-        start = time.perf_counter()
+    start = time.perf_counter()
 
-        async def connection(first: int) -> None:
-            nonlocal errors
-            for n in range(first, total, CONNECTIONS):
-                due = start + n / rate
-                if (delay := due - time.perf_counter()) > 0:
-                    await asyncio.sleep(delay)
-                response = await client.get(target.url + paths[n % len(paths)])
-                latencies.append((time.perf_counter() - due) * 1000)
-                errors += response.status_code != 200
+    async def send(first: int) -> None:
+        nonlocal errors
+        client = connections[first]
+        for n in range(first, total, CONNECTIONS):
+            due = start + n / rate
+            if (delay := due - time.perf_counter()) > 0:
+                await asyncio.sleep(delay)
+            status, _ = await client.get(paths[n % len(paths)])
+            latencies.append((time.perf_counter() - due) * 1000)
+            errors += status != 200
 
+    try:
         with no_collector_pauses():
             cpu_before = cpu_seconds(target)
-            await asyncio.gather(*(connection(i) for i in range(CONNECTIONS)))
+            await asyncio.gather(*(send(i) for i in range(CONNECTIONS)))
             cpu = cpu_spent(cpu_before, cpu_seconds(target))
+    finally:
+        for client in connections:
+            await client.close()
     return latencies, errors, cpu
 
 
