@@ -48,6 +48,16 @@ _MARK = (
     )
 )
 
+# The inbox (polled by sites, the read path's hot route): Core columns, no ORM objects to load.
+_D = _DELIVERIES.c
+_INBOX = (
+    select(_D.id, _D.journey_key, _D.template, _D.payload, _D.sent_at, _D.read_at)
+    .where(_D.profile_id == bindparam("profile_id"), _D.channel == "in_app", _D.status == "sent")
+    .order_by(_D.id.desc())
+    .limit(bindparam("limit"))
+)
+_UNREAD = _INBOX.where(_D.read_at.is_(None))
+
 
 def idempotency_key(enrollment_id: str, node_id: str, visit: int) -> str:
     return f"{enrollment_id}:{node_id}:{visit}"
@@ -100,16 +110,10 @@ class DeliveryRepository:
         count, oldest = (await self.session.execute(query)).one()
         return int(count), oldest
 
-    async def inbox(self, profile_id: str, limit: int, unread_only: bool) -> Sequence[Delivery]:
-        query = (
-            select(Delivery)
-            .where(Delivery.profile_id == profile_id, Delivery.channel == "in_app", Delivery.status == "sent")
-            .order_by(Delivery.id.desc())
-            .limit(limit)
-        )
-        if unread_only:
-            query = query.where(Delivery.read_at.is_(None))
-        return (await self.session.execute(query)).scalars().all()
+    async def inbox(self, profile_id: str, limit: int, unread_only: bool) -> Sequence[Any]:
+        """Rows with id, journey_key, template, payload, sent_at, read_at; newest first."""
+        statement = _UNREAD if unread_only else _INBOX
+        return (await self.session.execute(statement, {"profile_id": profile_id, "limit": limit})).all()
 
     async def mark_read(self, profile_id: str, delivery_id: int) -> bool:
         statement = (
