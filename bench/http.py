@@ -1,8 +1,8 @@
 """A lean HTTP/1.1 keep-alive client for load generators: one request at a time on one connection.
 
-httpx costs the load-generating process 3-7 ms of CPU per request on the 2-core benchmark machines, so
-at 200 requests a second the generator alone needs most of a core, shares the machine with the server
-under test, and its own lag shows up in the figures. This client writes the request bytes and reads
+httpx costs the load-generating process 3-7 ms of CPU per request on the 2-core benchmark machines: at
+200 requests a second the generator alone needs most of a core, and at full speed the generator, not
+the server under test, sets the rate. This client writes the request bytes and reads
 the status line, the headers and a Content-Length body: what a benchmark against our own servers
 (uvicorn) needs, and ~10x less CPU. Not for anything else: no chunked bodies, TLS or redirects."""
 
@@ -24,12 +24,13 @@ class KeepAliveConnection:
     async def connect(self) -> None:
         self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
 
-    async def get(self, path: str) -> tuple[int, bytes]:
-        """(status, body) of GET `path`, once connected."""
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        """(status, body) of one request, once connected; a body goes as JSON."""
         reader, writer = self._reader, self._writer
         if reader is None or writer is None:
             raise RuntimeError("connect() first")
-        writer.write(f"GET {path} HTTP/1.1\r\n{self._headers}\r\n\r\n".encode())
+        framing = f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n" if body else ""
+        writer.write(f"{method} {path} HTTP/1.1\r\n{self._headers}\r\n{framing}\r\n".encode() + body)
         status = int((await reader.readline()).split(b" ", 2)[1])
         length = None
         while (line := await reader.readline()) not in (b"\r\n", b""):
@@ -37,7 +38,7 @@ class KeepAliveConnection:
             if name.strip().lower() == b"content-length":
                 length = int(value)
         if length is None:
-            raise RuntimeError(f"GET {path}: response without Content-Length")
+            raise RuntimeError(f"{method} {path}: response without Content-Length")
         return status, await reader.readexactly(length)
 
     async def close(self) -> None:

@@ -90,7 +90,7 @@ async def offered_load(
             due = start + n / rate
             if (delay := due - time.perf_counter()) > 0:
                 await asyncio.sleep(delay)
-            status, _ = await client.get(paths[n % len(paths)])
+            status, _ = await client.request("GET", paths[n % len(paths)])
             latencies.append((time.perf_counter() - due) * 1000)
             errors += status != 200
 

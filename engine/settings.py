@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     temporal_namespace: str = Field(
         default="default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE", "JOURNEYS_TEMPORAL_NAMESPACE")
     )
+    database_pool_size: int = Field(
+        default=20, ge=1, description="PostgreSQL connections each API or worker process keeps open"
+    )
     task_queue: str = "journeys"
     # Temporal Cloud / mTLS: either a client certificate pair or an API key.
     temporal_tls: bool = False
