@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings)
+        engine = create_engine(settings, fixed_pool=True)
         client = await temporal_client.connect(settings, lazy=True)
         app.state.journeys = AppState(settings, engine, create_sessionmaker(engine), client)
         freeze_startup_objects()

@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         default="default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE", "JOURNEYS_TEMPORAL_NAMESPACE")
     )
     database_pool_size: int = Field(
-        default=20, ge=1, description="PostgreSQL connections each API or worker process keeps open"
+        default=20, ge=1, description="PostgreSQL connections each API process keeps open"
     )
     task_queue: str = "journeys"
     # Temporal Cloud / mTLS: either a client certificate pair or an API key.

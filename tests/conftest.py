@@ -89,7 +89,7 @@ def settings(migrated: EmbeddedPostgres, temporal_dev: WorkflowEnvironment, tmp_
 @pytest.fixture
 async def db_engine(migrated: EmbeddedPostgres) -> AsyncIterator[AsyncEngine]:
     """An engine on the session database; every table is emptied after the test (isolation)."""
-    engine = create_engine(Settings(database_url=migrated.url), pool_size=5)
+    engine = create_engine(Settings(database_url=migrated.url))
     try:
         yield engine
     finally:

@@ -12,15 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from engine.settings import Settings
 
 
-def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
+def create_engine(settings: Settings, *, fixed_pool: bool = False) -> AsyncEngine:
+    """`fixed_pool` (the API): `database_pool_size` connections and no overflow. An overflow connection is
+    closed as soon as it comes back while the pool is full, so under steady request load they were opened
+    and closed all the time, each re-running asyncpg's type introspection and re-preparing statements (at
+    32 concurrent /v1/track calls PostgreSQL spent more CPU on that than on the events). The worker keeps
+    10 + 10 overflow: with a fixed 20 its reaction p50 went from ~0.16 to ~1.1 s (bench.journey), an
+    effect not understood yet."""
+    size = settings.database_pool_size if fixed_pool else 10
     return create_async_engine(
         settings.sqlalchemy_url,
-        # A fixed number of connections, no overflow: an overflow connection is closed as soon as it is
-        # returned while the pool is full, so under steady load they were opened and closed all the time,
-        # each one re-running asyncpg's type introspection and re-preparing every statement (at 32
-        # concurrent /v1/track calls PostgreSQL spent more time on those than on the events).
-        pool_size=pool_size or settings.database_pool_size,
-        max_overflow=0,
+        pool_size=size,
+        max_overflow=0 if fixed_pool else size,
         # No pre-ping: it costs a round trip on every checkout (a tenth of the worker's time in the
         # journey benchmark). A connection lost to a database restart fails the one statement using it,
         # SQLAlchemy then recycles the whole pool; activities retry, API clients get a 503 and retry.
