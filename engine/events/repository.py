@@ -93,6 +93,16 @@ _CLAIM = (
 
 
 _STORE_KEYS = ("message_id", "profile_id", "type", "name", "properties", "context", "timestamp")
+_STORE_FOR_KNOWN_KEYS = (
+    "message_id",
+    "user_id",
+    "anonymous_id",
+    "type",
+    "name",
+    "properties",
+    "context",
+    "timestamp",
+)
 
 
 def _columns(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[list[Any]]:
@@ -122,10 +132,7 @@ class EventRepository:
         """`store` for rows naming their person by `user_id`/`anonymous_id`, in one round trip sent straight
         to asyncpg on a connection of its own, outside the session's transaction (the caller checks there is
         none). None, and nothing written, when someone needs resolving first."""
-        columns = _columns(
-            rows,
-            ("message_id", "user_id", "anonymous_id", "type", "name", "properties", "context", "timestamp"),
-        )
+        columns = _columns(rows, _STORE_FOR_KNOWN_KEYS)
         async with driver_connection(self.session) as driver:
             everyone, stored, _ = await driver.fetchrow(STORE_FOR_KNOWN, *columns)
         return int(stored) if everyone else None

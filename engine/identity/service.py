@@ -78,9 +78,8 @@ class IdentityService:
 
     async def resolve_many(self, pairs: list[Pair]) -> dict[Pair, str]:
         """Profiles for many (userId, anonymousId) pairs, in a handful of statements however many there
-        are: one query when everyone is known and consistent; for the
-        others, their ids locked and read again, new profiles and links written together, merges (rare)
-        one at a time, in order."""
+        are: one query when everyone is known and consistent; for the others, their ids locked and read
+        again, new profiles and links written together, merges (rare) one at a time, in order."""
         found = await self.lookup(pairs)
         known, out, unsettled = dict(found.known), dict(found.settled), found.unsettled
         if unsettled:

@@ -1,5 +1,6 @@
 """Ingestion: each accepted message becomes, in one transaction, an event (unique by messageId), a
-profile update and an outbox row. The caller commits; only then does the API answer 200."""
+profile update and an outbox row. Events of known people and nothing else are one statement that commits
+on its own; otherwise the caller commits. Only then does the API answer 200."""
 
 from __future__ import annotations
 
