@@ -16,9 +16,10 @@ def create_engine(settings: Settings, *, fixed_pool: bool = False) -> AsyncEngin
     """`fixed_pool` (the API): `database_pool_size` connections and no overflow. An overflow connection is
     closed as soon as it comes back while the pool is full, so under steady request load they were opened
     and closed all the time, each re-running asyncpg's type introspection and re-preparing statements (at
-    32 concurrent /v1/track calls PostgreSQL spent more CPU on that than on the events). The worker keeps
-    10 + 10 overflow: with a fixed 20 its reaction p50 went from ~0.16 to ~1.1 s (bench.journey), an
-    effect not understood yet."""
+    32 concurrent /v1/track calls PostgreSQL spent more CPU on that than on the events). Everything else
+    keeps 10 + 10 overflow for now: with every pool fixed at 20 (API, worker and bench.journey's own),
+    event → routed went from ~0.1 to 0.15-0.5 s p50 in 3 runs of 3, with only the API's and the worker's
+    fixed it did not (one run); not understood yet."""
     size = settings.database_pool_size if fixed_pool else 10
     return create_async_engine(
         settings.sqlalchemy_url,
