@@ -53,8 +53,13 @@ def cpu_seconds(server: Served) -> dict[str, float]:
 
 
 def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """CPU seconds by process between two `cpu_seconds`, named for a table of CPU ms per unit of work."""
-    return {f"{name} CPU ms": after[name] - before[name] for name in before}
+    """CPU seconds by process between two `cpu_seconds`."""
+    return {name: after[name] - before[name] for name in before}
+
+
+def cpu_per(cpu: dict[str, float], units: int) -> dict[str, float]:
+    """Table columns: CPU ms per unit of work (event, request), by process."""
+    return {f"{name} CPU ms": round(1000 * seconds / units, 2) for name, seconds in cpu.items()}
 
 
 def say(message: str) -> None:

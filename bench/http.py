@@ -9,6 +9,8 @@ the status line, the headers and a Content-Length body: what a benchmark against
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 
@@ -45,3 +47,17 @@ class KeepAliveConnection:
         if self._writer is not None:
             self._writer.close()
             await self._writer.wait_closed()
+
+
+@asynccontextmanager
+async def connected(
+    base_url: str, headers: dict[str, str], count: int
+) -> AsyncIterator[list[KeepAliveConnection]]:
+    """`count` connections, opened before the caller starts timing and closed after."""
+    connections = [KeepAliveConnection(base_url, headers) for _ in range(count)]
+    await asyncio.gather(*(client.connect() for client in connections))
+    try:
+        yield connections
+    finally:
+        for client in connections:
+            await client.close()

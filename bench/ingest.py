@@ -26,6 +26,7 @@ import asyncpg
 
 from bench.common import (
     Served,
+    cpu_per,
     cpu_seconds,
     cpu_spent,
     embedded_postgres,
@@ -34,7 +35,7 @@ from bench.common import (
     report,
     say,
 )
-from bench.http import KeepAliveConnection
+from bench.http import KeepAliveConnection, connected
 from engine import migrate
 from engine.devstack.ports import free_port, wait_for_port
 from engine.settings import Settings, to_asyncpg_dsn
@@ -90,7 +91,7 @@ class Run:
             "what": what,
             "events/s": round(events / self.seconds),
             **p50_p99(self.latencies),
-            **{name: round(1000 * seconds / events, 2) for name, seconds in self.cpu.items()},
+            **cpu_per(self.cpu, events),
         }
 
 
@@ -100,11 +101,7 @@ async def load(target: Served, path: str, bodies: list[Any], concurrency: int) -
     latencies: list[float] = []
     accepted = 0
     queue = deque(json.dumps(body).encode() for body in bodies)
-    credentials = base64.b64encode(f"{WRITE_KEY}:".encode()).decode()
-    connections = [
-        KeepAliveConnection(target.url, {"Authorization": f"Basic {credentials}"}) for _ in range(concurrency)
-    ]
-    await asyncio.gather(*(client.connect() for client in connections))
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()}
 
     async def send(client: KeepAliveConnection) -> None:
         nonlocal accepted
@@ -115,14 +112,11 @@ async def load(target: Served, path: str, bodies: list[Any], concurrency: int) -
             latencies.append((time.perf_counter() - started) * 1000)
             accepted += status == 200
 
-    try:
+    async with connected(target.url, auth, concurrency) as connections:
         with no_collector_pauses():
             cpu_before, started = cpu_seconds(target), time.perf_counter()
             await asyncio.gather(*(send(client) for client in connections))
             seconds, cpu_after = time.perf_counter() - started, cpu_seconds(target)
-    finally:
-        for client in connections:
-            await client.close()
     return Run(seconds, latencies, accepted, cpu_spent(cpu_before, cpu_after))
 
 

@@ -17,6 +17,7 @@ import asyncpg
 
 from bench.common import (
     Served,
+    cpu_per,
     cpu_seconds,
     cpu_spent,
     embedded_postgres,
@@ -25,7 +26,7 @@ from bench.common import (
     report,
     say,
 )
-from bench.http import KeepAliveConnection
+from bench.http import KeepAliveConnection, connected
 from bench.ingest import server
 from engine import migrate
 from engine.settings import Settings, to_asyncpg_dsn
@@ -78,14 +79,10 @@ async def offered_load(
     latencies: list[float] = []
     errors = 0
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    connections = [KeepAliveConnection(target.url, headers) for _ in range(CONNECTIONS)]
-    await asyncio.gather(*(client.connect() for client in connections))
     total = int(rate * seconds)
-    start = time.perf_counter()
 
-    async def send(first: int) -> None:
+    async def send(client: KeepAliveConnection, first: int) -> None:
         nonlocal errors
-        client = connections[first]
         for n in range(first, total, CONNECTIONS):
             due = start + n / rate
             if (delay := due - time.perf_counter()) > 0:
@@ -94,25 +91,22 @@ async def offered_load(
             latencies.append((time.perf_counter() - due) * 1000)
             errors += status != 200
 
-    try:
+    async with connected(target.url, headers, CONNECTIONS) as connections:
+        start = time.perf_counter()
         with no_collector_pauses():
             cpu_before = cpu_seconds(target)
-            await asyncio.gather(*(send(i) for i in range(CONNECTIONS)))
+            await asyncio.gather(*(send(client, i) for i, client in enumerate(connections)))
             cpu = cpu_spent(cpu_before, cpu_seconds(target))
-    finally:
-        for client in connections:
-            await client.close()
     return latencies, errors, cpu
 
 
 def row(what: str, latencies: list[float], errors: int, cpu: dict[str, float]) -> dict[str, Any]:
-    per_request = {name: round(1000 * seconds / len(latencies), 2) for name, seconds in cpu.items()}
     return {
         "what": what,
         "requests": len(latencies),
         "errors": errors,
         **p50_p99(latencies, digits=2),
-        **per_request,
+        **cpu_per(cpu, len(latencies)),
     }
 
 
