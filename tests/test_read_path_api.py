@@ -33,3 +33,27 @@ async def test_unknown_signals_and_people_are_named(api_client: httpx.AsyncClien
     missing = await api_client.get("/api/profiles/nobody/signals", headers=ADMIN)
     assert missing.status_code == 404
     assert (await api_client.get("/api/profiles/ann/signals")).status_code == 401
+
+
+async def test_a_person_is_found_by_any_of_their_ids(api_client: httpx.AsyncClient) -> None:
+    async def found(key: str) -> str:
+        response = await api_client.get(f"/api/profiles/{key}/signals?names=orders_count", headers=ADMIN)
+        assert response.status_code == 200, (key, response.text)
+        return str(response.json()["profile_id"])
+
+    await api_client.post("/v1/track", json={"userId": "max", "event": "signed_up"}, headers=WRITE)
+    await api_client.post("/v1/track", json={"anonymousId": "tab", "event": "viewed"}, headers=WRITE)
+    await api_client.post("/v1/identify", json={"userId": "max", "anonymousId": "tab"}, headers=WRITE)
+    # Merged: every id of the absorbed visitor answers with the survivor.
+    assert [await found(key) for key in ("max", "tab", "anon-tab")] == ["max"] * 3
+
+    await api_client.post("/v1/track", json={"anonymousId": "v2", "event": "viewed"}, headers=WRITE)
+    await api_client.post("/v1/identify", json={"userId": "new-2", "anonymousId": "v2"}, headers=WRITE)
+    assert await found("new-2") == "anon-v2"  # a user id whose profile was created anonymously
+
+    # When one key is several people's, a profile id wins over a user id, and a user id over an anonymous id.
+    await api_client.post("/v1/track", json={"anonymousId": "max", "event": "viewed"}, headers=WRITE)
+    await api_client.post("/v1/track", json={"anonymousId": "new-2", "event": "viewed"}, headers=WRITE)
+    assert await found("max") == "max"
+    assert await found("new-2") == "anon-v2"
+    assert await found("anon-max") == "anon-max"

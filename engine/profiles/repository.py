@@ -23,6 +23,17 @@ _CURRENT = (
 )
 
 
+# A profile id, else a user id, else an anonymous id (the identity kinds of engine.identity.service), answered
+# by the surviving profile: one round trip for the read path whichever id the caller holds.
+_RESOLVE = text(
+    "SELECT coalesce(p.merged_into, p.id) FROM"
+    " (SELECT CAST(:key AS text) AS profile_id, 0 AS rank"
+    "  UNION ALL SELECT profile_id, 1 FROM identities WHERE kind = 'user_id' AND value = :key"
+    "  UNION ALL SELECT profile_id, 2 FROM identities WHERE kind = 'anonymous_id' AND value = :key) k"
+    " JOIN profiles p ON p.id = k.profile_id ORDER BY k.rank LIMIT 1"
+)
+
+
 class ProfileRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -46,6 +57,10 @@ class ProfileRepository:
     async def get_current(self, profile_id: str) -> Profile | None:
         """The profile, or the one it was merged into: one query, for the activities' hot path."""
         return (await self.session.execute(_CURRENT, {"profile_id": profile_id})).scalar_one_or_none()
+
+    async def resolve(self, key: str) -> str | None:
+        """The surviving profile id for a profile id, user id or anonymous id."""
+        return (await self.session.execute(_RESOLVE, {"key": key})).scalar_one_or_none()
 
     async def current_id(self, profile_id: str) -> str:
         """An enrollment begun under an id since merged into another profile reads the survivor."""

@@ -15,7 +15,6 @@ from engine.enrollments.service import EnrollmentService
 from engine.errors import InvalidInput, NotFound, Problem
 from engine.events.repository import EventRepository
 from engine.identity.repository import IdentityRepository
-from engine.identity.service import ANONYMOUS, USER
 from engine.profiles.repository import ErasureRepository, ProfileRepository
 from engine.signals.repository import SignalRepository
 from engine.signals.service import SignalService
@@ -42,15 +41,10 @@ class ProfileView(BaseModel):
 
 async def find_profile(session: AsyncSession, key: str) -> str:
     """A profile id, a user id or an anonymous id; merged profiles answer for their survivor."""
-    profiles, identity = ProfileRepository(session), IdentityRepository(session)
-    direct = await profiles.get_current(key)  # the hot path (inbox, signals): one query
-    if direct is not None:
-        return direct.id
-    for kind in (USER, ANONYMOUS):
-        candidate = await identity.profile_of(kind, key)
-        if candidate is not None:
-            return await profiles.current_id(candidate)
-    raise NotFound(f"no profile, user id or anonymous id {key!r}")
+    profile_id = await ProfileRepository(session).resolve(key)
+    if profile_id is None:
+        raise NotFound(f"no profile, user id or anonymous id {key!r}")
+    return profile_id
 
 
 class SignalsView(BaseModel):

@@ -14,7 +14,7 @@ class SignalService:
         self.repo = SignalRepository(session)
 
     async def known(self) -> set[str]:
-        return set(BUILTIN_SIGNALS) | {signal.name for signal in await self.repo.custom()}
+        return set(BUILTIN_SIGNALS) | set(await self.repo.custom_names())
 
     async def declare(self, name: str, request: CustomSignalCreate) -> CustomSignal:
         if name in BUILTIN_SIGNALS:
