@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         default=20, ge=1, description="PostgreSQL connections each API process keeps open"
     )
+    dispatch_concurrency: int = Field(
+        default=4, ge=1, le=64, description="outbox events each worker routes to Temporal at once"
+    )
     task_queue: str = "journeys"
     # Temporal Cloud / mTLS: either a client certificate pair or an API key.
     temporal_tls: bool = False

@@ -3,7 +3,12 @@ acknowledged. Woken by LISTEN/NOTIFY; polls as a fallback (a missed notification
 
 Temporal down ⇒ the row stays pending with its error, is retried with backoff, and blocks only the
 events of the same person behind it (their order is kept); nothing is lost. Several dispatchers may
-run: rows are claimed with FOR UPDATE SKIP LOCKED.
+run: rows are claimed with FOR UPDATE SKIP LOCKED, and only a person's oldest pending row is eligible.
+
+Each dispatcher runs `dispatch_concurrency` drain loops on that same rule: routing one event waits for a
+signal round trip to Temporal (25-55 ms on the loaded embedded stack, more to a remote cluster), and with
+one loop every event arriving meanwhile queued behind it (bench.journey at 10 events/s: POST → routed
+p99 60-86 ms with one loop, 50-59 ms with four).
 """
 
 from __future__ import annotations
@@ -40,7 +45,8 @@ class Dispatcher:
         self.sessionmaker = sessionmaker
         self.temporal = temporal
         self.cache = RoutingCache()
-        self.wake = asyncio.Event()
+        self.loops: list[asyncio.Event] = []  # each drain loop's wake-up
+        self.idle: list[asyncio.Event] = []  # those of the loops asleep
         self.routed = 0
 
     async def drain_once(self) -> tuple[int, int]:
@@ -74,30 +80,49 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         listener = await self._listen()
-        backoff = 0.0
         try:
-            while not stop.is_set():
-                self.wake.clear()
-                try:
-                    routed, failed = await self.drain_once()
-                except Exception as error:  # the database itself is unreachable: back off and retry
-                    log.warning("dispatcher cannot read the outbox: %s", error)
-                    routed, failed = 0, 1
-                if failed and not routed:
-                    backoff = min(MAX_BACKOFF_SECONDS, max(0.2, backoff * 2))
-                    await self._sleep(stop, backoff, wake_early=False)
-                    continue
-                backoff = 0.0
-                if routed == 0:
-                    await self._sleep(stop, self.poll_seconds, wake_early=True)
+            await asyncio.gather(*(self._drain(stop) for _ in range(self.settings.dispatch_concurrency)))
         finally:
             if listener is not None:
                 await listener.close()
 
-    async def _sleep(self, stop: asyncio.Event, seconds: float, *, wake_early: bool) -> None:
+    async def _drain(self, stop: asyncio.Event) -> None:
+        wake = asyncio.Event()
+        self.loops.append(wake)
+        backoff = 0.0
+        while not stop.is_set():
+            wake.clear()
+            try:
+                routed, failed = await self.drain_once()
+            except Exception as error:  # the database itself is unreachable: back off and retry
+                log.warning("dispatcher cannot read the outbox: %s", error)
+                routed, failed = 0, 1
+            if failed and not routed:
+                backoff = min(MAX_BACKOFF_SECONDS, max(0.2, backoff * 2))
+                await self._sleep(stop, backoff, None)
+                continue
+            backoff = 0.0
+            if routed == 0:
+                self.idle.append(wake)
+                try:
+                    await self._sleep(stop, self.poll_seconds, wake)
+                finally:
+                    if wake in self.idle:
+                        self.idle.remove(wake)
+
+    def _notified(self) -> None:
+        """A NOTIFY wakes one sleeping loop (one claim per event, not one per loop). With none asleep,
+        every loop drains again as soon as it is done, as its claim may have missed the new row."""
+        if self.idle:
+            self.idle.pop().set()
+        else:
+            for wake in self.loops:
+                wake.set()
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float, wake: asyncio.Event | None) -> None:
         waiters = [asyncio.ensure_future(stop.wait())]
-        if wake_early:
-            waiters.append(asyncio.ensure_future(self.wake.wait()))
+        if wake is not None:
+            waiters.append(asyncio.ensure_future(wake.wait()))
         _, pending = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
@@ -105,7 +130,7 @@ class Dispatcher:
     async def _listen(self) -> asyncpg.Connection | None:
         try:
             connection = await asyncpg.connect(to_asyncpg_dsn(self.settings.sqlalchemy_url))
-            await connection.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake.set())
+            await connection.add_listener(NOTIFY_CHANNEL, lambda *_: self._notified())
         except (OSError, asyncpg.PostgresError) as error:
             log.warning("LISTEN unavailable (%s): polling every %ss", error, self.poll_seconds)
             return None

@@ -168,6 +168,25 @@ async def test_two_dispatchers_route_every_event_exactly_once(
     assert await stack.sql("SELECT max(attempts) FROM outbox") == [(0,)]
 
 
+async def test_a_persons_events_reach_temporal_in_the_order_they_came(
+    stack: Stack, settings: Settings
+) -> None:
+    """The dispatcher's drain loops route concurrently, each person's events one after the other."""
+    assert settings.dispatch_concurrency > 1
+
+    async def person(n: int) -> None:
+        for event in ("signed_up", "project_created", "teammate_invited", "page_viewed"):
+            message = {"userId": f"order-{n}", "event": event}
+            assert (await stack.api.post("/v1/track", json=message, headers=WRITE)).status_code == 200
+
+    await asyncio.gather(*(person(n) for n in range(20)))
+    await eventually(stack.drained)
+    assert await stack.sql(
+        "SELECT count(*) FROM outbox a JOIN outbox b ON a.profile_id = b.profile_id AND a.id < b.id"
+        " WHERE a.processed_at >= b.processed_at"
+    ) == [(0,)]
+
+
 async def test_an_enrollment_that_just_ended_does_not_block_routing(stack: Stack) -> None:
     """Its row still said active when the event was routed, but the workflow had closed."""
     await stack.api.post("/v1/track", json={"userId": "late", "event": "signed_up"}, headers=WRITE)
