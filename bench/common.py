@@ -37,16 +37,17 @@ def _cpu(process: psutil.Process, ended_children: bool = False) -> float:
     return times.user + times.system + ended
 
 
-def cpu_seconds(server: Served) -> dict[str, float]:
-    """CPU time so far (user + system) of the server under test, of PostgreSQL and of this load generator.
-    Per unit of work these move far less with the machine's noise than rates and percentiles do.
+def cpu_seconds(servers: dict[str, int]) -> dict[str, float]:
+    """CPU time so far (user + system) of each server under test (name → pid), of PostgreSQL and of this
+    load generator. Per unit of work these move far less with the machine's noise than rates and
+    percentiles do.
 
     PostgreSQL is every process named postgres (the embedded server is the only one on a benchmark
     machine), its postmaster counting the backends that have ended as well."""
     postgres = [p for p in psutil.process_iter(["name", "ppid"]) if p.info["name"] == "postgres"]
     pids = {process.pid for process in postgres}
     return {
-        "server": _cpu(psutil.Process(server.pid)),
+        **{name: _cpu(psutil.Process(pid)) for name, pid in servers.items()},
         "postgres": sum(_cpu(p, ended_children=p.info["ppid"] not in pids) for p in postgres),
         "load generator": time.process_time(),
     }

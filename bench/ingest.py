@@ -114,9 +114,9 @@ async def load(target: Served, path: str, bodies: list[Any], concurrency: int) -
 
     async with connected(target.url, auth, concurrency) as connections:
         with no_collector_pauses():
-            cpu_before, started = cpu_seconds(target), time.perf_counter()
+            cpu_before, started = cpu_seconds({"server": target.pid}), time.perf_counter()
             await asyncio.gather(*(send(client) for client in connections))
-            seconds, cpu_after = time.perf_counter() - started, cpu_seconds(target)
+            seconds, cpu_after = time.perf_counter() - started, cpu_seconds({"server": target.pid})
     return Run(seconds, latencies, accepted, cpu_spent(cpu_before, cpu_after))
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -35,7 +36,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from bench import handwritten
-from bench.common import embedded_postgres, p50_p99, report, say
+from bench.common import cpu_per, cpu_seconds, cpu_spent, embedded_postgres, p50_p99, report, say
 from bench.handwritten import WAITING, HandWrittenActivities, HandWrittenCart, HandWrittenWaiter
 from bench.ingest import server
 from engine import migrate, search_attributes
@@ -178,12 +179,44 @@ def entry_event(profile_id: str, name: str, n: int) -> Event:
     )
 
 
-def rate_row(what: str, n: int, seconds: float) -> dict[str, Any]:
-    return {"what": what, "n": n, "per_s": round(n / seconds, 1), "p50_ms": "", "p99_ms": ""}
+def rate_row(what: str, n: int, seconds: float, cpu: dict[str, float]) -> dict[str, Any]:
+    return {
+        "what": what,
+        "n": n,
+        "per_s": round(n / seconds, 1),
+        "p50_ms": "",
+        "p99_ms": "",
+        **cpu_per(cpu, n),
+    }
 
 
-def latency_row(what: str, latencies: list[float]) -> dict[str, Any]:
-    return {"what": what, "n": len(latencies), "per_s": "", **p50_p99(latencies)}
+def latency_row(what: str, latencies: list[float], cpu: dict[str, float]) -> dict[str, Any]:
+    return {
+        "what": what,
+        "n": len(latencies),
+        "per_s": "",
+        **p50_p99(latencies),
+        **cpu_per(cpu, len(latencies)),
+    }
+
+
+def temporal_pid() -> int:
+    """The dev server WorkflowEnvironment started, a child of this process."""
+    [server] = [p for p in psutil.Process().children(recursive=True) if p.name().startswith("temporal")]
+    return server.pid
+
+
+@contextmanager
+def cpu_used(pids: dict[str, int]) -> Iterator[dict[str, float]]:
+    """CPU seconds spent in the block by Temporal, PostgreSQL and ours: the workers, the API and whatever
+    sends the events (all in this process for the hand-written baselines; journeys' worker and API in
+    their own). On two cores the reaction benchmark is near saturation, so latency follows this."""
+    spent: dict[str, float] = {}
+    before = cpu_seconds(pids)
+    yield spent
+    used = cpu_spent(before, cpu_seconds(pids))
+    spent["temporal"], spent["postgres"] = used.pop("temporal"), used.pop("postgres")
+    spent["workers, API, sender"] = sum(used.values())
 
 
 def baseline_worker(
@@ -206,23 +239,24 @@ def baseline_worker(
 
 
 async def throughput(
-    client: Client, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], n: int
+    client: Client, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], n: int, temporal: int
 ) -> list[dict[str, Any]]:
     rows = []
     profiles = [f"p{i + 1}" for i in range(n)]
     async with baseline_worker(client, settings, sessionmaker):
         say(f"hand-written: {n} workflows to completion")
-        started = time.perf_counter()
-        await bounded(
-            [
-                lambda pid=pid: client.execute_workflow(  # type: ignore[misc]
-                    HandWrittenCart.run, pid, id=f"hw-cart-{pid}", task_queue=BASELINE_QUEUE
-                )
-                for pid in profiles
-            ]
-        )
-        seconds = time.perf_counter() - started
-        rows.append(rate_row("throughput baseline: hand-written workflow", n, seconds))
+        with cpu_used({"temporal": temporal}) as cpu:
+            started = time.perf_counter()
+            await bounded(
+                [
+                    lambda pid=pid: client.execute_workflow(  # type: ignore[misc]
+                        HandWrittenCart.run, pid, id=f"hw-cart-{pid}", task_queue=BASELINE_QUEUE
+                    )
+                    for pid in profiles
+                ]
+            )
+            seconds = time.perf_counter() - started
+        rows.append(rate_row("throughput baseline: hand-written workflow", n, seconds, cpu))
 
     async with httpx.AsyncClient() as http, build_worker(client, settings, sessionmaker, http):
         say(f"journeys: {n} enrollments of bench-cart to completion")
@@ -234,10 +268,11 @@ async def throughput(
                 router = EventRouter(session, client, settings.task_queue, cache)
                 await router.route(entry_event(pid, "cart_abandoned", i))
 
-        started = time.perf_counter()
-        await bounded([lambda pid=pid, i=i: enroll(pid, i) for i, pid in enumerate(profiles)])  # type: ignore[misc]
-        await until(lambda: _finished(sessionmaker, "bench-cart"))
-        seconds = time.perf_counter() - started
+        with cpu_used({"temporal": temporal}) as cpu:
+            started = time.perf_counter()
+            await bounded([lambda pid=pid, i=i: enroll(pid, i) for i, pid in enumerate(profiles)])  # type: ignore[misc]
+            await until(lambda: _finished(sessionmaker, "bench-cart"))
+            seconds = time.perf_counter() - started
         ended = await scalar(
             sessionmaker,
             "SELECT count(*) FROM enrollments WHERE id NOT LIKE 'old-%' AND status <> 'active'"
@@ -245,7 +280,7 @@ async def throughput(
         )
         if ended != n:
             raise SystemExit(f"{ended} of {n} bench-cart enrollments ended")
-        rows.append(rate_row("throughput journeys: branch → send → exit", n, seconds))
+        rows.append(rate_row("throughput journeys: branch → send → exit", n, seconds, cpu))
     return rows
 
 
@@ -283,7 +318,12 @@ async def paced(calls: list[Callable[[], Coroutine[Any, Any, None]]], rate: floa
 
 
 async def reaction(
-    client: Client, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], k: int, rate: float
+    client: Client,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    k: int,
+    rate: float,
+    temporal: int,
 ) -> list[dict[str, Any]]:
     rows = []
     profiles = [f"p{i + 1}" for i in range(k)]
@@ -301,14 +341,17 @@ async def reaction(
             sent_at[pid] = time.time()
             await handles[pid].signal(HandWrittenWaiter.event, "order_completed")
 
-        await paced([lambda pid=pid: signal(pid) for pid in profiles], rate)  # type: ignore[misc]
-        await asyncio.gather(*(handle.result() for handle in handles.values()))
+        with cpu_used({"temporal": temporal}) as cpu:
+            await paced([lambda pid=pid: signal(pid) for pid in profiles], rate)  # type: ignore[misc]
+            await asyncio.gather(*(handle.result() for handle in handles.values()))
         done = await delivery_times(
             sessionmaker, f"idempotency_key LIKE 'hw-wait-%' AND template <> '{WAITING}'"
         )
         rows.append(
             latency_row(
-                "reaction baseline: signal → activity", [(done[p] - sent_at[p]) * 1000 for p in profiles]
+                "reaction baseline: signal → activity",
+                [(done[p] - sent_at[p]) * 1000 for p in profiles],
+                cpu,
             )
         )
 
@@ -321,9 +364,10 @@ async def reaction(
         "JOURNEYS_LOG_LEVEL": "WARNING",
         "JOURNEYS_WORKER_METRICS_PORT": str(free_port()),
     }
-    with worker_process(env), server("api.app:create_app", env) as served:
+    with worker_process(env) as worker, server("api.app:create_app", env) as served:
+        pids = {"temporal": temporal, "worker": worker.pid, "api": served.pid}
         async with httpx.AsyncClient(base_url=served.url, auth=(WRITE_KEY, "")) as api:
-            rows.append(await journeys_reaction(client, settings, sessionmaker, api, profiles, rate))
+            rows.append(await journeys_reaction(client, settings, sessionmaker, api, profiles, rate, pids))
     return rows
 
 
@@ -347,6 +391,7 @@ async def journeys_reaction(
     api: httpx.AsyncClient,
     profiles: list[str],
     rate: float,
+    pids: dict[str, int],
 ) -> dict[str, Any]:
     k = len(profiles)
     sent_at: dict[str, float] = {}
@@ -367,8 +412,9 @@ async def journeys_reaction(
         response = await api.post("/v1/track", json={"userId": pid, "event": "order_completed"})
         response.raise_for_status()
 
-    await paced([lambda pid=pid: post(pid) for pid in profiles], rate)  # type: ignore[misc]
-    await until(lambda: _finished(sessionmaker, "bench-react"))
+    with cpu_used(pids) as cpu:
+        await paced([lambda pid=pid: post(pid) for pid in profiles], rate)  # type: ignore[misc]
+        await until(lambda: _finished(sessionmaker, "bench-react"))
     done = await delivery_times(sessionmaker, "journey_key = 'bench-react'")
     async with sessionmaker() as session:
         routed = await session.execute(
@@ -381,7 +427,7 @@ async def journeys_reaction(
     share = p50_p99(to_routed)
     say(f"of which POST → routed to Temporal: p50 {share['p50_ms']} ms, p99 {share['p99_ms']} ms")
     return latency_row(
-        "reaction journeys: POST /v1/track → delivery", [(done[p] - sent_at[p]) * 1000 for p in profiles]
+        "reaction journeys: POST /v1/track → delivery", [(done[p] - sent_at[p]) * 1000 for p in profiles], cpu
     )
 
 
@@ -408,8 +454,9 @@ async def measure(url: str, enrollments: int, waiting: int, rate: float) -> None
         data_converter=pydantic_data_converter,
     )
     try:
-        rows = await throughput(env.client, settings, sessionmaker, enrollments)
-        rows += await reaction(env.client, settings, sessionmaker, waiting, rate)
+        temporal = temporal_pid()
+        rows = await throughput(env.client, settings, sessionmaker, enrollments, temporal)
+        rows += await reaction(env.client, settings, sessionmaker, waiting, rate, temporal)
     finally:
         await env.shutdown()
         await engine.dispose()

@@ -95,9 +95,9 @@ async def offered_load(
         # The schedule starts after the generator's own full collection (100-170 ms here), which would
         # otherwise be charged to the first requests as server latency (and was most of the p99).
         with no_collector_pauses():
-            cpu_before, start = cpu_seconds(target), time.perf_counter()
+            cpu_before, start = cpu_seconds({"server": target.pid}), time.perf_counter()
             await asyncio.gather(*(send(client, i) for i, client in enumerate(connections)))
-            cpu = cpu_spent(cpu_before, cpu_seconds(target))
+            cpu = cpu_spent(cpu_before, cpu_seconds({"server": target.pid}))
     return latencies, errors, cpu
 
 
