@@ -24,7 +24,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from bench.common import embedded_postgres, report, say
+from bench.common import embedded_postgres, report, say, temporal_pid
 from bench.handwritten import HandWrittenWaiter
 from bench.ingest import server
 from bench.journey import BASELINE_QUEUE, REACT, WRITE_KEY, baseline_worker, bounded, scalar, worker_process
@@ -44,18 +44,6 @@ def rss_mb(pid: int) -> tuple[float, float]:
         line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
     )
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
-
-
-def temporal_pid(port: int) -> int:
-    """The dev server the SDK started (a child process we are not handed): found by its port."""
-    for folder in Path("/proc").iterdir():
-        try:
-            command = (folder / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"start-dev" in command and str(port).encode() in command:
-            return int(folder.name)
-    raise RuntimeError("Temporal dev server process not found")
 
 
 async def table_bytes(sessionmaker: async_sessionmaker[AsyncSession], tables: tuple[str, ...]) -> int:
@@ -140,8 +128,7 @@ async def measure(url: str, folder: str, n: int, baseline_n: int) -> None:
             *("--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=off"),
         ],
     )
-    target = env.client.service_client.config.target_host
-    temporal = temporal_pid(int(target.rsplit(":", 1)[1]))
+    temporal = temporal_pid(env.client.service_client.config.target_host)
     rows = []
     try:
         if baseline_n:

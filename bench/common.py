@@ -53,6 +53,19 @@ def cpu_seconds(servers: dict[str, int]) -> dict[str, float]:
     }
 
 
+def temporal_pid(target: str) -> int:
+    """The dev server the SDK started at `host:port` (a child we are not handed): found by its port."""
+    port = target.rsplit(":", 1)[1]
+    for folder in Path("/proc").iterdir():
+        try:
+            command = (folder / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"start-dev" in command and port.encode() in command:
+            return int(folder.name)
+    raise RuntimeError("Temporal dev server process not found")
+
+
 def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     """CPU seconds by process between two `cpu_seconds`."""
     return {name: after[name] - before[name] for name in before}

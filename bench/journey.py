@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -36,7 +35,16 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from bench import handwritten
-from bench.common import cpu_per, cpu_seconds, cpu_spent, embedded_postgres, p50_p99, report, say
+from bench.common import (
+    cpu_per,
+    cpu_seconds,
+    cpu_spent,
+    embedded_postgres,
+    p50_p99,
+    report,
+    say,
+    temporal_pid,
+)
 from bench.handwritten import WAITING, HandWrittenActivities, HandWrittenCart, HandWrittenWaiter
 from bench.ingest import server
 from engine import migrate, search_attributes
@@ -198,12 +206,6 @@ def latency_row(what: str, latencies: list[float], cpu: dict[str, float]) -> dic
         **p50_p99(latencies),
         **cpu_per(cpu, len(latencies)),
     }
-
-
-def temporal_pid() -> int:
-    """The dev server WorkflowEnvironment started, a child of this process."""
-    [server] = [p for p in psutil.Process().children(recursive=True) if p.name().startswith("temporal")]
-    return server.pid
 
 
 @contextmanager
@@ -454,7 +456,7 @@ async def measure(url: str, enrollments: int, waiting: int, rate: float) -> None
         data_converter=pydantic_data_converter,
     )
     try:
-        temporal = temporal_pid()
+        temporal = temporal_pid(env.client.service_client.config.target_host)
         rows = await throughput(env.client, settings, sessionmaker, enrollments, temporal)
         rows += await reaction(env.client, settings, sessionmaker, waiting, rate, temporal)
     finally:
