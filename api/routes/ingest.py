@@ -21,7 +21,13 @@ from pydantic import ValidationError
 from api.deps import SessionDep, SettingsDep
 from engine.errors import BadRequest, PayloadTooLarge, Problem, Unauthorized
 from engine.ingestion.schemas import MAX_BATCH_BYTES, MAX_EVENT_BYTES, IngestResult, SegmentMessage
-from engine.ingestion.service import IngestionService, oversized, parse_message, problems_of
+from engine.ingestion.service import (
+    IngestionService,
+    nul_character,
+    oversized,
+    parse_message,
+    problems_of,
+)
 
 router = APIRouter(prefix="/v1", tags=["ingestion (Segment-compatible)"])
 
@@ -84,6 +90,8 @@ async def _read(request: Request, settings: SettingsDep, limit: int) -> Any:
 
 async def _single(request: Request, session: SessionDep, settings: SettingsDep, kind: str) -> IngestResult:
     raw = await _read(request, settings, MAX_EVENT_BYTES)
+    if (nul := nul_character(raw, "body")) is not None:
+        raise BadRequest(f"{nul.path}: {nul.message}", [nul])
     try:
         message = parse_message(raw, kind)
     except ValidationError as error:
@@ -148,6 +156,9 @@ async def batch(request: Request, session: SessionDep, settings: SettingsDep) ->
             rejected.append(
                 {"index": index, "problems": [{"path": f"batch[{index}]", "message": "over 32 KB"}]}
             )
+            continue
+        if (nul := nul_character(item, f"batch[{index}]")) is not None:
+            rejected.append({"index": index, "problems": [{"path": nul.path, "message": nul.message}]})
             continue
         try:
             messages.append(parse_message(item, None))

@@ -20,6 +20,7 @@ from engine.ingestion.schemas import MAX_EVENT_BYTES, IngestResult, SegmentMessa
 from engine.profiles.repository import ProfileRepository
 
 CLOCK_SKEW_LIMIT = timedelta(minutes=5)
+NUL, NUL_ESCAPE = "\x00", "\\u0000"
 
 
 def corrected_timestamp(message: SegmentMessage, received_at: datetime) -> datetime:
@@ -53,6 +54,24 @@ def problems_of(error: ValidationError, prefix: str) -> list[Problem]:
 
 def oversized(raw: Any) -> bool:
     return len(json.dumps(raw, separators=(",", ":"), default=str).encode()) > MAX_EVENT_BYTES
+
+
+def nul_character(raw: Any, path: str) -> Problem | None:
+    """Where `raw` holds U+0000 (`\\u0000` in JSON), which PostgreSQL's text and jsonb cannot store: the
+    statement would fail (a 500) after the request was accepted as valid."""
+    if isinstance(raw, str):
+        return (
+            Problem(path, f"contains the NUL character ({NUL_ESCAPE}), which cannot be stored")
+            if NUL in raw
+            else None
+        )
+    items = raw.items() if isinstance(raw, dict) else enumerate(raw) if isinstance(raw, list) else ()
+    for key, value in items:
+        inner = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key.replace(NUL, NUL_ESCAPE)}"
+        found = nul_character(key, inner) or nul_character(value, inner)
+        if found is not None:
+            return found
+    return None
 
 
 def _pairs(messages: list[SegmentMessage]) -> list[Pair]:

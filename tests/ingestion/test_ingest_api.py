@@ -92,6 +92,15 @@ async def test_unauthenticated_requests_are_refused_and_write_nothing(
         ("/v1/track", {"userId": "u", "event": "e", "properties": [1]}, 400, "body.properties", None),
         ("/v1/alias", {"userId": "u"}, 400, "body", "an alias call needs `userId` and `previousId`"),
         ("/v1/batch", {"batch": []}, 400, "batch", "missing or empty"),
+        # PostgreSQL's text and jsonb cannot hold U+0000: this was a 500 after the request passed as valid.
+        (
+            "/v1/track",
+            {"userId": "u", "event": "e", "properties": {"cart": {"items": ["ok", "a\x00b"]}}},
+            400,
+            "body.properties.cart.items[1]",
+            "contains the NUL character (\\u0000), which cannot be stored",
+        ),
+        ("/v1/identify", {"userId": "u\x00", "traits": {}}, 400, "body.userId", None),
     ],
     ids=[
         "no ids",
@@ -100,6 +109,8 @@ async def test_unauthenticated_requests_are_refused_and_write_nothing(
         "properties not an object",
         "alias without previousId",
         "empty batch",
+        "NUL in a property",
+        "NUL in an id",
     ],
 )
 async def test_malformed_messages_get_a_precise_400_and_write_nothing(
@@ -171,14 +182,16 @@ async def test_batch_keeps_valid_items_and_reports_invalid_ones_by_index(
                 "properties": {"x": "y" * 33_000},
             },
             {"type": "identify", "userId": "u1", "traits": {"plan": "pro"}, "messageId": "b-4"},
+            {"type": "track", "userId": "u1", "event": "a", "messageId": "b-5", "context": {"ip\x00": 1}},
         ]
     }
     response = await api_client.post("/v1/batch", json=batch, headers=BASIC)
     assert response.status_code == 200
     body = response.json()
-    assert (body["accepted"], [r["index"] for r in body["rejected"]]) == (2, [1, 2, 3])
+    assert (body["accepted"], [r["index"] for r in body["rejected"]]) == (2, [1, 2, 3, 5])
     assert body["rejected"][0]["problems"] == [{"path": "batch[1]", "message": "a track call needs `event`"}]
     assert body["rejected"][1]["problems"][0]["path"] == "batch[2].type"
+    assert body["rejected"][3]["problems"][0]["path"] == "batch[5].context.ip\\u0000"
     assert await rows(db_engine, "SELECT message_id FROM events ORDER BY id") == [("b-0",), ("b-4",)]
 
     again = await api_client.post("/v1/import", json=batch, headers=BASIC)  # /v1/import is batch
