@@ -15,6 +15,7 @@ from api.middleware import BodyLimitMiddleware, MetricsMiddleware
 from api.routes import enrollments, health, ingest, journeys, profiles, reports, templates, unsubscribe
 from engine import temporal_client
 from engine.db.session import create_engine, create_sessionmaker
+from engine.ingestion.group_commit import GroupCommit
 from engine.long_lived import freeze_startup_objects
 from engine.settings import Settings, get_settings
 
@@ -26,7 +27,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings, fixed_pool=True)
         client = await temporal_client.connect(settings, lazy=True)
-        app.state.journeys = AppState(settings, engine, create_sessionmaker(engine), client)
+        sessionmaker = create_sessionmaker(engine)
+        app.state.journeys = AppState(settings, engine, sessionmaker, client, GroupCommit(sessionmaker))
         freeze_startup_objects()
         try:
             yield

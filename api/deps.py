@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from engine.db.session import autocommit
+from engine.ingestion.group_commit import GroupCommit
 from engine.settings import Settings
 
 
@@ -26,6 +27,7 @@ class AppState:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     temporal: Client
+    group_commit: GroupCommit  # the ingest hot path's shared statements
 
 
 async def get_state(request: Request) -> AppState:
@@ -50,7 +52,7 @@ async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
         except Exception:
             await session.rollback()
             raise
-        if session.in_transaction():  # not for a route that wrote outside the session (ingest's hot path)
+        if session.in_transaction():  # a route that never used its session has nothing to commit
             await session.commit()
 
 

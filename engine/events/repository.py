@@ -25,7 +25,7 @@ def _store(rows: str) -> str:
         "stored AS (INSERT INTO events (message_id, profile_id, type, name, properties, context, timestamp)"
         " SELECT m, p, t, n, CAST(pr AS jsonb), CAST(c AS jsonb), ts"
         f" FROM ({rows}) AS r(m, p, t, n, pr, c, ts)"
-        " ON CONFLICT (message_id) DO NOTHING RETURNING id, profile_id),"
+        " ON CONFLICT (message_id) DO NOTHING RETURNING id, profile_id, message_id),"
         " queued AS (INSERT INTO outbox (event_id, profile_id) SELECT id, profile_id FROM stored ORDER BY id"
         " RETURNING 1)"
     )
@@ -43,26 +43,28 @@ STORE = text(
     + f" SELECT count(*), {_WAKE} FROM queued"
 )
 
-# The ingest hot path in one round trip: each event's person looked up by userId/anonymousId and the
-# events stored, but only if every one of them needs no new profile, link or merge (the rule of
-# engine.identity.service._settled, pinned to it by tests/ingestion/test_store_for_known.py); otherwise
-# nothing is written and the caller resolves the people first. In asyncpg's own placeholders: it is sent
-# straight to the driver.
+# The ingest hot path in one round trip, for the events of one or several requests (ingestion's group
+# commit): each event's person looked up by userId/anonymousId, and a request's events stored only if none
+# of its people needs a new profile, link or merge (the rule of engine.identity.service._settled, pinned to
+# it by tests/ingestion/test_store_for_known.py); the other requests' callers resolve their people first.
+# Answers the requests settled and the message ids stored (the others were replays). In asyncpg's own
+# placeholders: it is sent straight to the driver.
 STORE_FOR_KNOWN = (
     "WITH given AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
-    " $6::text[], $7::text[], $8::timestamptz[]) WITH ORDINALITY"
-    " AS g(message_id, user_id, anonymous_id, type, name, properties, context, timestamp, n)),"
+    " $6::text[], $7::text[], $8::timestamptz[], $9::int[]) WITH ORDINALITY"
+    " AS g(message_id, user_id, anonymous_id, type, name, properties, context, timestamp, request, n)),"
     " resolved AS (SELECT g.*, CASE"
     "  WHEN u.profile_id IS NOT NULL AND (g.anonymous_id IS NULL OR a.profile_id = u.profile_id)"
     "  THEN u.profile_id WHEN g.user_id IS NULL THEN a.profile_id END AS profile_id"
     " FROM given g LEFT JOIN identities u ON u.kind = 'user_id' AND u.value = g.user_id"
     " LEFT JOIN identities a ON a.kind = 'anonymous_id' AND a.value = g.anonymous_id),"
-    " settled AS (SELECT bool_and(profile_id IS NOT NULL) AS everyone FROM resolved), "
+    " settled AS (SELECT request FROM resolved GROUP BY request HAVING bool_and(profile_id IS NOT NULL)), "
     + _store(
         "SELECT message_id, profile_id, type, name, properties, context, timestamp FROM resolved"
-        " WHERE (SELECT everyone FROM settled) ORDER BY n"
+        " WHERE request IN (SELECT request FROM settled) ORDER BY n"
     )
-    + f" SELECT (SELECT everyone FROM settled), count(*), {_WAKE} FROM queued"
+    + f" SELECT ARRAY(SELECT request FROM settled), ARRAY(SELECT message_id FROM stored),"
+    f" (SELECT {_WAKE} FROM queued)"
 )
 
 
@@ -102,6 +104,7 @@ _STORE_FOR_KNOWN_KEYS = (
     "properties",
     "context",
     "timestamp",
+    "request",
 )
 
 
@@ -128,14 +131,22 @@ class EventRepository:
         columns = dict(zip(_STORE_KEYS, _columns(rows, _STORE_KEYS), strict=True))
         return int((await self.session.execute(STORE, columns)).scalar_one())
 
-    async def store_for_known(self, rows: list[dict[str, Any]]) -> int | None:
-        """`store` for rows naming their person by `user_id`/`anonymous_id`, in one round trip sent straight
-        to asyncpg on a connection of its own, outside the session's transaction (the caller checks there is
-        none). None, and nothing written, when someone needs resolving first."""
-        columns = _columns(rows, _STORE_FOR_KNOWN_KEYS)
+    async def store_for_known(self, requests: list[list[dict[str, Any]]]) -> list[int | None]:
+        """`store` for the rows of several requests, naming their people by `user_id`/`anonymous_id`, in one
+        round trip sent straight to asyncpg on a connection of its own, outside the session's transaction
+        (it commits on its own). Per request: how many of its rows were stored (the rest were replays), or
+        None, with none of them written, when someone in it needs resolving first. Message ids must be
+        distinct across the requests."""
+        rows = [{**row, "request": n} for n, request in enumerate(requests) for row in request]
         async with driver_connection(self.session) as driver:
-            everyone, stored, _ = await driver.fetchrow(STORE_FOR_KNOWN, *columns)
-        return int(stored) if everyone else None
+            settled, stored, _ = await driver.fetchrow(
+                STORE_FOR_KNOWN, *_columns(rows, _STORE_FOR_KNOWN_KEYS)
+            )
+        stored_ids, settled_requests = set(stored), set(settled)
+        return [
+            sum(row["message_id"] in stored_ids for row in request) if n in settled_requests else None
+            for n, request in enumerate(requests)
+        ]
 
     async def recent(self, profile_id: str, limit: int = 20) -> Sequence[Event]:
         query = (

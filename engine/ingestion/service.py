@@ -1,6 +1,7 @@
 """Ingestion: each accepted message becomes, in one transaction, an event (unique by messageId), a
-profile update and an outbox row. Events of known people and nothing else are one statement that commits
-on its own; otherwise the caller commits. Only then does the API answer 200."""
+profile update and an outbox row. Events of known people and nothing else take a short cut
+(engine.ingestion.group_commit); the rest come here, in the caller's transaction. The API answers 200
+once either has committed."""
 
 from __future__ import annotations
 
@@ -85,7 +86,45 @@ def changes_only_events(message: SegmentMessage) -> bool:
     return not (message.type == "track" and message.event_name.lower() in CONSENT_EVENTS)
 
 
+def event_rows(
+    messages: list[SegmentMessage], profiles: list[str] | None, received_at: datetime
+) -> list[dict[str, Any]]:
+    """Event rows, by messageId (a batch may repeat one), with the person's profile when it is resolved
+    and their userId/anonymousId always."""
+    rows: dict[str, dict[str, Any]] = {}
+    for index, message in enumerate(messages):
+        message_id = message.messageId or f"journeys-{uuid.uuid4()}"
+        profile_id = profiles[index] if profiles is not None else None
+        rows.setdefault(message_id, _row(message, message_id, profile_id, received_at))
+    return list(rows.values())
+
+
+def _row(
+    message: SegmentMessage, message_id: str, profile_id: str | None, received_at: datetime
+) -> dict[str, Any]:
+    properties = dict(message.properties)
+    if message.type in ("page", "screen") and message.name:
+        properties.setdefault("name", message.name)
+    if message.type == "group":
+        properties.setdefault("group_id", message.groupId)
+    return {
+        "message_id": message_id,
+        "profile_id": profile_id,
+        "user_id": message.user_id,
+        "anonymous_id": message.anonymous_id,
+        "type": message.type,
+        "name": message.event_name,
+        "properties": properties,
+        "context": message.context,
+        "timestamp": corrected_timestamp(message, received_at),
+    }
+
+
 class IngestionService:
+    """The path for any message: people resolved (created, linked, merged), traits and consent recorded,
+    then the events, in the caller's transaction. engine.ingestion.group_commit is the short cut for
+    events of known people."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.events = EventRepository(session)
@@ -96,12 +135,6 @@ class IngestionService:
     async def ingest(self, messages: list[SegmentMessage], received_at: datetime) -> IngestResult:
         """Everything in a handful of statements, however many messages: profiles resolved together,
         traits merged per person, then events, outbox rows and the dispatcher's wake-up in one."""
-        if not self.session.in_transaction() and all(changes_only_events(m) for m in messages):
-            # The common case in one round trip: known people, and nothing to write but the events, in a
-            # statement atomic on its own (no BEGIN/COMMIT) that stores nothing if someone is new.
-            stored = await self.events.store_for_known(self._rows(messages, None, received_at))
-            if stored is not None:
-                return IngestResult(accepted=stored, duplicates=len(messages) - stored)
         profiles = await self._profiles(messages)
         traits: dict[str, dict[str, Any]] = {}
         timezones: dict[str, str] = {}
@@ -117,7 +150,7 @@ class IngestionService:
         for message, profile_id in zip(messages, profiles, strict=True):
             if message.type == "track" and message.event_name.lower() in CONSENT_EVENTS:
                 await self.consent.from_event(profile_id, message.event_name, message.properties)
-        stored = await self.events.store(self._rows(messages, profiles, received_at))
+        stored = await self.events.store(event_rows(messages, profiles, received_at))
         return IngestResult(accepted=stored, duplicates=len(messages) - stored)
 
     async def _profiles(self, messages: list[SegmentMessage]) -> list[str]:
@@ -132,37 +165,3 @@ class IngestionService:
             return out
         resolved = await self.identity.resolve_many(_pairs(messages))
         return [resolved[pair] for pair in _pairs(messages)]
-
-    @classmethod
-    def _rows(
-        cls, messages: list[SegmentMessage], profiles: list[str] | None, received_at: datetime
-    ) -> list[dict[str, Any]]:
-        """Event rows, by messageId (a batch may repeat one), with the person's profile when it is resolved
-        and their userId/anonymousId always."""
-        rows: dict[str, dict[str, Any]] = {}
-        for index, message in enumerate(messages):
-            message_id = message.messageId or f"journeys-{uuid.uuid4()}"
-            profile_id = profiles[index] if profiles is not None else None
-            rows.setdefault(message_id, cls._row(message, message_id, profile_id, received_at))
-        return list(rows.values())
-
-    @staticmethod
-    def _row(
-        message: SegmentMessage, message_id: str, profile_id: str | None, received_at: datetime
-    ) -> dict[str, Any]:
-        properties = dict(message.properties)
-        if message.type in ("page", "screen") and message.name:
-            properties.setdefault("name", message.name)
-        if message.type == "group":
-            properties.setdefault("group_id", message.groupId)
-        return {
-            "message_id": message_id,
-            "profile_id": profile_id,
-            "user_id": message.user_id,
-            "anonymous_id": message.anonymous_id,
-            "type": message.type,
-            "name": message.event_name,
-            "properties": properties,
-            "context": message.context,
-            "timestamp": corrected_timestamp(message, received_at),
-        }

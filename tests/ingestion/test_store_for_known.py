@@ -56,7 +56,7 @@ async def test_the_hot_path_stores_exactly_the_people_identity_resolution_would_
     async with sessionmaker() as session:
         settled = (await IdentityService(session).lookup([pair])).settled.get(pair)
         row = _row(pair)
-        stored = await EventRepository(session).store_for_known([row])
+        [stored] = await EventRepository(session).store_for_known([[row]])
         found = await session.execute(
             text(
                 "SELECT e.profile_id, o.id IS NOT NULL FROM events e LEFT JOIN outbox o ON o.event_id = e.id"
@@ -72,13 +72,17 @@ async def test_the_hot_path_stores_exactly_the_people_identity_resolution_would_
             assert found.one() == (settled, True)
 
 
-async def test_one_unknown_person_in_a_batch_stores_none_of_it(
+async def test_one_unknown_person_in_a_request_stores_none_of_it_and_the_others_requests_are_stored(
     sessionmaker: async_sessionmaker[AsyncSession], people: None
 ) -> None:
-    rows = [_row(("u1", None)), _row((None, "a2")), _row(("u9", None))]
+    unknown_inside = [_row(("u1", None)), _row((None, "a2")), _row(("u9", None))]
+    known, replay = [_row(("u1", "a1"))], [_row((None, "a2"))]
     async with sessionmaker() as session:
-        assert await EventRepository(session).store_for_known(rows) is None
-        assert (await session.execute(text("SELECT count(*) FROM events"))).scalar_one() == 0
+        events = EventRepository(session)
+        assert await events.store_for_known([replay]) == [1]
+        assert await events.store_for_known([unknown_inside, known, replay]) == [None, 1, 0]
+        stored = await session.execute(text("SELECT message_id FROM events ORDER BY id"))
+        assert list(stored.scalars()) == [replay[0]["message_id"], known[0]["message_id"]]
 
 
 async def test_a_batch_is_queued_in_the_order_it_came_and_a_replay_is_not_stored_twice(
@@ -87,8 +91,8 @@ async def test_a_batch_is_queued_in_the_order_it_came_and_a_replay_is_not_stored
     rows = [_row(pair) for pair in [("u1", None), (None, "a2"), ("u1", "a1"), (None, "a2")] * 5]
     async with sessionmaker() as session:
         events = EventRepository(session)
-        assert await events.store_for_known(rows) == 20
-        assert await events.store_for_known(rows[:3]) == 0
+        assert await events.store_for_known([rows]) == [20]
+        assert await events.store_for_known([rows[:3]]) == [0]
         queued = await session.execute(
             text("SELECT e.message_id FROM outbox o JOIN events e ON e.id = o.event_id ORDER BY o.id")
         )
