@@ -47,6 +47,8 @@ class GroupCommit:
     async def ingest(self, messages: list[SegmentMessage], received_at: datetime) -> IngestResult | None:
         """The request's result once committed, or None, with nothing written, if it has more to do than
         storing events of known people."""
+        if not messages:  # a batch whose every item was rejected
+            return IngestResult(accepted=0)
         if not all(changes_only_events(message) for message in messages):
             return None
         stored = await self._store(event_rows(messages, None, received_at))

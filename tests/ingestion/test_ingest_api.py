@@ -199,6 +199,16 @@ async def test_batch_keeps_valid_items_and_reports_invalid_ones_by_index(
     assert await counts(db_engine) == (2, 2, 1, 1)
 
 
+async def test_a_batch_with_nothing_valid_is_answered_and_writes_nothing(
+    api_client: httpx.AsyncClient, db_engine: AsyncEngine
+) -> None:
+    batch = {"batch": [{"type": "track", "userId": "u1"}, {"type": "teleport", "userId": "u1"}]}
+    response = await api_client.post("/v1/batch", json=batch, headers=BASIC)
+    assert response.status_code == 200
+    assert (response.json()["accepted"], len(response.json()["rejected"])) == (0, 2)
+    assert await counts(db_engine) == (0, 0, 0, 0)
+
+
 async def test_gzipped_batch(api_client: httpx.AsyncClient) -> None:
     payload = gzip.compress(
         json.dumps({"batch": [{"type": "track", "anonymousId": "g", "event": "e"}]}).encode()
