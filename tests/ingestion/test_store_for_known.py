@@ -72,7 +72,7 @@ async def test_the_hot_path_stores_exactly_the_people_identity_resolution_would_
             assert found.one() == (settled, True)
 
 
-async def test_one_unknown_person_in_a_request_stores_none_of_it_and_the_others_requests_are_stored(
+async def test_an_unknown_person_in_one_request_stores_none_of_it_and_the_other_requests_are_stored(
     sessionmaker: async_sessionmaker[AsyncSession], people: None
 ) -> None:
     unknown_inside = [_row(("u1", None)), _row((None, "a2")), _row(("u9", None))]
