@@ -24,14 +24,16 @@ _CURRENT = (
 
 
 # A profile id, else a user id, else an anonymous id (the identity kinds of engine.identity.service), answered
-# by the surviving profile: one round trip for the read path whichever id the caller holds.
-_RESOLVE = text(
+# by the surviving profile: one round trip for the read path whichever id the caller holds. Also a CTE of
+# engine.signals.repository's read of live signals.
+RESOLVE_SQL = (
     "SELECT coalesce(p.merged_into, p.id) FROM"
     " (SELECT CAST(:key AS text) AS profile_id, 0 AS rank"
     "  UNION ALL SELECT profile_id, 1 FROM identities WHERE kind = 'user_id' AND value = :key"
     "  UNION ALL SELECT profile_id, 2 FROM identities WHERE kind = 'anonymous_id' AND value = :key) k"
     " JOIN profiles p ON p.id = k.profile_id ORDER BY k.rank LIMIT 1"
 )
+_RESOLVE = text(RESOLVE_SQL)
 
 
 class ProfileRepository:

@@ -16,6 +16,7 @@ from engine.errors import InvalidInput, NotFound, Problem
 from engine.events.repository import EventRepository
 from engine.identity.repository import IdentityRepository
 from engine.profiles.repository import ErasureRepository, ProfileRepository
+from engine.signals.catalog import BUILTIN_SIGNALS
 from engine.signals.repository import SignalRepository
 from engine.signals.service import SignalService
 
@@ -43,8 +44,12 @@ async def find_profile(session: AsyncSession, key: str) -> str:
     """A profile id, a user id or an anonymous id; merged profiles answer for their survivor."""
     profile_id = await ProfileRepository(session).resolve(key)
     if profile_id is None:
-        raise NotFound(f"no profile, user id or anonymous id {key!r}")
+        raise _nobody(key)
     return profile_id
+
+
+def _nobody(key: str) -> NotFound:
+    return NotFound(f"no profile, user id or anonymous id {key!r}")
 
 
 class SignalsView(BaseModel):
@@ -54,18 +59,25 @@ class SignalsView(BaseModel):
 
 
 async def live_signals(session: AsyncSession, key: str, names: list[str] | None) -> SignalsView:
-    """A person's live signals (all, or the ones named), computed now in one query over their events."""
-    profile_id = await find_profile(session, key)
-    known = await SignalService(session).known()
-    unknown = sorted(set(names or []) - set(known))
+    """A person's live signals (all, or the ones named), computed now over their events: the person and
+    the built-in signals in one statement, the custom ones asked for in a second."""
+    as_of = datetime.now(UTC)
+    signals = SignalRepository(session)
+    wanted = list(BUILTIN_SIGNALS) if names is None else [n for n in names if n in BUILTIN_SIGNALS]
+    read = await signals.read_by_key(key, wanted, as_of)
+    if read.profile_id is None:
+        raise _nobody(key)
+    unknown = sorted(set(names or []) - set(BUILTIN_SIGNALS) - set(read.custom_names))
     if unknown:
         raise InvalidInput(
             f"unknown signal {unknown[0]!r}",
             [Problem("query.names", f"unknown signal {n!r}") for n in unknown],
         )
-    as_of = datetime.now(UTC)
-    signals = await SignalRepository(session).compute(profile_id, names or list(known), as_of)
-    return SignalsView(profile_id=profile_id, as_of=as_of, signals=dict(sorted(signals.items())))
+    custom = read.custom_names if names is None else [n for n in names if n not in BUILTIN_SIGNALS]
+    values = read.values
+    if custom:
+        values |= await signals.compute(read.profile_id, custom, as_of)
+    return SignalsView(profile_id=read.profile_id, as_of=as_of, signals=dict(sorted(values.items())))
 
 
 class ProfileService:

@@ -4,6 +4,7 @@ so time-skipping tests and replays see consistent values)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.db.models import CustomSignal
+from engine.profiles.repository import RESOLVE_SQL
 from engine.signals.custom import aggregate_sql
 
 # Each built-in signal as an aggregate over the profile's events `e` (ts = :as_of).
@@ -39,6 +41,13 @@ _EXPRESSIONS: dict[str, str] = {
 
 
 _CUSTOM_NAMES = select(CustomSignal.name)
+
+
+@dataclass
+class LiveRead:
+    profile_id: str | None  # None: nobody has that id
+    custom_names: list[str]
+    values: dict[str, Any]
 
 
 def _plain(value: Any) -> Any:
@@ -69,6 +78,20 @@ class SignalRepository:
                 index_elements=[CustomSignal.name], set_={k: v for k, v in values.items() if k != "name"}
             )
         )
+
+    async def read_by_key(self, key: str, built_ins: list[str], as_of: datetime) -> LiveRead:
+        """The person behind `key` (as ProfileRepository.resolve finds them), every custom signal's name and
+        the built-in signals in `built_ins` as of `as_of`, in one statement: the signals API's common case
+        in one round trip (it was three: the person, the custom names, the values)."""
+        columns = "".join(f", {_EXPRESSIONS[name]} AS {name}" for name in built_ins)
+        sql = (
+            f"WITH person AS ({RESOLVE_SQL}) SELECT (SELECT * FROM person) AS profile_id,"
+            f" ARRAY(SELECT name FROM custom_signals) AS custom_names{columns} FROM events e"
+            " WHERE e.profile_id = (SELECT * FROM person) AND e.timestamp <= :as_of"
+        )
+        row = (await self.session.execute(_statement(sql), {"key": key, "as_of": as_of})).mappings().one()
+        values = {name: _plain(row[name]) for name in built_ins}
+        return LiveRead(row["profile_id"], list(row["custom_names"]), values)
 
     async def compute(self, profile_id: str, names: list[str], as_of: datetime) -> dict[str, Any]:
         """Built-in and custom signals in one query over the profile's events up to `as_of`."""

@@ -337,6 +337,10 @@ async def test_custom_signals(api_client: httpx.AsyncClient) -> None:
         await api_client.post("/v1/track", json={"userId": "sig", **event}, headers=BASIC)
     signals = (await api_client.get("/api/profiles/sig", headers=ADMIN)).json()["signals"]
     assert (signals["carts_30d"], signals["last_plan"]) == (2, "team")
+    live = (await api_client.get("/api/profiles/sig/signals", headers=ADMIN)).json()["signals"]
+    assert (live["carts_30d"], live["last_plan"], live["orders_count"]) == (2, "team", 0)
+    named = await api_client.get("/api/profiles/sig/signals?names=last_plan,orders_count", headers=ADMIN)
+    assert named.json()["signals"] == {"last_plan": "team", "orders_count": 0}
     journey = {
         "key": "uses-custom",
         "name": "x",
