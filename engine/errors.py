@@ -48,6 +48,11 @@ class Conflict(JourneysError):
     code = "conflict"
 
 
+class UnknownPerson(NotFound):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"no profile, user id or anonymous id {key!r}")
+
+
 class PayloadTooLarge(JourneysError):
     status_code = 413
     code = "payload_too_large"

@@ -199,3 +199,13 @@ async def test_in_app_messages_land_in_the_inbox(
     assert [m["id"] for m in unread] == [inbox[1]["id"]]
     assert (await api_client.post("/api/profiles/ivy/inbox/999999/read", headers=ADMIN)).status_code == 404
     assert (await api_client.get("/api/profiles/ivy/inbox?limit=0", headers=ADMIN)).status_code == 422
+    newest_only = (await api_client.get("/api/profiles/ivy/inbox?limit=1", headers=ADMIN)).json()
+    assert [m["id"] for m in newest_only] == [newest]
+    # The person and their messages are one statement: someone with no message, and no one at all.
+    await identify(api_client, "quiet", {"first_name": "Q"})
+    assert (await api_client.get("/api/profiles/quiet/inbox", headers=ADMIN)).json() == []
+    nobody = await api_client.get("/api/profiles/nobody/inbox", headers=ADMIN)
+    assert (nobody.status_code, nobody.json()["message"]) == (
+        404,
+        "no profile, user id or anonymous id 'nobody'",
+    )

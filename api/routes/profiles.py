@@ -77,7 +77,7 @@ async def inbox(
     unread: bool = Query(default=False, description="only messages not yet read"),
 ) -> list[InboxMessage]:
     """The person's in-app messages, newest first."""
-    return await InboxService(session).messages(await find_profile(session, key), limit, unread)
+    return await InboxService(session).messages(key, limit, unread)
 
 
 @router.post("/api/profiles/{key}/inbox/{message_id}/read", status_code=204)

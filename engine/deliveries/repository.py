@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, case, func, select, text, update
+from sqlalchemy import String, TextClause, bindparam, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.db.models import Delivery, table
+from engine.profiles.repository import RESOLVE_SQL
 
 COUNTED = ("sent", "pending")  # what caps and rate limits count: a pending send is about to go
 SAVED = (
@@ -48,15 +49,22 @@ _MARK = (
     )
 )
 
-# The inbox (polled by sites, the read path's hot route): Core columns, no ORM objects to load.
-_D = _DELIVERIES.c
-_INBOX = (
-    select(_D.id, _D.journey_key, _D.template, _D.payload, _D.sent_at, _D.read_at)
-    .where(_D.profile_id == bindparam("profile_id"), _D.channel == "in_app", _D.status == "sent")
-    .order_by(_D.id.desc())
-    .limit(bindparam("limit"))
-)
-_UNREAD = _INBOX.where(_D.read_at.is_(None))
+
+# The inbox (polled by sites, the read path's hot route): plain columns, no ORM objects to load.
+def _inbox_by_key(unread: str) -> TextClause:
+    """The person behind `:key` (ProfileRepository's resolve) and their in-app messages, newest first, in one
+    statement: a first row with the person's id (None: nobody) even when they have no message."""
+    return text(
+        f"WITH person AS ({RESOLVE_SQL}) SELECT p.profile_id, d.id, d.journey_key, d.template, d.payload,"
+        " d.sent_at, d.read_at FROM (SELECT (SELECT * FROM person) AS profile_id) p LEFT JOIN LATERAL"
+        " (SELECT id, journey_key, template, payload, sent_at, read_at FROM deliveries"
+        f" WHERE profile_id = p.profile_id AND channel = 'in_app' AND status = 'sent'{unread}"
+        " ORDER BY id DESC LIMIT :limit) d ON true"
+    )
+
+
+_INBOX = _inbox_by_key("")
+_UNREAD = _inbox_by_key(" AND read_at IS NULL")
 
 
 def idempotency_key(enrollment_id: str, node_id: str, visit: int) -> str:
@@ -110,10 +118,12 @@ class DeliveryRepository:
         count, oldest = (await self.session.execute(query)).one()
         return int(count), oldest
 
-    async def inbox(self, profile_id: str, limit: int, unread_only: bool) -> Sequence[Any]:
-        """Rows with id, journey_key, template, payload, sent_at, read_at; newest first."""
+    async def inbox(self, key: str, limit: int, unread_only: bool) -> tuple[str | None, Sequence[Any]]:
+        """The profile id behind `key` (None: nobody) and rows with id, journey_key, template, payload,
+        sent_at, read_at; newest first. One round trip (the read path was two: the person, the messages)."""
         statement = _UNREAD if unread_only else _INBOX
-        return (await self.session.execute(statement, {"profile_id": profile_id, "limit": limit})).all()
+        rows = (await self.session.execute(statement, {"key": key, "limit": limit})).all()
+        return rows[0].profile_id, [row for row in rows if row.id is not None]
 
     async def mark_read(self, profile_id: str, delivery_id: int) -> bool:
         statement = (

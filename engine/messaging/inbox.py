@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.deliveries.repository import DeliveryRepository
-from engine.errors import NotFound
+from engine.errors import NotFound, UnknownPerson
 
 
 class InboxMessage(BaseModel):
@@ -26,7 +26,11 @@ class InboxService:
     def __init__(self, session: AsyncSession) -> None:
         self.deliveries = DeliveryRepository(session)
 
-    async def messages(self, profile_id: str, limit: int, unread_only: bool) -> list[InboxMessage]:
+    async def messages(self, key: str, limit: int, unread_only: bool) -> list[InboxMessage]:
+        """The in-app messages of the person with profile id, user id or anonymous id `key`."""
+        profile_id, rows = await self.deliveries.inbox(key, limit, unread_only)
+        if profile_id is None:
+            raise UnknownPerson(key)
         return [
             InboxMessage(
                 id=row.id,
@@ -38,7 +42,7 @@ class InboxService:
                 sent_at=row.sent_at,
                 read_at=row.read_at,
             )
-            for row in await self.deliveries.inbox(profile_id, limit, unread_only)
+            for row in rows
         ]
 
     async def mark_read(self, profile_id: str, message_id: int) -> None:

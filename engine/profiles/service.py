@@ -12,7 +12,7 @@ from temporalio.client import Client
 from engine.enrollments.repository import EnrollmentRepository
 from engine.enrollments.schemas import EnrollmentSummary
 from engine.enrollments.service import EnrollmentService
-from engine.errors import InvalidInput, NotFound, Problem
+from engine.errors import InvalidInput, Problem, UnknownPerson
 from engine.events.repository import EventRepository
 from engine.identity.repository import IdentityRepository
 from engine.profiles.repository import ErasureRepository, ProfileRepository
@@ -44,12 +44,8 @@ async def find_profile(session: AsyncSession, key: str) -> str:
     """A profile id, a user id or an anonymous id; merged profiles answer for their survivor."""
     profile_id = await ProfileRepository(session).resolve(key)
     if profile_id is None:
-        raise _nobody(key)
+        raise UnknownPerson(key)
     return profile_id
-
-
-def _nobody(key: str) -> NotFound:
-    return NotFound(f"no profile, user id or anonymous id {key!r}")
 
 
 class SignalsView(BaseModel):
@@ -66,7 +62,7 @@ async def live_signals(session: AsyncSession, key: str, names: list[str] | None)
     wanted = list(BUILTIN_SIGNALS) if names is None else [n for n in names if n in BUILTIN_SIGNALS]
     read = await signals.read_by_key(key, wanted, as_of)
     if read.profile_id is None:
-        raise _nobody(key)
+        raise UnknownPerson(key)
     unknown = sorted(set(names or []) - set(BUILTIN_SIGNALS) - set(read.custom_names))
     if unknown:
         raise InvalidInput(
