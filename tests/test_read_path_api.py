@@ -18,6 +18,8 @@ async def test_signals_reflect_the_event_just_posted(api_client: httpx.AsyncClie
     assert by_anonymous_id.status_code == 200
     body = by_anonymous_id.json()
     assert body["signals"] == {"logins_7d": 2}
+    twice = await api_client.get("/api/profiles/visitor-9/signals?names=logins_7d,logins_7d", headers=ADMIN)
+    assert (twice.status_code, twice.json()["signals"]) == (200, {"logins_7d": 2})
 
     await api_client.post("/v1/track", json={"anonymousId": "visitor-9", "event": "logged_in"}, headers=WRITE)
     everything = (await api_client.get(f"/api/profiles/{body['profile_id']}/signals", headers=ADMIN)).json()
