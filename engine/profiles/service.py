@@ -56,7 +56,8 @@ class SignalsView(BaseModel):
 
 async def live_signals(session: AsyncSession, key: str, names: list[str] | None) -> SignalsView:
     """A person's live signals (all, or the ones named), computed now over their events: the person and
-    the built-in signals in one statement, the custom ones asked for in a second."""
+    the built-in signals in one statement; custom ones asked for cost two more (their definitions, then
+    their values)."""
     as_of = datetime.now(UTC)
     signals = SignalRepository(session)
     wanted = list(BUILTIN_SIGNALS) if names is None else [n for n in names if n in BUILTIN_SIGNALS]
