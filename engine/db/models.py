@@ -305,6 +305,36 @@ class Exposure(Base):
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
+class VariantExposureTotals(Base):
+    """Exposures per variant, kept by triggers on `exposures` (migration 0011) in the transaction that
+    records them: the report reads these few rows instead of counting millions. Never written by code."""
+
+    __tablename__ = "variant_exposure_totals"
+
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    node_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(100), primary_key=True)
+    exposures: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class VariantOutcomeTotals(Base):
+    """Per variant and goal, over the outcomes that have an exposure: exposures converted (any outcome),
+    and the sum and sum of squares of each converted exposure's summed value. Kept by triggers on
+    `outcomes` (migration 0011), exact (numeric), like VariantExposureTotals."""
+
+    __tablename__ = "variant_outcome_totals"
+
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    node_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(100), primary_key=True)
+    goal: Mapped[str] = mapped_column(String(200), primary_key=True)
+    conversions: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    revenue: Mapped[Decimal] = mapped_column(Numeric, nullable=False)
+    revenue_squares: Mapped[Decimal] = mapped_column(Numeric, nullable=False)
+
+
 class SplitWeights(Base):
     """Current weights of an adaptive split, recomputed by Thompson sampling at its cadence."""
 

@@ -1,4 +1,5 @@
-"""Sufficient statistics for the report, in one pass over exposures and outcomes per goal."""
+"""Sufficient statistics for the report: from the totals kept by triggers, or (for a time window) from
+exposures and outcomes."""
 
 from __future__ import annotations
 
@@ -48,26 +49,34 @@ class ReportRepository:
                 filters.append(f" AND {column} {op} :{name}")
                 params[name] = value
         where = "".join(filters)
-        # Two cheap passes at millions of exposures, no join: counts per variant (an index-only scan of
-        # ix_exposures_journey_id_version_node_id_variant), then outcome sums per variant from the
-        # outcomes, which carry their exposure's variant. Outcomes are summed per exposure first: y is
-        # that exposure's revenue, and it converted if it has any outcome.
-        counts = await self.session.execute(
-            text(
+        if since is None and until is None:
+            # The totals the triggers of migration 0011 keep: a few rows whatever the number of exposures.
+            counts_sql = (
+                "SELECT node_id, variant, sum(exposures) FROM variant_exposure_totals"
+                f" WHERE journey_id = :journey{where} GROUP BY 1, 2 HAVING sum(exposures) > 0"
+            )
+            sums_sql = (
+                "SELECT node_id, variant, sum(conversions), sum(revenue), sum(revenue_squares)"
+                " FROM variant_outcome_totals"
+                f" WHERE journey_id = :journey AND goal = :goal{where} GROUP BY 1, 2"
+            )
+        else:
+            # A time window: from the rows, in two passes and no join. Counts per variant (an index-only
+            # scan of ix_exposures_journey_id_version_node_id_variant), then outcome sums per variant
+            # from the outcomes, which carry their exposure's variant. Outcomes are summed per exposure
+            # first: y is that exposure's revenue, and it converted if it has any outcome.
+            counts_sql = (
                 "SELECT node_id, variant, count(*) FROM exposures"
                 f" WHERE journey_id = :journey{where} GROUP BY 1, 2"
-            ),
-            params,
-        )
-        sums = await self.session.execute(
-            text(
+            )
+            sums_sql = (
                 "SELECT node_id, variant, count(*), sum(value), sum(value * value) FROM ("
                 " SELECT node_id, variant, exposure_id, sum(value) AS value FROM outcomes"
                 f" WHERE journey_id = :journey AND goal = :goal AND exposure_id IS NOT NULL{where}"
                 " GROUP BY 1, 2, 3) per_exposure GROUP BY 1, 2"
-            ),
-            params,
-        )
+            )
+        counts = await self.session.execute(text(counts_sql), params)
+        sums = await self.session.execute(text(sums_sql), params)
         converted = {(r[0], r[1]): (int(r[2]), float(r[3]), float(r[4])) for r in sums}
         return [
             VariantTotals(node_id, variant, int(n), *converted.get((node_id, variant), (0, 0.0, 0.0)))
@@ -112,8 +121,9 @@ class ReportRepository:
         ]
 
     async def goals(self, journey_id: int) -> list[str]:
+        """Every goal ever credited to one of the journey's exposures."""
         rows = await self.session.execute(
-            text("SELECT DISTINCT goal FROM outcomes WHERE journey_id = :journey ORDER BY goal"),
+            text("SELECT DISTINCT goal FROM variant_outcome_totals WHERE journey_id = :journey ORDER BY 1"),
             {"journey": journey_id},
         )
         return [row[0] for row in rows]

@@ -1,0 +1,177 @@
+"""The report's totals (variant_exposure_totals, variant_outcome_totals) are kept by triggers: after any
+write to exposures or outcomes they must equal the figures computed from the rows themselves."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import yaml
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from engine import migrate
+from engine.db.session import create_engine, create_sessionmaker
+from engine.devstack.postgres import EmbeddedPostgres
+from engine.journeys.client import EXAMPLES
+from engine.journeys.service import JourneyService
+from engine.profiles.repository import ErasureRepository
+from engine.settings import Settings
+
+FROM_ROWS = {
+    "exposures": "SELECT journey_id, version, node_id, variant, count(*) FROM exposures GROUP BY 1, 2, 3, 4",
+    "outcomes": (
+        "SELECT journey_id, version, node_id, variant, goal, count(*), sum(value), sum(value * value) FROM ("
+        " SELECT journey_id, version, node_id, variant, goal, exposure_id, sum(value) AS value FROM outcomes"
+        " WHERE exposure_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6) per_exposure GROUP BY 1, 2, 3, 4, 5"
+    ),
+}
+KEPT = {
+    "exposures": "SELECT journey_id, version, node_id, variant, exposures FROM variant_exposure_totals"
+    " WHERE exposures <> 0",
+    "outcomes": "SELECT journey_id, version, node_id, variant, goal, conversions, revenue, revenue_squares"
+    " FROM variant_outcome_totals WHERE conversions <> 0 OR revenue <> 0 OR revenue_squares <> 0",
+}
+OUTCOME = (
+    "INSERT INTO outcomes (journey_id, exposure_id, profile_id, goal, value, source, external_id,"
+    " occurred_at, version, node_id, variant, exposed_at) SELECT journey_id, id, profile_id, :goal, :value,"
+    " 'offline', :ext, now(), version, node_id, variant, exposed_at FROM exposures WHERE id = ANY(:ids)"
+)
+
+
+async def publish(session: AsyncSession) -> int:
+    document = yaml.safe_load((EXAMPLES / "abandoned-cart.yaml").read_text())
+    await JourneyService(session).publish("abandoned-cart", document, "test")
+    return int((await session.execute(text("SELECT id FROM journeys"))).scalar_one())
+
+
+async def expose(session: AsyncSession, journey: int, rows: list[tuple[int, str, str, str]]) -> list[int]:
+    """rows: (version, node, variant, profile); one INSERT statement for all of them."""
+    values = ", ".join(f"(:e{i}, :j, :v{i}, :n{i}, :x{i}, :p{i}, now())" for i in range(len(rows)))
+    params: dict[str, Any] = {"j": journey}
+    for i, (version, node, variant, profile) in enumerate(rows):
+        params |= {f"e{i}": f"{profile}-{node}", f"v{i}": version, f"n{i}": node, f"x{i}": variant}
+        params[f"p{i}"] = profile
+    inserted = await session.execute(
+        text(
+            "INSERT INTO exposures (enrollment_id, journey_id, version, node_id, variant, profile_id,"
+            f" exposed_at) VALUES {values} RETURNING id"
+        ),
+        params,
+    )
+    return list(inserted.scalars())
+
+
+async def credit(session: AsyncSession, ids: list[int], goal: str, value: float, ext: str) -> None:
+    await session.execute(text(OUTCOME), {"ids": ids, "goal": goal, "value": value, "ext": ext})
+
+
+async def assert_totals_match_rows(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker() as session:
+        for table in ("exposures", "outcomes"):
+            from_rows = set(map(tuple, (await session.execute(text(FROM_ROWS[table]))).all()))
+            kept = set(map(tuple, (await session.execute(text(KEPT[table]))).all()))
+            assert kept == from_rows, table
+
+
+async def test_the_totals_follow_every_kind_of_write(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker() as session, session.begin():
+        journey = await publish(session)
+        plan = [(1 + i % 2, "offer" if i % 3 else "__holdout__", f"arm{i % 3}", f"p{i}") for i in range(60)]
+        ids = await expose(session, journey, plan)
+        ids += await expose(session, journey, [(2, "offer", "arm1", "late")])
+    await assert_totals_match_rows(sessionmaker)
+
+    async with sessionmaker() as session, session.begin():
+        await credit(session, ids[:20], "order_completed", 40.5, "first")
+        await credit(session, ids[10:30], "deal_won", 100, "crm-1")
+    async with sessionmaker() as session, session.begin():
+        # Two outcomes for one exposure in one statement, then a third later: one conversion, whose
+        # value (and square) is the sum of the three.
+        await session.execute(
+            text(
+                "INSERT INTO outcomes (journey_id, exposure_id, goal, value, source, external_id,"
+                " occurred_at, version, node_id, variant) SELECT journey_id, id, 'order_completed', v,"
+                " 'offline', 'x' || v, now(), version, node_id, variant FROM exposures,"
+                " (VALUES (3), (4)) AS t(v) WHERE id = :id"
+            ),
+            {"id": ids[40]},
+        )
+    async with sessionmaker() as session, session.begin():
+        await credit(session, [ids[40], ids[5]], "order_completed", 2.25, "second")
+    await assert_totals_match_rows(sessionmaker)
+
+    async with sessionmaker() as session, session.begin():
+        await session.execute(text("UPDATE outcomes SET value = value * 3 WHERE external_id = 'first'"))
+        moved = "UPDATE outcomes SET goal = 'deal_won' WHERE exposure_id = :id"
+        await session.execute(text(moved), {"id": ids[5]})
+        await session.execute(text("DELETE FROM outcomes WHERE exposure_id = :id"), {"id": ids[12]})
+    await assert_totals_match_rows(sessionmaker)
+
+    async with sessionmaker() as session, session.begin():
+        # Deleting exposures sets their outcomes' exposure_id to NULL: they leave the sums too.
+        await session.execute(text("DELETE FROM exposures WHERE id = ANY(:ids)"), {"ids": [ids[0], ids[40]]})
+        await session.execute(text("UPDATE exposures SET variant = 'renamed' WHERE id = :id"), {"id": ids[2]})
+        await ErasureRepository(session).erase(["p3", "p14"])  # anonymises exposures and outcomes
+    await assert_totals_match_rows(sessionmaker)
+    async with sessionmaker() as session:
+        kept = (await session.execute(text("SELECT count(*) FROM variant_outcome_totals"))).scalar_one()
+    assert kept > 0
+
+    async with sessionmaker() as session, session.begin():
+        await session.execute(text("TRUNCATE exposures CASCADE"))
+    async with sessionmaker() as session:
+        for table in ("variant_exposure_totals", "variant_outcome_totals"):
+            assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one() == 0
+
+
+async def test_two_transactions_crediting_one_exposure_count_one_conversion(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        journey = await publish(session)
+        [exposure] = await expose(session, journey, [(1, "offer", "discount", "ann")])
+
+    async def second() -> None:
+        async with sessionmaker() as session, session.begin():
+            await credit(session, [exposure], "order_completed", 7, "b")
+
+    async with sessionmaker() as first, first.begin():
+        await credit(first, [exposure], "order_completed", 10, "a")
+        racing = asyncio.create_task(second())
+        await asyncio.sleep(0.3)
+        assert not racing.done()  # waits for the first transaction's lock on the exposure
+    await racing
+    async with sessionmaker() as session:
+        row = (await session.execute(text(KEPT["outcomes"]))).one()
+    assert tuple(row)[4:] == ("order_completed", 1, 17, 289)
+    await assert_totals_match_rows(sessionmaker)
+
+
+async def test_the_migration_fills_the_totals_from_existing_rows(postgres: EmbeddedPostgres) -> None:
+    admin = await asyncpg.connect(host="127.0.0.1", port=postgres.port, user="postgres", database="postgres")
+    await admin.execute("DROP DATABASE IF EXISTS totals_backfill")
+    await admin.execute("CREATE DATABASE totals_backfill")
+    settings = Settings(
+        database_url=f"postgresql+asyncpg://postgres@127.0.0.1:{postgres.port}/totals_backfill"
+    )
+    engine = create_engine(settings)
+    try:
+        await migrate.upgrade(settings, "0010")
+        sessionmaker = create_sessionmaker(engine)
+        async with sessionmaker() as session, session.begin():
+            journey = await publish(session)
+            ids = await expose(session, journey, [(1, "offer", f"arm{i % 2}", f"p{i}") for i in range(10)])
+            await credit(session, ids[:6], "order_completed", 12.5, "a")
+            await credit(session, ids[:2], "order_completed", 1, "b")
+        await engine.dispose()  # the migration alters tables this pool's connections have used
+        await migrate.upgrade(settings)
+        await assert_totals_match_rows(sessionmaker)
+        async with sessionmaker() as session:
+            kept = await session.execute(text("SELECT sum(exposures) FROM variant_exposure_totals"))
+        assert kept.scalar() == 10
+    finally:
+        await engine.dispose()
+        await admin.execute("DROP DATABASE totals_backfill WITH (FORCE)")
+        await admin.close()
