@@ -1,7 +1,8 @@
 """Report benchmark: the variant report over N exposures (default 1,000,000), through the HTTP API,
 against a baseline of the bare sufficient-statistics SQL on the same database, in the same run. The
 report reads the totals the database keeps (migration 0011); asked for a time window it counts the rows,
-timed too. Both must give the baseline's exposures and conversions per variant.
+timed too. Both must give the baseline's exposures and conversions per variant. Each exposure has its
+enrollment and their steps (three each; a tenth still waiting), for the report's funnel.
 
     .venv/bin/python -m bench.report [--exposures 1000000] [--repeat 15]
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 
 import asyncpg
 import httpx
@@ -30,6 +32,10 @@ SELECT x.variant, count(*), count(o.exposure_id),
 FROM exposures x LEFT JOIN (SELECT exposure_id, sum(value) AS value FROM outcomes
   WHERE journey_id = $1 AND goal = 'order_completed' GROUP BY exposure_id) o ON o.exposure_id = x.id
 WHERE x.journey_id = $1 GROUP BY x.variant
+"""
+FUNNEL_SQL = """
+SELECT s.node_id, count(DISTINCT s.enrollment_id) FROM enrollment_steps s
+JOIN enrollments e ON e.id = s.enrollment_id WHERE e.journey_id = $1 GROUP BY s.node_id
 """
 
 
@@ -63,6 +69,21 @@ async def measure(url: str, exposures: int, repeat: int) -> None:
         " round((random() * 100)::numeric, 2), 'goal', now(), version, node_id, variant, exposed_at"
         " FROM exposures WHERE random() < CASE WHEN variant = 'discount' THEN 0.13 ELSE 0.11 END"
     )
+    say(f"inserting {exposures:,} enrollments and {3 * exposures:,} steps")
+    await connection.execute(
+        "INSERT INTO enrollments (id, workflow_id, journey_id, version, profile_id, status, current_node,"
+        " started_at, ended_at) SELECT 'e' || g, 'e' || g, $1, 1, 'p' || g, CASE WHEN g % 10 = 0 THEN"
+        " 'active' ELSE 'completed' END, CASE WHEN g % 10 = 0 THEN 'await_order' ELSE 'done' END, now(),"
+        " now() FROM generate_series(1, $2) g",
+        journey_id,
+        exposures,
+    )
+    await connection.execute(
+        "INSERT INTO enrollment_steps (enrollment_id, node_id, visit, node_type, decision, entered_at)"
+        " SELECT 'e' || g, node, 1, 'x', '{}'::jsonb, now() FROM generate_series(1, $1) g,"
+        " unnest(ARRAY['wait_purchase', 'check_value', 'offer']) node",
+        exposures,
+    )
     await connection.execute("VACUUM ANALYZE")
     say(f"timing the bare SQL ({repeat} runs)")
     baseline = await timings(lambda: connection.fetch(BASELINE_SQL, journey_id), repeat)
@@ -84,6 +105,13 @@ async def measure(url: str, exposures: int, repeat: int) -> None:
         for query in ("", window):
             if await figures(query) != expected:
                 raise SystemExit(f"report{query} disagrees with the baseline SQL: {await figures(query)}")
+        say("checking the funnel against the rows (FUNNEL_SQL, the report's way before migration 0011)")
+        started = time.perf_counter()
+        entered = {row[0]: row[1] for row in await connection.fetch(FUNNEL_SQL, journey_id)}
+        say(f"  {time.perf_counter() - started:.1f} s")
+        response = await client.get("/api/journeys/abandoned-cart/report", headers=headers)
+        if {s["node"]: s["entered"] for s in response.json()["funnel"] if s["entered"]} != entered:
+            raise SystemExit(f"the report's funnel disagrees with the rows: {response.json()['funnel']}")
         say(f"timing GET /api/journeys/abandoned-cart/report ({repeat} runs)")
         measured = await timings(lambda: figures(""), repeat)
         say(f"timing GET /api/journeys/abandoned-cart/report{window} ({repeat} runs)")

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -305,9 +306,14 @@ class Exposure(Base):
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
+# The report's totals. Kept by triggers (migration 0011) in the transaction that changes the rows they
+# sum, whatever writes them; never written by code. Each key has up to TOTALS_SLOTS rows (`slot`, from
+# the row's id): a counter row stays locked by a writing transaction until it commits, so one row per key
+# would let one transaction at a time record an exposure of a variant. Readers sum over slots.
+
+
 class VariantExposureTotals(Base):
-    """Exposures per variant, kept by triggers on `exposures` (migration 0011) in the transaction that
-    records them: the report reads these few rows instead of counting millions. Never written by code."""
+    """Exposures per variant."""
 
     __tablename__ = "variant_exposure_totals"
 
@@ -315,13 +321,13 @@ class VariantExposureTotals(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     node_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     variant: Mapped[str] = mapped_column(String(100), primary_key=True)
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     exposures: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
 class VariantOutcomeTotals(Base):
     """Per variant and goal, over the outcomes that have an exposure: exposures converted (any outcome),
-    and the sum and sum of squares of each converted exposure's summed value. Kept by triggers on
-    `outcomes` (migration 0011), exact (numeric), like VariantExposureTotals."""
+    and the sum and sum of squares of each converted exposure's summed value (exact: numeric)."""
 
     __tablename__ = "variant_outcome_totals"
 
@@ -330,9 +336,35 @@ class VariantOutcomeTotals(Base):
     node_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     variant: Mapped[str] = mapped_column(String(100), primary_key=True)
     goal: Mapped[str] = mapped_column(String(200), primary_key=True)
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     conversions: Mapped[int] = mapped_column(BigInteger, nullable=False)
     revenue: Mapped[Decimal] = mapped_column(Numeric, nullable=False)
     revenue_squares: Mapped[Decimal] = mapped_column(Numeric, nullable=False)
+
+
+class NodeEntryTotals(Base):
+    """Enrollments that entered each node (their first visit's step)."""
+
+    __tablename__ = "node_entry_totals"
+
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    node_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    entered: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class NodeStatusTotals(Base):
+    """Enrollments by current node and status: waiting there (active), or ended there."""
+
+    __tablename__ = "node_status_totals"
+
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    node_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    enrollments: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
 class SplitWeights(Base):

@@ -50,7 +50,7 @@ class ReportRepository:
                 params[name] = value
         where = "".join(filters)
         if since is None and until is None:
-            # The totals the triggers of migration 0011 keep: a few rows whatever the number of exposures.
+            # The totals the triggers of migration 0011 keep: a few rows however many exposures there are.
             counts_sql = (
                 "SELECT node_id, variant, sum(exposures) FROM variant_exposure_totals"
                 f" WHERE journey_id = :journey{where} GROUP BY 1, 2 HAVING sum(exposures) > 0"
@@ -131,24 +131,24 @@ class ReportRepository:
     async def funnel(
         self, journey_id: int, version: int | None
     ) -> Sequence[tuple[str, int, int, dict[str, int]]]:
-        """Per node: enrollments that entered it, are waiting there now, and ended there by status."""
+        """Per node: enrollments that entered it, are waiting there now, and ended there by status (from
+        the totals the triggers of migration 0011 keep)."""
         params: dict[str, Any] = {"journey": journey_id}
         version_filter = ""
         if version is not None:
-            version_filter = " AND e.version = :version"
+            version_filter = " AND version = :version"
             params["version"] = version
         entered = await self.session.execute(
             text(
-                "SELECT s.node_id, count(DISTINCT s.enrollment_id) FROM enrollment_steps s"
-                " JOIN enrollments e ON e.id = s.enrollment_id"
-                f" WHERE e.journey_id = :journey{version_filter} GROUP BY s.node_id"
+                "SELECT node_id, sum(entered) FROM node_entry_totals"
+                f" WHERE journey_id = :journey{version_filter} GROUP BY 1 HAVING sum(entered) > 0"
             ),
             params,
         )
         ended = await self.session.execute(
             text(
-                "SELECT e.current_node, e.status, count(*) FROM enrollments e"
-                f" WHERE e.journey_id = :journey{version_filter} GROUP BY e.current_node, e.status"
+                "SELECT node_id, status, sum(enrollments) FROM node_status_totals"
+                f" WHERE journey_id = :journey{version_filter} GROUP BY 1, 2 HAVING sum(enrollments) > 0"
             ),
             params,
         )
@@ -156,8 +156,6 @@ class ReportRepository:
         for node, count in entered:
             by_node[node] = (int(count), 0, {})
         for node, status, count in ended:
-            if node is None:
-                continue
             entered_count, waiting, statuses = by_node.get(node, (0, 0, {}))
             if status == "active":
                 waiting += int(count)

@@ -1,9 +1,10 @@
-"""The report's totals (variant_exposure_totals, variant_outcome_totals) are kept by triggers: after any
-write to exposures or outcomes they must equal the figures computed from the rows themselves."""
+"""The report's totals (migration 0011) are kept by triggers: after any write to exposures, outcomes,
+enrollments or their steps they must equal the figures computed from the rows themselves."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from engine import migrate
 from engine.db.session import create_engine, create_sessionmaker
 from engine.devstack.postgres import EmbeddedPostgres
+from engine.enrollments.repository import EnrollmentRepository
 from engine.journeys.client import EXAMPLES
 from engine.journeys.service import JourneyService
 from engine.profiles.repository import ErasureRepository
@@ -21,18 +23,33 @@ from engine.settings import Settings
 
 FROM_ROWS = {
     "exposures": "SELECT journey_id, version, node_id, variant, count(*) FROM exposures GROUP BY 1, 2, 3, 4",
+    "entries": "SELECT e.journey_id, e.version, s.node_id, count(DISTINCT s.enrollment_id)"
+    " FROM enrollment_steps s JOIN enrollments e ON e.id = s.enrollment_id GROUP BY 1, 2, 3",
+    "positions": "SELECT journey_id, version, current_node, status, count(*) FROM enrollments"
+    " WHERE current_node IS NOT NULL GROUP BY 1, 2, 3, 4",
     "outcomes": (
         "SELECT journey_id, version, node_id, variant, goal, count(*), sum(value), sum(value * value) FROM ("
         " SELECT journey_id, version, node_id, variant, goal, exposure_id, sum(value) AS value FROM outcomes"
         " WHERE exposure_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6) per_exposure GROUP BY 1, 2, 3, 4, 5"
     ),
 }
-KEPT = {
-    "exposures": "SELECT journey_id, version, node_id, variant, exposures FROM variant_exposure_totals"
-    " WHERE exposures <> 0",
-    "outcomes": "SELECT journey_id, version, node_id, variant, goal, conversions, revenue, revenue_squares"
-    " FROM variant_outcome_totals WHERE conversions <> 0 OR revenue <> 0 OR revenue_squares <> 0",
+KEPT = {  # summed over slots
+    "exposures": "SELECT journey_id, version, node_id, variant, sum(exposures) FROM variant_exposure_totals"
+    " GROUP BY 1, 2, 3, 4 HAVING sum(exposures) <> 0",
+    "outcomes": "SELECT journey_id, version, node_id, variant, goal, sum(conversions), sum(revenue),"
+    " sum(revenue_squares) FROM variant_outcome_totals GROUP BY 1, 2, 3, 4, 5"
+    " HAVING sum(conversions) <> 0 OR sum(revenue) <> 0 OR sum(revenue_squares) <> 0",
+    "entries": "SELECT journey_id, version, node_id, sum(entered) FROM node_entry_totals GROUP BY 1, 2, 3"
+    " HAVING sum(entered) <> 0",
+    "positions": "SELECT journey_id, version, node_id, status, sum(enrollments) FROM node_status_totals"
+    " GROUP BY 1, 2, 3, 4 HAVING sum(enrollments) <> 0",
 }
+TOTALS_TABLES = (
+    "variant_exposure_totals",
+    "variant_outcome_totals",
+    "node_entry_totals",
+    "node_status_totals",
+)
 OUTCOME = (
     "INSERT INTO outcomes (journey_id, exposure_id, profile_id, goal, value, source, external_id,"
     " occurred_at, version, node_id, variant, exposed_at) SELECT journey_id, id, profile_id, :goal, :value,"
@@ -63,13 +80,34 @@ async def expose(session: AsyncSession, journey: int, rows: list[tuple[int, str,
     return list(inserted.scalars())
 
 
+async def enroll(session: AsyncSession, journey: int, ids: list[str], version: int = 1) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO enrollments (id, workflow_id, journey_id, version, profile_id, current_node)"
+            " SELECT id, id, :journey, :version, 'p-' || id, 'start' FROM unnest(CAST(:ids AS text[])) id"
+        ),
+        {"journey": journey, "version": version, "ids": ids},
+    )
+
+
+def step(enrollment: str, node: str, visit: int = 1, waiting: bool = False) -> dict[str, Any]:
+    return {
+        "enrollment_id": enrollment,
+        "node_id": node,
+        "visit": visit,
+        "node_type": "wait" if waiting else "send",
+        "decision": {"waiting": True} if waiting else {},
+        "entered_at": datetime.now(UTC),
+    }
+
+
 async def credit(session: AsyncSession, ids: list[int], goal: str, value: float, ext: str) -> None:
     await session.execute(text(OUTCOME), {"ids": ids, "goal": goal, "value": value, "ext": ext})
 
 
 async def assert_totals_match_rows(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with sessionmaker() as session:
-        for table in ("exposures", "outcomes"):
+        for table in FROM_ROWS:
             from_rows = set(map(tuple, (await session.execute(text(FROM_ROWS[table]))).all()))
             kept = set(map(tuple, (await session.execute(text(KEPT[table]))).all()))
             assert kept == from_rows, table
@@ -122,7 +160,39 @@ async def test_the_totals_follow_every_kind_of_write(sessionmaker: async_session
     async with sessionmaker() as session, session.begin():
         await session.execute(text("TRUNCATE exposures CASCADE"))
     async with sessionmaker() as session:
-        for table in ("variant_exposure_totals", "variant_outcome_totals"):
+        for table in TOTALS_TABLES[:2]:
+            assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one() == 0
+
+
+async def test_the_funnel_totals_follow_enrollments_and_their_steps(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        journey = await publish(session)
+        await enroll(session, journey, [f"e{i}" for i in range(30)])
+        await enroll(session, journey, ["v2-a", "v2-b"], version=2)
+        repo = EnrollmentRepository(session)
+        # As the workflow writes them: a wait recorded as it starts, then decided (same visit), a node
+        # visited twice, several steps in one statement.
+        await repo.record_steps([step(f"e{i}", "wait", waiting=True) for i in range(20)])
+        await repo.record_steps([step(f"e{i}", "wait") for i in range(10)] + [step("e0", "offer")])
+        await repo.record_steps([step("e0", "wait", visit=2), step("v2-a", "wait"), step("v2-b", "offer")])
+        for i in range(20):
+            await repo.move_to(f"e{i}", "wait")
+        await repo.finish("e1", "completed", "offer", datetime.now(UTC))
+        await repo.finish("e2", "exited:goal", "wait", datetime.now(UTC))
+    await assert_totals_match_rows(sessionmaker)
+
+    async with sessionmaker() as session, session.begin():
+        await ErasureRepository(session).erase(["p-e3", "p-v2-a"])
+        await session.execute(text("DELETE FROM enrollment_steps WHERE enrollment_id = 'e4'"))
+        await session.execute(text("UPDATE enrollments SET status = 'failed' WHERE id = 'e5'"))
+    await assert_totals_match_rows(sessionmaker)
+
+    async with sessionmaker() as session, session.begin():
+        await session.execute(text("TRUNCATE enrollments CASCADE"))
+    async with sessionmaker() as session:
+        for table in TOTALS_TABLES[2:]:
             assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one() == 0
 
 
@@ -145,7 +215,7 @@ async def test_two_transactions_crediting_one_exposure_count_one_conversion(
     await racing
     async with sessionmaker() as session:
         row = (await session.execute(text(KEPT["outcomes"]))).one()
-    assert tuple(row)[4:] == ("order_completed", 1, 17, 289)
+    assert tuple(row)[4:] == ("order_completed", 1, 17, 289)  # not 2 conversions, 10² + 7²
     await assert_totals_match_rows(sessionmaker)
 
 
@@ -165,6 +235,9 @@ async def test_the_migration_fills_the_totals_from_existing_rows(postgres: Embed
             ids = await expose(session, journey, [(1, "offer", f"arm{i % 2}", f"p{i}") for i in range(10)])
             await credit(session, ids[:6], "order_completed", 12.5, "a")
             await credit(session, ids[:2], "order_completed", 1, "b")
+            await enroll(session, journey, ["a", "b", "c"])
+            await EnrollmentRepository(session).record_steps([step("a", "wait"), step("b", "wait")])
+            await EnrollmentRepository(session).finish("c", "completed", "done", datetime.now(UTC))
         await engine.dispose()  # the migration alters tables this pool's connections have used
         await migrate.upgrade(settings)
         await assert_totals_match_rows(sessionmaker)
