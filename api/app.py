@@ -14,7 +14,7 @@ from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, MetricsMiddleware
 from api.routes import enrollments, health, ingest, journeys, profiles, reports, templates, unsubscribe
 from engine import temporal_client
-from engine.db.session import create_engine, create_sessionmaker
+from engine.db.session import create_engine, create_read_sessionmaker, create_sessionmaker
 from engine.ingestion.group_commit import GroupCommit
 from engine.long_lived import freeze_startup_objects
 from engine.settings import Settings, get_settings
@@ -28,7 +28,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings, fixed_pool=True)
         client = await temporal_client.connect(settings, lazy=True)
         sessionmaker = create_sessionmaker(engine)
-        app.state.journeys = AppState(settings, engine, sessionmaker, client, GroupCommit(sessionmaker))
+        app.state.journeys = AppState(
+            settings,
+            engine,
+            sessionmaker,
+            create_read_sessionmaker(engine),
+            client,
+            GroupCommit(sessionmaker),
+        )
         freeze_startup_objects()
         try:
             yield

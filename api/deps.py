@@ -14,7 +14,6 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from engine.db.session import autocommit
 from engine.ingestion.group_commit import GroupCommit
 from engine.settings import Settings
 
@@ -26,6 +25,7 @@ class AppState:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    read_sessionmaker: async_sessionmaker[AsyncSession]  # autocommit, for GET routes
     temporal: Client
     group_commit: GroupCommit  # the ingest hot path's shared statements
 
@@ -59,8 +59,7 @@ async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
 async def get_read_session(state: StateDep) -> AsyncIterator[AsyncSession]:
     # GET routes: under READ COMMITTED every statement sees the latest commits whether or not a
     # transaction wraps them, so reads skip the BEGIN and COMMIT round trips (two of the inbox's four).
-    async with state.sessionmaker() as session:
-        await autocommit(session)
+    async with state.read_sessionmaker() as session:
         yield session
 
 

@@ -32,6 +32,12 @@ def create_engine(settings: Settings, *, fixed_pool: bool = False) -> AsyncEngin
     )
 
 
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose connections are in autocommit from checkout (see `autocommit`), taken only when the
+    session first runs a statement: a read answered on a driver connection never checks one out for it."""
+    return create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
 async def autocommit(session: AsyncSession) -> None:
     """Puts a fresh session's connection in autocommit: for reads that need no snapshot across their
     statements, a lone SELECT is then one round trip instead of three (BEGIN, SELECT, ROLLBACK). The
