@@ -307,9 +307,9 @@ class Exposure(Base):
 
 
 # The report's totals. Kept by triggers (migration 0011) in the transaction that changes the rows they
-# sum, whatever writes them; never written by code. Each key has up to TOTALS_SLOTS rows (`slot`, from
-# the row's id): a counter row stays locked by a writing transaction until it commits, so one row per key
-# would let one transaction at a time record an exposure of a variant. Readers sum over slots.
+# sum, whatever writes them; never written by code. Each key has up to 16 rows (`slot`, from the row's
+# id; SLOTS in the migration): a counter row stays locked by a writing transaction until it commits, so
+# one row per key would let one transaction at a time record an exposure of a variant. Readers sum.
 
 
 class VariantExposureTotals(Base):

@@ -1,7 +1,7 @@
 """report totals: exposures and outcome sums per variant, entries and positions per node, kept by triggers
 
 The report counted exposures, summed outcomes per exposure and counted each node's enrollments on every
-request: at a million exposures and enrollments, 0.3-0.7 s for the variants and 10-13 s for the funnel
+request: at a million exposures and enrollments, 0.3-0.5 s for the variants and 7-13 s for the funnel
 on two cores, growing with them. These tables hold the same figures per key, changed by statement-level
 triggers in the transaction that changes the rows, whatever the writer (workflow bookkeeping, the router,
 offline feedback, a bulk load, erasure, an exposure deleted and its outcomes set loose). The report
