@@ -3,7 +3,6 @@ the send; a retry finds the row and does not send again."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.db.models import Delivery, table
+from engine.db.session import driver_fetch
 from engine.profiles.repository import RESOLVE_SQL
 
 COUNTED = ("sent", "pending")  # what caps and rate limits count: a pending send is about to go
@@ -118,12 +118,14 @@ class DeliveryRepository:
         count, oldest = (await self.session.execute(query)).one()
         return int(count), oldest
 
-    async def inbox(self, key: str, limit: int, unread_only: bool) -> tuple[str | None, Sequence[Any]]:
+    async def inbox(self, key: str, limit: int, unread_only: bool) -> tuple[str | None, list[dict[str, Any]]]:
         """The profile id behind `key` (None: nobody) and rows with id, journey_key, template, payload,
-        sent_at, read_at; newest first. One round trip (the read path was two: the person, the messages)."""
+        sent_at, read_at; newest first. One round trip (the read path was two: the person, the messages),
+        straight to asyncpg (`driver_fetch`)."""
         statement = _UNREAD if unread_only else _INBOX
-        rows = (await self.session.execute(statement, {"key": key, "limit": limit})).all()
-        return rows[0].profile_id, [row for row in rows if row.id is not None]
+        rows = await driver_fetch(self.session, statement, {"key": key, "limit": limit})
+        # The engine's connections decode jsonb (SQLAlchemy's asyncpg dialect sets the codec on connect).
+        return rows[0]["profile_id"], [dict(row) for row in rows if row["id"] is not None]
 
     async def mark_read(self, profile_id: str, delivery_id: int) -> bool:
         statement = (

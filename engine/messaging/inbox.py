@@ -33,14 +33,14 @@ class InboxService:
             raise UnknownPerson(key)
         return [
             InboxMessage(
-                id=row.id,
-                journey=row.journey_key,
-                template=row.template,
-                subject=row.payload.get("subject"),
-                body=row.payload.get("body") or "",
-                html=row.payload.get("html"),
-                sent_at=row.sent_at,
-                read_at=row.read_at,
+                id=row["id"],
+                journey=row["journey_key"],
+                template=row["template"],
+                subject=row["payload"].get("subject"),
+                body=row["payload"].get("body") or "",
+                html=row["payload"].get("html"),
+                sent_at=row["sent_at"],
+                read_at=row["read_at"],
             )
             for row in rows
         ]
