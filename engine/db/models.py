@@ -306,65 +306,58 @@ class Exposure(Base):
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
-# The report's totals. Kept by triggers (migration 0011) in the transaction that changes the rows they
-# sum, whatever writes them; never written by code. Each key has up to 16 rows (`slot`, from the row's
-# id; SLOTS in the migration): a counter row stays locked by a writing transaction until it commits, so
-# one row per key would let one transaction at a time record an exposure of a variant. Readers sum.
+class _Totals:
+    """The report's totals. Kept by triggers (migration 0011) in the transaction that changes the rows they
+    sum, whatever writes them; never written by code. Each key has up to 16 rows (`slot`, from the row's
+    id; SLOTS in the migration): a counter row stays locked by a writing transaction until it commits, so
+    one row per key would let one transaction at a time record an exposure of a variant. Readers sum."""
+
+    # sort_order: the shared keys first, the slot after each table's own keys (the migration's order).
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True, sort_order=-3
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-2)
+    node_id: Mapped[str] = mapped_column(String(100), primary_key=True, sort_order=-1)
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, sort_order=1)
 
 
-class VariantExposureTotals(Base):
+class VariantExposureTotals(_Totals, Base):
     """Exposures per variant."""
 
     __tablename__ = "variant_exposure_totals"
 
-    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    node_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     variant: Mapped[str] = mapped_column(String(100), primary_key=True)
-    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    exposures: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    exposures: Mapped[int] = mapped_column(BigInteger, nullable=False, sort_order=2)
 
 
-class VariantOutcomeTotals(Base):
+class VariantOutcomeTotals(_Totals, Base):
     """Per variant and goal, over the outcomes that have an exposure: exposures converted (any outcome),
     and the sum and sum of squares of each converted exposure's summed value (exact: numeric)."""
 
     __tablename__ = "variant_outcome_totals"
 
-    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    node_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     variant: Mapped[str] = mapped_column(String(100), primary_key=True)
     goal: Mapped[str] = mapped_column(String(200), primary_key=True)
-    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    conversions: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    revenue: Mapped[Decimal] = mapped_column(Numeric, nullable=False)
-    revenue_squares: Mapped[Decimal] = mapped_column(Numeric, nullable=False)
+    conversions: Mapped[int] = mapped_column(BigInteger, nullable=False, sort_order=2)
+    revenue: Mapped[Decimal] = mapped_column(Numeric, nullable=False, sort_order=2)
+    revenue_squares: Mapped[Decimal] = mapped_column(Numeric, nullable=False, sort_order=2)
 
 
-class NodeEntryTotals(Base):
+class NodeEntryTotals(_Totals, Base):
     """Enrollments that entered each node (their first visit's step)."""
 
     __tablename__ = "node_entry_totals"
 
-    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    node_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    entered: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    entered: Mapped[int] = mapped_column(BigInteger, nullable=False, sort_order=2)
 
 
-class NodeStatusTotals(Base):
+class NodeStatusTotals(_Totals, Base):
     """Enrollments by current node and status: waiting there (active), or ended there."""
 
     __tablename__ = "node_status_totals"
 
-    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    node_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     status: Mapped[str] = mapped_column(String(32), primary_key=True)
-    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    enrollments: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    enrollments: Mapped[int] = mapped_column(BigInteger, nullable=False, sort_order=2)
 
 
 class SplitWeights(Base):
