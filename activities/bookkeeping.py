@@ -16,6 +16,8 @@ from engine.enrollments.contracts import (
     ExposureInput,
     FinishInput,
     OutcomeInput,
+    ProfileInput,
+    ProfileSnapshot,
     SplitWeightsInput,
     SplitWeightsResult,
     StepInput,
@@ -23,33 +25,46 @@ from engine.enrollments.contracts import (
 )
 from engine.enrollments.repository import EnrollmentRepository
 from engine.journeys.repository import JourneyRepository
+from engine.profiles.snapshot import read_snapshot
 from engine.splits.adaptive import current_weights
 
 
 class BookkeepingActivities:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], default_timezone: str) -> None:
         self._sessionmaker = sessionmaker
+        self._default_timezone = default_timezone  # of the start node's profile read
 
     @activity.defn
     async def begin_enrollment(self, input: BeginInput) -> BeginResult:
-        """Admission, for enrollments the enrolling transaction did not already record (then a no-op)."""
+        """Admission, for enrollments the enrolling transaction did not already record (then a no-op), and
+        the start node's profile read when it asks for one."""
         async with self._sessionmaker() as session:
             await autocommit(session)
             if await EnrollmentRepository(session).get(input.enrollment_id) is not None:
                 # The usual case: admitted by the enrolling transaction; nothing to decide or lock.
-                return BeginResult(admitted=True)
+                return BeginResult(admitted=True, profile=await self._read(session, input.read))
+        reason = await self._admit(input)
+        if reason is not None:
+            return BeginResult(admitted=False, reason=reason)
+        async with self._sessionmaker() as session:
+            await autocommit(session)
+            return BeginResult(admitted=True, profile=await self._read(session, input.read))
+
+    async def _read(self, session: AsyncSession, read: ProfileInput | None) -> ProfileSnapshot | None:
+        return await read_snapshot(session, read, self._default_timezone) if read else None
+
+    async def _admit(self, input: BeginInput) -> str | None:
+        """Why the enrollment is refused, or None once it is recorded."""
         async with self._sessionmaker() as session, session.begin():
             repo = EnrollmentRepository(session)
             await repo.lock_entry(input.journey_id, input.profile_id, input.correlation)
             if await repo.get(input.enrollment_id) is not None:
-                return BeginResult(admitted=True)  # a retry of this activity admitted it meanwhile
+                return None  # a retry of this activity admitted it meanwhile
             journey = await JourneyRepository(session).get(input.journey_key)
             if journey is None or journey.status != "live":
-                return BeginResult(
-                    admitted=False, reason=f"journey is {journey.status if journey else 'deleted'}"
-                )
+                return f"journey is {journey.status if journey else 'deleted'}"
             cooldown = input.reentry_cooldown_seconds
-            reason = await admit(
+            return await admit(
                 repo,
                 Candidate(
                     enrollment_id=input.enrollment_id,
@@ -66,7 +81,6 @@ class BookkeepingActivities:
                 ),
                 await repo.previous(input.journey_id, input.profile_id, input.correlation),
             )
-        return BeginResult(admitted=reason is None, reason=reason)
 
     @activity.defn
     async def split_weights(self, input: SplitWeightsInput) -> SplitWeightsResult:

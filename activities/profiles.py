@@ -16,8 +16,8 @@ from engine.enrollments.contracts import (
 )
 from engine.journeys.evaluate import as_time
 from engine.profiles.repository import ProfileRepository
+from engine.profiles.snapshot import read_snapshot
 from engine.profiles.zone import next_time_of_day, profile_zone
-from engine.signals.repository import SignalRepository
 
 
 class ProfileActivities:
@@ -30,14 +30,7 @@ class ProfileActivities:
         """Traits and the requested live signals, as of the workflow's time (recorded in history)."""
         async with self._sessionmaker() as session:
             await autocommit(session)
-            profile = await ProfileRepository(session).get_current(input.profile_id)
-            profile_id = profile.id if profile else input.profile_id
-            signals = await SignalRepository(session).compute(profile_id, input.signals, input.as_of)
-        traits = dict(profile.traits) if profile else {}
-        timezone = profile_zone(profile, self._default_timezone).key
-        return ProfileSnapshot(
-            profile_id=input.profile_id, traits=traits, signals=signals, timezone=str(timezone)
-        )
+            return await read_snapshot(session, input, self._default_timezone)
 
     @activity.defn
     async def resolve_wait_until(self, input: WaitUntilInput) -> WaitUntilResult:

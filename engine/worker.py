@@ -62,7 +62,7 @@ def activities_for(
     http: httpx.AsyncClient,
 ) -> list[Callable[..., Any]]:
     checks = StackCheckActivities(sessionmaker)
-    books = BookkeepingActivities(sessionmaker)
+    books = BookkeepingActivities(sessionmaker, settings.default_timezone)
     profiles = ProfileActivities(sessionmaker, settings.default_timezone)
     messaging = MessagingActivities(sessionmaker, http, settings)
     audience = AudienceActivities(sessionmaker, client, settings.task_queue)

@@ -84,6 +84,8 @@ class JourneyWorkflow:
         # Traits and signals as last read (by a branch): stored with exposures, for breakdowns.
         self.last_profile: dict[str, Any] | None = None
         self.unwritten_steps: list[StepInput] = []
+        # The start branch's profile, read by begin_enrollment with the admission; taken by that branch.
+        self.first_read: ProfileSnapshot | None = None
 
     # ── signals and queries ──────────────────────────────────────────────────────────────────────────
 
@@ -139,10 +141,12 @@ class JourneyWorkflow:
                         else None
                     ),
                     now=workflow.now(),
+                    read=self._start_read(),
                 ),
             )
             if not begin.admitted:
                 return EnrollmentResult(status="rejected", reason=begin.reason)
+            self.first_read = begin.profile
         try:
             status, reason = await self._interpret(), None
         except Interrupted as stop:
@@ -329,11 +333,26 @@ class JourneyWorkflow:
 
     # ── deciding ─────────────────────────────────────────────────────────────────────────────────────
 
-    async def _branch(self, node: BranchNode) -> tuple[dict[str, Any], str]:
+    def _start_read(self) -> ProfileInput | None:
+        """What a start node that branches on the profile reads, asked of begin_enrollment. No patch: a
+        history from before this replays begin's recorded result (no profile) and a read_profile after it."""
+        node = self.journey.nodes[self.journey.start]
+        return self._branch_read(node) if isinstance(node, BranchNode) else None
+
+    def _branch_read(self, node: BranchNode) -> ProfileInput | None:
+        if not any(needs_profile(case.when) for case in node.cases):
+            return None
         signals = sorted({s for case in node.cases for s in signals_used(case.when)})
-        profile = None
-        if any(needs_profile(case.when) for case in node.cases):
-            profile = await self._profile(signals)  # live: read now, recorded in history
+        return ProfileInput(profile_id=self.input.profile_id, signals=signals, as_of=workflow.now())
+
+    async def _branch(self, node: BranchNode) -> tuple[dict[str, Any], str]:
+        read, profile = self._branch_read(node), None
+        if read is not None:
+            # Live: read now (or with the admission, for the start node), recorded in history.
+            profile, self.first_read = self.first_read, None
+            if profile is None:
+                profile = await self._profile(read.signals)
+            self.last_profile = {"traits": profile.traits, "signals": profile.signals}
         context: dict[str, Any] = {
             "entry": self.input.entry.as_context(),
             "event": (self.state.last_event or self.input.entry).as_context(),

@@ -85,26 +85,6 @@ class EnrollmentView(BaseModel):
 # ── activity inputs and results ─────────────────────────────────────────────────────────────────────
 
 
-class BeginInput(BaseModel):
-    enrollment_id: str
-    workflow_id: str
-    journey_id: int
-    journey_key: str
-    version: int
-    profile_id: str
-    correlation: str | None
-    holdout: bool
-    holdout_percent: int
-    reentry_mode: str
-    reentry_cooldown_seconds: float | None
-    now: datetime
-
-
-class BeginResult(BaseModel):
-    admitted: bool
-    reason: str | None = None
-
-
 class StepInput(BaseModel):
     enrollment_id: str
     node_id: str
@@ -134,6 +114,30 @@ class ProfileSnapshot(BaseModel):
 
     def as_context(self) -> dict[str, Any]:
         return {"id": self.profile_id, "traits": self.traits, "signals": self.signals}
+
+
+class BeginInput(BaseModel):
+    enrollment_id: str
+    workflow_id: str
+    journey_id: int
+    journey_key: str
+    version: int
+    profile_id: str
+    correlation: str | None
+    holdout: bool
+    holdout_percent: int
+    reentry_mode: str
+    reentry_cooldown_seconds: float | None
+    now: datetime
+    # The start node's live read (a branch on the profile), done with the admission at the same workflow
+    # time: one local activity fewer per enrollment. None: the start node reads nothing.
+    read: ProfileInput | None = None
+
+
+class BeginResult(BaseModel):
+    admitted: bool
+    reason: str | None = None
+    profile: ProfileSnapshot | None = None  # the `read`, when admitted
 
 
 class WaitUntilInput(BaseModel):

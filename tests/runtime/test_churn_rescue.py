@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -45,7 +46,34 @@ async def test_open_ticket_gets_help_and_recovers(harness: Harness, crm: CrmStan
     ]
     [call] = crm.received
     assert call.json() == {"profile_id": pid, "open_tickets": "1"}
+    # The start branch decided on the live signal read with the admission, not by a read of its own;
+    # the later branch reads when it is reached (three days on).
+    triage = next(
+        step for step in (await harness.detail(started.enrollment_id)).steps if step.node_id == "triage"
+    )
+    assert triage.decision == {
+        "case": 0,
+        "next": "adoption_help",
+        "signals": {"open_tickets": 1},
+        "traits": {"first_name": "Kim"},
+    }
+    assert await local_activities(harness, started.workflow_id) == [
+        "begin_enrollment",
+        "record_steps",
+        "read_profile",
+        "finish_enrollment",
+    ]
     await harness.keep_history(started.workflow_id, "churn-rescue-help")
+
+
+async def local_activities(harness: Harness, workflow_id: str) -> list[str]:
+    """The local activities the run recorded in its history, in order."""
+    history = await harness.handle(workflow_id).fetch_history()
+    return [
+        json.loads(event.marker_recorded_event_attributes.details["data"].payloads[0].data)["activity_type"]
+        for event in history.events
+        if event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    ]
 
 
 async def test_no_recovery_goes_to_winback_and_last_chance_at_10_local(harness: Harness) -> None:
