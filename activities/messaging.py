@@ -54,18 +54,18 @@ class MessagingActivities:
     @activity.defn
     async def send_message(self, input: SendInput) -> DeliveryResult:
         channel = self._channels[input.channel]
+        # Nothing leaves the building for a stored channel: the row is the message, claimed as sent.
+        stored = isinstance(channel, StoredOnly)
         async with self._sessionmaker() as session, session.begin():
             service = MessageService(session, self._settings)
             try:
-                prepared = await service.prepare(input)
+                prepared = await service.prepare(input, claim="sent" if stored else "pending")
             except JourneysError as error:  # missing or broken template: retrying cannot help
                 raise ApplicationError(error.message, non_retryable=True) from error
             if isinstance(prepared, DeliveryResult):
                 return prepared
-            if isinstance(channel, StoredOnly):
-                # Nothing leaves the building: the row is the message, sent in the claiming transaction.
-                receipt = await channel.deliver(prepared.message)
-                return await service.finish(prepared, "sent", receipt.detail)
+            if stored:  # a row claimed as pending before stored channels were claimed as sent
+                return await service.finish(prepared, "sent", None)
         try:
             receipt = await channel.deliver(prepared.message)
         except TransientDeliveryError as error:

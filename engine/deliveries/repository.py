@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, TextClause, bindparam, case, func, select, text, update
+from sqlalchemy import Boolean, String, TextClause, bindparam, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,11 +31,12 @@ SAVED = (
 # The send path's statements are built once: composing one costs more CPU than running it.
 _DELIVERIES = table(Delivery)
 _BY_KEY = select(Delivery).where(Delivery.idempotency_key == bindparam("key"))
-_PROPOSED = insert(_DELIVERIES)
+# A row claimed as sent (a stored channel's: the row is the message) is stamped sent in the same statement.
+_PROPOSED = insert(_DELIVERIES).values(sent_at=case((bindparam("stamp", type_=Boolean), func.now())))
 # Core columns (not Delivery.x) in the writes: one ORM attribute makes the ORM's bulk-DML path run.
 _SAVE = _PROPOSED.on_conflict_do_update(
     index_elements=["idempotency_key"],
-    set_={name: _PROPOSED.excluded[name] for name in SAVED},
+    set_={name: _PROPOSED.excluded[name] for name in (*SAVED, "sent_at")},
     where=_DELIVERIES.c.status == "deferred",
 ).returning(_DELIVERIES.c.id)
 _MARK = (
@@ -81,9 +82,8 @@ class DeliveryRepository:
     async def save(self, key: str, values: dict[str, Any]) -> int | None:
         """Insert the delivery (values: columns among SAVED), or take over a row that was only deferred so
         far; None if the key is owned already (whoever inserted it owns the send)."""
-        owned: int | None = (
-            await self.session.execute(_SAVE, {"idempotency_key": key, **values})
-        ).scalar_one_or_none()
+        params = {"idempotency_key": key, "stamp": values["status"] == "sent", **values}
+        owned: int | None = (await self.session.execute(_SAVE, params)).scalar_one_or_none()
         return owned
 
     async def mark(self, delivery_id: int, status: str, reason: str | None = None) -> None:

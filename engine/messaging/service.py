@@ -21,7 +21,7 @@ from engine.db.models import Delivery, Profile
 from engine.deliveries.repository import DeliveryRepository, idempotency_key
 from engine.durations import format_duration
 from engine.enrollments.contracts import DeliveryResult, SendInput
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput, JourneysError, NotFound
 from engine.messaging.context import step_context
 from engine.messaging.policies import Hold, quiet_hours_end, rate_limit_release
 from engine.profiles.repository import ProfileRepository
@@ -30,7 +30,6 @@ from engine.settings import Settings, parse_cap
 from engine.templates.rendering import render_parts
 from engine.templates.repository import TemplateRepository
 
-FINAL = ("sent", "skipped", "failed")
 QUIET_CHANNELS = ("email", "sms", "push")  # the ones that buzz or ping; an inbox waits quietly anyway
 
 
@@ -59,13 +58,21 @@ class MessageService:
         self.settings = settings
         self.deliveries = DeliveryRepository(session)
 
-    async def prepare(self, input: SendInput) -> Prepared | DeliveryResult:
+    async def prepare(self, input: SendInput, claim: str = "pending") -> Prepared | DeliveryResult:
+        """`claim` is the status the row is claimed with: "sent" for a channel whose row is the message
+        (nothing is left to do then: the answer is the result). The claim comes first and an earlier
+        attempt's row is read only when the key turns out to be owned: retries are rare, sends are not."""
         key = idempotency_key(input.enrollment_id, input.node_id, input.visit)
-        existing = await self.deliveries.by_key(key)
-        if existing is not None and existing.status in FINAL:
-            return DeliveryResult(status=existing.status, delivery_id=existing.id, detail="already delivered")
-        if existing is not None and existing.status == "pending":
-            return Prepared(existing.id, message_of(existing))  # claimed before; the provider call failed
+        try:
+            return await self._claim(input, key, claim)
+        except JourneysError:
+            # A template deleted or broken since an earlier attempt of this step delivered it.
+            earlier = await self._claimed_before(key)
+            if earlier is None:
+                raise
+            return earlier
+
+    async def _claim(self, input: SendInput, key: str, claim: str) -> Prepared | DeliveryResult:
         template = await TemplateRepository(self.session).get(input.template)
         if template is None:
             raise NotFound(f"template {input.template!r} does not exist")
@@ -87,6 +94,8 @@ class MessageService:
             delivery_id = await self.deliveries.save(
                 key, {**row, "status": hold.status, "reason": hold.reason, "payload": {}}
             )
+            if delivery_id is None:
+                return await self._owned(key)
             return DeliveryResult(
                 status=hold.status, delivery_id=delivery_id, detail=hold.reason, until=hold.until
             )
@@ -104,13 +113,12 @@ class MessageService:
             )
             headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         payload: dict[str, Any] = {**rendered, "to": recipient, "headers": headers}
-        delivery_id = await self.deliveries.save(
-            key, {**row, "status": "pending", "reason": None, "payload": payload}
-        )
-        if delivery_id is None:  # another attempt claimed it between our read and our insert
-            raced = await self.deliveries.by_key(key)
-            assert raced is not None
-            return DeliveryResult(status=raced.status, delivery_id=raced.id, detail="already delivered")
+        claimed = {**row, "status": claim, "reason": None, "payload": payload}
+        delivery_id = await self.deliveries.save(key, claimed)
+        if delivery_id is None:
+            return await self._owned(key)
+        if claim == "sent":
+            return DeliveryResult(status="sent", delivery_id=delivery_id)
         return Prepared(
             delivery_id,
             OutgoingMessage(
@@ -123,6 +131,20 @@ class MessageService:
                 headers=headers,
             ),
         )
+
+    async def _owned(self, key: str) -> Prepared | DeliveryResult:
+        """The key was owned when we claimed it: by an earlier attempt of this step (or a concurrent one)."""
+        earlier = await self._claimed_before(key)
+        assert earlier is not None, f"delivery {key} owned, then gone"
+        return earlier
+
+    async def _claimed_before(self, key: str) -> Prepared | DeliveryResult | None:
+        existing = await self.deliveries.by_key(key)
+        if existing is None or existing.status == "deferred":
+            return None
+        if existing.status == "pending":
+            return Prepared(existing.id, message_of(existing))  # claimed before; the provider call failed
+        return DeliveryResult(status=existing.status, delivery_id=existing.id, detail="already delivered")
 
     async def _hold(self, input: SendInput, profile: Profile, recipient: Any) -> Hold | None:
         channel = input.channel

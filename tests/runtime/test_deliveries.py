@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
@@ -75,6 +76,39 @@ async def test_a_retried_send_delivers_once(messaging: MessagingActivities, harn
     assert retry.delivery_id == first.delivery_id
     assert retry.detail == "already delivered"
     assert await harness.count(Delivery) == 1
+
+
+async def test_a_stored_message_is_sent_by_its_claim_and_a_retry_finds_it(
+    messaging: MessagingActivities, harness: Harness
+) -> None:
+    env = ActivityEnvironment()
+    in_app = send_input().model_copy(update={"channel": "in_app"})
+    first = await env.run(messaging.send_message, in_app)
+    retry = await env.run(messaging.send_message, in_app)
+    assert (first.status, retry.status, retry.detail) == ("sent", "sent", "already delivered")
+    assert retry.delivery_id == first.delivery_id
+    async with harness.sessionmaker() as session:
+        [row] = (await session.execute(select(Delivery))).scalars().all()
+    assert (row.status, row.channel) == ("sent", "in_app")
+    assert row.payload["body"] == "Your cart (c) is waiting: 12 USD."  # the row is the message
+    assert row.sent_at is not None
+
+
+async def test_a_retry_after_the_template_broke_answers_already_delivered(
+    messaging: MessagingActivities, harness: Harness
+) -> None:
+    """The completion of the first attempt was lost, and meanwhile someone broke the template: the retry
+    must not report the sent message as failed."""
+    env = ActivityEnvironment()
+    first = await env.run(messaging.send_message, send_input())
+    async with harness.sessionmaker() as session, session.begin():
+        await TemplateService(session).put(
+            "cart_reminder", TemplateUpdate(body="{{ entry.properties.nope }}")
+        )
+    retry = await env.run(messaging.send_message, send_input())
+    assert (retry.status, retry.delivery_id, retry.detail) == ("sent", first.delivery_id, "already delivered")
+    with pytest.raises(ApplicationError, match="has no attribute 'nope'"):  # a new step would fail
+        await env.run(messaging.send_message, send_input().model_copy(update={"visit": 2}))
 
 
 async def test_a_missing_template_fails_for_good(messaging: MessagingActivities, harness: Harness) -> None:
