@@ -107,11 +107,11 @@ class BookkeepingActivities:
 
     @activity.defn
     async def record_steps(self, input: StepsInput) -> None:
-        async with self._sessionmaker() as session, session.begin():
-            repo = EnrollmentRepository(session)
-            await repo.record_steps([step.model_dump() for step in input.steps])
+        async with self._sessionmaker() as session:
+            await autocommit(session)  # one statement, atomic on its own
             last = input.steps[-1]
-            await repo.move_to(last.enrollment_id, last.node_id)
+            steps = [step.model_dump() for step in input.steps]
+            await EnrollmentRepository(session).record_steps_and_move(steps, last.enrollment_id, last.node_id)
 
     @activity.defn
     async def record_exposure(self, input: ExposureInput) -> None:
@@ -131,7 +131,12 @@ class BookkeepingActivities:
 
     @activity.defn
     async def finish_enrollment(self, input: FinishInput) -> None:
-        async with self._sessionmaker() as session, session.begin():
-            repo = EnrollmentRepository(session)
-            await repo.record_steps([step.model_dump() for step in input.steps])  # finish sets the node
-            await repo.finish(input.enrollment_id, input.status, input.node, input.ended_at)
+        async with self._sessionmaker() as session:
+            await autocommit(session)  # one statement, atomic on its own
+            await EnrollmentRepository(session).record_steps_and_finish(
+                [step.model_dump() for step in input.steps],
+                input.enrollment_id,
+                input.status,
+                input.node,
+                input.ended_at,
+            )

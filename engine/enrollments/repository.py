@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,10 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from engine.db.models import Delivery, Enrollment, EnrollmentStep, Exposure, Journey, table
 from engine.outcomes.repository import OutcomeRepository
 
-# The hot statements are built once: composing one costs more CPU than PostgreSQL spends running it.
-_STEP = insert(table(EnrollmentStep))
-_UPSERT_STEP = _STEP.on_conflict_do_update(
-    index_elements=["enrollment_id", "node_id", "visit"], set_={"decision": _STEP.excluded.decision}
+# Steps are written with what follows them (the enrollment's move or finish) in one statement: in autocommit
+# that is one round trip, where an INSERT per step and an UPDATE in a transaction took four or more.
+# `:steps` is a JSON array of the steps (one per key: ON CONFLICT may not touch a row twice in a statement).
+_UPSERT_STEPS = (
+    "WITH steps AS (INSERT INTO enrollment_steps (enrollment_id, node_id, visit, node_type, decision,"
+    " entered_at) SELECT * FROM jsonb_to_recordset(CAST(:steps AS jsonb)) AS s(enrollment_id text,"
+    " node_id text, visit integer, node_type text, decision jsonb, entered_at timestamptz)"
+    " ON CONFLICT (enrollment_id, node_id, visit) DO UPDATE SET decision = excluded.decision RETURNING 1) "
+)
+_RECORD_STEPS = text(_UPSERT_STEPS + "SELECT count(*) FROM steps")
+_RECORD_STEPS_AND_MOVE = text(
+    _UPSERT_STEPS + "UPDATE enrollments SET current_node = :node WHERE id = :enrollment_id"
+)
+_RECORD_STEPS_AND_FINISH = text(
+    _UPSERT_STEPS + "UPDATE enrollments SET status = :final, current_node = :node, ended_at = :ended"
+    " WHERE id = :enrollment_id AND status = 'active'"
 )
 # Core columns throughout (not Enrollment.id): one ORM attribute makes the ORM's bulk-update path run.
 _ENROLLMENTS = table(Enrollment)
@@ -91,12 +104,26 @@ class EnrollmentRepository:
         await self.session.flush()
 
     async def record_steps(self, steps: Sequence[dict[str, Any]]) -> None:
-        """Upserts steps (enrollment_id, node_id, visit, node_type, decision, entered_at). A visit
-        recorded twice (waiting, then decided) keeps the later decision."""
-        if not steps:
-            return
-        rows = {(s["enrollment_id"], s["node_id"], s["visit"]): s for s in steps}
-        await self.session.execute(_UPSERT_STEP, list(rows.values()))
+        """Upserts steps (enrollment_id, node_id, visit, node_type, decision, entered_at).
+        A visit recorded twice (waiting, then decided) keeps the later decision."""
+        await self.session.execute(_RECORD_STEPS, {"steps": _unique(steps)})
+
+    async def record_steps_and_move(
+        self, steps: Sequence[dict[str, Any]], enrollment_id: str, node: str
+    ) -> None:
+        params = {"steps": _unique(steps), "enrollment_id": enrollment_id, "node": node}
+        await self.session.execute(_RECORD_STEPS_AND_MOVE, params)
+
+    async def record_steps_and_finish(
+        self,
+        steps: Sequence[dict[str, Any]],
+        enrollment_id: str,
+        status: str,
+        node: str | None,
+        ended: datetime,
+    ) -> None:
+        params = {"steps": _unique(steps), "enrollment_id": enrollment_id, "final": status, "node": node}
+        await self.session.execute(_RECORD_STEPS_AND_FINISH, {**params, "ended": ended})
 
     async def move_to(self, enrollment_id: str, node_id: str) -> None:
         await self.session.execute(_MOVE, {"enrollment_id": enrollment_id, "node": node_id})
@@ -179,3 +206,15 @@ class EnrollmentRepository:
             Enrollment.journey_id == journey_id, Enrollment.status == "active"
         )
         return [(row[0], row[1]) for row in await self.session.execute(query)]
+
+
+def _unique(steps: Sequence[dict[str, Any]]) -> str:
+    """The steps as the JSON text the statements expand, the last of each (enrollment, node, visit)."""
+    rows = {(s["enrollment_id"], s["node_id"], s["visit"]): s for s in steps}
+    return json.dumps(list(rows.values()), default=_iso)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} in a step")
