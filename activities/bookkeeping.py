@@ -111,7 +111,7 @@ class BookkeepingActivities:
             await autocommit(session)  # one statement, atomic on its own
             last = input.steps[-1]
             steps = [step.model_dump() for step in input.steps]
-            await EnrollmentRepository(session).record_steps_and_move(steps, last.enrollment_id, last.node_id)
+            await EnrollmentRepository(session).move_to(last.enrollment_id, last.node_id, steps)
 
     @activity.defn
     async def record_exposure(self, input: ExposureInput) -> None:
@@ -133,10 +133,10 @@ class BookkeepingActivities:
     async def finish_enrollment(self, input: FinishInput) -> None:
         async with self._sessionmaker() as session:
             await autocommit(session)  # one statement, atomic on its own
-            await EnrollmentRepository(session).record_steps_and_finish(
-                [step.model_dump() for step in input.steps],
+            await EnrollmentRepository(session).finish(
                 input.enrollment_id,
                 input.status,
                 input.node,
                 input.ended_at,
+                [step.model_dump() for step in input.steps],
             )

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.db.models import Delivery, Enrollment, EnrollmentStep, Exposure, Journey, table
+from engine.db.models import Delivery, Enrollment, EnrollmentStep, Exposure, Journey
 from engine.outcomes.repository import OutcomeRepository
 
 # Steps are written with what follows them (the enrollment's move or finish) in one statement: in autocommit
@@ -24,24 +24,10 @@ _UPSERT_STEPS = (
     " ON CONFLICT (enrollment_id, node_id, visit) DO UPDATE SET decision = excluded.decision RETURNING 1) "
 )
 _RECORD_STEPS = text(_UPSERT_STEPS + "SELECT count(*) FROM steps")
-_RECORD_STEPS_AND_MOVE = text(
-    _UPSERT_STEPS + "UPDATE enrollments SET current_node = :node WHERE id = :enrollment_id"
-)
-_RECORD_STEPS_AND_FINISH = text(
+_MOVE = text(_UPSERT_STEPS + "UPDATE enrollments SET current_node = :node WHERE id = :enrollment_id")
+_FINISH = text(
     _UPSERT_STEPS + "UPDATE enrollments SET status = :final, current_node = :node, ended_at = :ended"
     " WHERE id = :enrollment_id AND status = 'active'"
-)
-# Core columns throughout (not Enrollment.id): one ORM attribute makes the ORM's bulk-update path run.
-_ENROLLMENTS = table(Enrollment)
-_MOVE = (
-    update(_ENROLLMENTS)
-    .where(_ENROLLMENTS.c.id == bindparam("enrollment_id"))
-    .values(current_node=bindparam("node"))
-)
-_FINISH = (
-    update(_ENROLLMENTS)
-    .where(_ENROLLMENTS.c.id == bindparam("enrollment_id"), _ENROLLMENTS.c.status == "active")
-    .values(status=bindparam("final"), current_node=bindparam("node"), ended_at=bindparam("ended"))
 )
 _PREVIOUS = (
     select(Enrollment)
@@ -108,25 +94,10 @@ class EnrollmentRepository:
         A visit recorded twice (waiting, then decided) keeps the later decision."""
         await self.session.execute(_RECORD_STEPS, {"steps": _unique(steps)})
 
-    async def record_steps_and_move(
-        self, steps: Sequence[dict[str, Any]], enrollment_id: str, node: str
-    ) -> None:
+    async def move_to(self, enrollment_id: str, node: str, steps: Sequence[dict[str, Any]] = ()) -> None:
+        """The enrollment's current node, with the steps that led there not yet written (one statement)."""
         params = {"steps": _unique(steps), "enrollment_id": enrollment_id, "node": node}
-        await self.session.execute(_RECORD_STEPS_AND_MOVE, params)
-
-    async def record_steps_and_finish(
-        self,
-        steps: Sequence[dict[str, Any]],
-        enrollment_id: str,
-        status: str,
-        node: str | None,
-        ended: datetime,
-    ) -> None:
-        params = {"steps": _unique(steps), "enrollment_id": enrollment_id, "final": status, "node": node}
-        await self.session.execute(_RECORD_STEPS_AND_FINISH, {**params, "ended": ended})
-
-    async def move_to(self, enrollment_id: str, node_id: str) -> None:
-        await self.session.execute(_MOVE, {"enrollment_id": enrollment_id, "node": node_id})
+        await self.session.execute(_MOVE, params)
 
     async def record_exposure(self, values: dict[str, Any]) -> None:
         await self.session.execute(
@@ -147,10 +118,17 @@ class EnrollmentRepository:
             within=within,
         )
 
-    async def finish(self, enrollment_id: str, status: str, node: str | None, ended_at: datetime) -> None:
-        await self.session.execute(
-            _FINISH, {"enrollment_id": enrollment_id, "final": status, "node": node, "ended": ended_at}
-        )
+    async def finish(
+        self,
+        enrollment_id: str,
+        status: str,
+        node: str | None,
+        ended: datetime,
+        steps: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        """Ends an active enrollment (a no-op once ended), with its steps not yet written (one statement)."""
+        params = {"steps": _unique(steps), "enrollment_id": enrollment_id, "final": status, "node": node}
+        await self.session.execute(_FINISH, {**params, "ended": ended})
 
     async def close_gone(self, enrollment: Enrollment, ended_at: datetime) -> None:
         """Closes an active enrollment whose workflow no longer exists, as exited:operator (a no-op if
