@@ -7,6 +7,8 @@ embedded PostgreSQL and Temporal dev server, with the same worker settings, in t
   dispatcher) to the delivery that follows it, at a fixed offered load, versus a plain workflow that
   waits for a signal (sent straight to Temporal) and runs one activity.
 
+Both sides run WARMUP enrollments (workflows, waits) first, not timed.
+
     .venv/bin/python -m bench.journey [--enrollments 300] [--waiting 200] [--rate 10]
 """
 
