@@ -182,10 +182,10 @@ async def prepare(sessionmaker: async_sessionmaker[AsyncSession], profiles: int)
         await session.execute(text("VACUUM ANALYZE"))
 
 
-def entry_event(profile_id: str, name: str, n: int) -> Event:
+def entry_event(profile_id: str, name: str) -> Event:
     """An event as ingestion stores it (what the router reads from the outbox)."""
     return Event(
-        message_id=f"{name}-{n}",
+        message_id=f"{name}-{profile_id}",  # one entry event per profile and journey in a run
         profile_id=profile_id,
         type="track",
         name=name,
@@ -255,8 +255,7 @@ async def throughput(
     client: Client, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], n: int, temporal: int
 ) -> list[dict[str, Any]]:
     rows = []
-    profiles = [f"p{i + 1}" for i in range(n)]
-    warmup = [f"p{n + i + 1}" for i in range(WARMUP)]  # run first, not timed, on both sides
+    warmup, profiles = split_warmup(n)
     async with baseline_worker(client, settings, sessionmaker):
         say(f"hand-written: {n} workflows to completion (after {WARMUP} to warm up)")
 
@@ -277,20 +276,20 @@ async def throughput(
         freeze_startup_objects()  # as `journeys worker` does, and as for the baseline
         cache = RoutingCache()
 
-        def enroll(pid: str, i: int) -> Callable[[], Awaitable[Any]]:
+        def enroll(pid: str) -> Callable[[], Awaitable[Any]]:
             async def route() -> None:
                 # What the outbox dispatcher does for each committed event (in the worker process too).
                 async with sessionmaker() as session, session.begin():
                     router = EventRouter(session, client, settings.task_queue, cache)
-                    await router.route(entry_event(pid, "cart_abandoned", i))
+                    await router.route(entry_event(pid, "cart_abandoned"))
 
             return route
 
-        await bounded([enroll(pid, n + i) for i, pid in enumerate(warmup)])
+        await bounded([enroll(pid) for pid in warmup])
         await until(lambda: _finished(sessionmaker, "bench-cart"))
         with cpu_used({"temporal": temporal}) as cpu:
             started = time.perf_counter()
-            await bounded([enroll(pid, i) for i, pid in enumerate(profiles)])
+            await bounded([enroll(pid) for pid in profiles])
             await until(lambda: _finished(sessionmaker, "bench-cart"))
             seconds = time.perf_counter() - started
         ended = await scalar(
@@ -419,10 +418,10 @@ async def journeys_reaction(
     sent_at: dict[str, float] = {}
     say(f"journeys: {k} enrollments waiting for order_completed")
     cache = RoutingCache()
-    for i, pid in enumerate(warmup + profiles):
+    for pid in warmup + profiles:
         async with sessionmaker() as session, session.begin():
             await EventRouter(session, client, settings.task_queue, cache).route(
-                entry_event(pid, "cart_updated", i)
+                entry_event(pid, "cart_updated")
             )
     await until(lambda: _waiting(sessionmaker, WARMUP + k))
     say(f"journeys: POST /v1/track order_completed at {rate:g}/s (after {WARMUP} to warm up)")
@@ -457,7 +456,7 @@ async def journeys_reaction(
 
 
 def split_warmup(k: int) -> tuple[list[str], list[str]]:
-    """The warm-up profiles and the k measured ones (prepare made WARMUP + k)."""
+    """The WARMUP profiles run first, not timed, and the k measured ones (prepare made enough)."""
     profiles = [f"p{i + 1}" for i in range(WARMUP + k)]
     return profiles[:WARMUP], profiles[WARMUP:]
 
