@@ -4,6 +4,7 @@ enrollments or their steps they must equal the figures computed from the rows th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -157,11 +158,7 @@ async def test_the_totals_follow_every_kind_of_write(sessionmaker: async_session
         kept = (await session.execute(text("SELECT count(*) FROM variant_outcome_totals"))).scalar_one()
     assert kept > 0
 
-    async with sessionmaker() as session, session.begin():
-        await session.execute(text("TRUNCATE exposures CASCADE"))
-    async with sessionmaker() as session:
-        for table in TOTALS_TABLES[:2]:
-            assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one() == 0
+    await assert_truncating_empties(sessionmaker, "exposures", TOTALS_TABLES[:2])
 
 
 async def test_the_funnel_totals_follow_enrollments_and_their_steps(
@@ -189,11 +186,7 @@ async def test_the_funnel_totals_follow_enrollments_and_their_steps(
         await session.execute(text("UPDATE enrollments SET status = 'failed' WHERE id = 'e5'"))
     await assert_totals_match_rows(sessionmaker)
 
-    async with sessionmaker() as session, session.begin():
-        await session.execute(text("TRUNCATE enrollments CASCADE"))
-    async with sessionmaker() as session:
-        for table in TOTALS_TABLES[2:]:
-            assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one() == 0
+    await assert_truncating_empties(sessionmaker, "enrollments", TOTALS_TABLES[2:])
 
 
 async def test_two_transactions_crediting_one_exposure_count_one_conversion(
@@ -248,3 +241,14 @@ async def test_the_migration_fills_the_totals_from_existing_rows(postgres: Embed
         await engine.dispose()
         await admin.execute("DROP DATABASE totals_backfill WITH (FORCE)")
         await admin.close()
+
+
+async def assert_truncating_empties(
+    sessionmaker: async_sessionmaker[AsyncSession], source: str, totals: Sequence[str]
+) -> None:
+    """The totals kept from `source` are emptied with it (its TRUNCATE trigger)."""
+    async with sessionmaker() as session, session.begin():
+        await session.execute(text(f"TRUNCATE {source} CASCADE"))
+    async with sessionmaker() as session:
+        for table in totals:
+            assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one() == 0
