@@ -7,8 +7,9 @@ embedded PostgreSQL and Temporal dev server, with the same worker settings, in t
   dispatcher) to the delivery that follows it, at a fixed offered load, versus a plain workflow that
   waits for a signal (sent straight to Temporal) and runs one activity.
 
-Both sides run WARMUP enrollments (workflows, waits) first, not timed. Throughput alternates the two sides
-over TURNS turns and quotes the median of the turns' ratios (as the ingest benchmark does).
+Both sides run WARMUP enrollments (workflows, waits) first, not timed, then take TURNS turns each,
+alternating, with both running throughout (as the ingest benchmark does): the machine's drift falls on
+both. Throughput quotes the median of the turns' ratios, reaction the p50 and p99 over all turns.
 
     .venv/bin/python -m bench.journey [--enrollments 300] [--waiting 200] [--rate 10]
 """
@@ -365,38 +366,12 @@ async def reaction(
     rate: float,
     temporal: int,
 ) -> list[dict[str, Any]]:
-    rows = []
+    """k hand-written workflows and k enrollments wait at once; the two sides take TURNS turns each,
+    alternating, ending the waits of equal shares of them at `rate` a second, so the machine's drift in
+    the course of the run falls on both. p50 and p99 are over all turns."""
     warmup, profiles = split_warmup(k)
-    sent_at: dict[str, float] = {}
-    async with baseline_worker(client, settings, sessionmaker):
-        say(f"hand-written: {k} waiting workflows, signalled at {rate:g}/s (after {WARMUP} to warm up)")
-        handles = {}
-        for pid in warmup + profiles:
-            handles[pid] = await client.start_workflow(
-                HandWrittenWaiter.run, pid, id=f"hw-wait-{pid}", task_queue=BASELINE_QUEUE
-            )
-        await asyncio.sleep(2)
-
-        async def signal(pid: str) -> None:
-            sent_at[pid] = time.time()
-            await handles[pid].signal(HandWrittenWaiter.event, "order_completed")
-
-        await paced([lambda pid=pid: signal(pid) for pid in warmup], rate)  # type: ignore[misc]
-        await asyncio.gather(*(handles[pid].result() for pid in warmup))
-        with cpu_used({"temporal": temporal}) as cpu:
-            await paced([lambda pid=pid: signal(pid) for pid in profiles], rate)  # type: ignore[misc]
-            await asyncio.gather(*(handles[pid].result() for pid in profiles))
-        done = await delivery_times(
-            sessionmaker, f"idempotency_key LIKE 'hw-wait-%' AND template <> '{WAITING}'"
-        )
-        rows.append(
-            latency_row(
-                "reaction baseline: signal → activity",
-                [(done[p] - sent_at[p]) * 1000 for p in profiles],
-                cpu,
-            )
-        )
-
+    sent_at: dict[str, dict[str, float]] = {"baseline": {}, "journeys": {}}
+    cpu: dict[str, dict[str, float]] = {"baseline": {}, "journeys": {}}
     # As deployed: the API and the worker (with its outbox dispatcher) in processes of their own.
     env = {
         "DATABASE_URL": settings.database_url or "",
@@ -407,10 +382,88 @@ async def reaction(
         "JOURNEYS_WORKER_METRICS_PORT": str(free_port()),
     }
     with worker_process(env) as worker, server("api.app:create_app", env) as served:
-        pids = {"temporal": temporal, "worker": worker.pid, "api": served.pid}
-        async with httpx.AsyncClient(base_url=served.url, auth=(WRITE_KEY, "")) as api:
-            rows.append(await journeys_reaction(client, settings, sessionmaker, api, k, rate, pids))
-    return rows
+        async with (
+            baseline_worker(client, settings, sessionmaker),
+            httpx.AsyncClient(base_url=served.url, auth=(WRITE_KEY, "")) as api,
+        ):
+            say(f"reaction: {k} hand-written workflows and {k} enrollments waiting (and {WARMUP} of each)")
+            handles = {
+                pid: await client.start_workflow(
+                    HandWrittenWaiter.run, pid, id=f"hw-wait-{pid}", task_queue=BASELINE_QUEUE
+                )
+                for pid in warmup + profiles
+            }
+            cache = RoutingCache()
+            for pid in warmup + profiles:
+                async with sessionmaker() as session, session.begin():
+                    await EventRouter(session, client, settings.task_queue, cache).route(
+                        entry_event(pid, "cart_updated")
+                    )
+            await until(lambda: _waiting(sessionmaker, WARMUP + k))
+
+            async def signal(pid: str) -> None:
+                sent_at["baseline"][pid] = time.time()
+                await handles[pid].signal(HandWrittenWaiter.event, "order_completed")
+
+            async def post(pid: str) -> None:
+                sent_at["journeys"][pid] = time.time()
+                response = await api.post("/v1/track", json={"userId": pid, "event": "order_completed"})
+                response.raise_for_status()
+
+            async def hand_written(share: list[str]) -> None:
+                await paced([lambda pid=pid: signal(pid) for pid in share], rate)  # type: ignore[misc]
+                await asyncio.gather(*(handles[pid].result() for pid in share))
+
+            async def journeys(share: list[str]) -> None:
+                # Only the sender runs here for journeys: its collector's full passes (this process ran
+                # the earlier phases) held POSTs back 400 ms, then let them go in a burst.
+                with no_collector_pauses():
+                    await paced([lambda pid=pid: post(pid) for pid in share], rate)  # type: ignore[misc]
+                    await until(lambda: _ended(sessionmaker, "bench-react", share))
+
+            sides = {
+                "baseline": (hand_written, {"temporal": temporal}),
+                "journeys": (journeys, {"temporal": temporal, "worker": worker.pid, "api": served.pid}),
+            }
+            say(f"reaction: {WARMUP} waits of each side ended at {rate:g}/s to warm up, not timed")
+            for side, _ in sides.values():
+                await side(warmup)
+            for turn in range(TURNS):
+                share = profiles[turn * k // TURNS : (turn + 1) * k // TURNS]
+                say(f"reaction turn {turn + 1} of {TURNS}: hand-written, then journeys, {len(share)} each")
+                for name, (side, pids) in sides.items():
+                    with cpu_used(pids) as used:
+                        await side(share)
+                    cpu[name] = {key: cpu[name].get(key, 0.0) + value for key, value in used.items()}
+    delivered = {
+        "baseline": await delivery_times(
+            sessionmaker, f"idempotency_key LIKE 'hw-wait-%' AND template <> '{WAITING}'"
+        ),
+        "journeys": await delivery_times(sessionmaker, "journey_key = 'bench-react'"),
+    }
+    routed = await routed_times(sessionmaker, "order_completed")
+    to_routed = p50_p99([(routed[pid] - sent_at["journeys"][pid]) * 1000 for pid in profiles])
+    say(f"of which POST → routed to Temporal: p50 {to_routed['p50_ms']} ms, p99 {to_routed['p99_ms']} ms")
+    return [
+        latency_row(what, [(delivered[name][p] - sent_at[name][p]) * 1000 for p in profiles], cpu[name])
+        for name, what in (
+            ("baseline", "reaction baseline: signal → activity"),
+            ("journeys", "reaction journeys: POST /v1/track → delivery"),
+        )
+    ]
+
+
+async def routed_times(sessionmaker: async_sessionmaker[AsyncSession], event: str) -> dict[str, float]:
+    """When the dispatcher marked each person's `event` routed (acknowledged by Temporal)."""
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            text(
+                "SELECT e.profile_id, extract(epoch FROM o.processed_at) FROM outbox o"
+                " JOIN events e ON e.id = o.event_id WHERE e.name = :event"
+            ),
+            {"event": event},
+        )
+        return {row[0]: float(row[1]) for row in rows}
 
 
 @contextmanager
@@ -426,69 +479,22 @@ def worker_process(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
         worker.wait(15)
 
 
-async def journeys_reaction(
-    client: Client,
-    settings: Settings,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    api: httpx.AsyncClient,
-    k: int,
-    rate: float,
-    pids: dict[str, int],
-) -> dict[str, Any]:
-    warmup, profiles = split_warmup(k)
-    sent_at: dict[str, float] = {}
-    say(f"journeys: {k} enrollments waiting for order_completed")
-    cache = RoutingCache()
-    for pid in warmup + profiles:
-        async with sessionmaker() as session, session.begin():
-            await EventRouter(session, client, settings.task_queue, cache).route(
-                entry_event(pid, "cart_updated")
-            )
-    await until(lambda: _waiting(sessionmaker, WARMUP + k))
-    say(f"journeys: POST /v1/track order_completed at {rate:g}/s (after {WARMUP} to warm up)")
-
-    async def post(pid: str) -> None:
-        sent_at[pid] = time.time()
-        response = await api.post("/v1/track", json={"userId": pid, "event": "order_completed"})
-        response.raise_for_status()
-
-    # Only the sender runs here now: its collector's full passes (this process ran the earlier phases)
-    # held POSTs back 400 ms and then let them go in a burst, which the figures charged to journeys.
-    with no_collector_pauses():
-        await paced([lambda pid=pid: post(pid) for pid in warmup], rate)  # type: ignore[misc]
-        await until(lambda: _delivered(sessionmaker, warmup))
-        with cpu_used(pids) as cpu:
-            await paced([lambda pid=pid: post(pid) for pid in profiles], rate)  # type: ignore[misc]
-            await until(lambda: _finished(sessionmaker, "bench-react"))
-    done = await delivery_times(sessionmaker, "journey_key = 'bench-react'")
-    async with sessionmaker() as session:
-        routed = await session.execute(
-            text(
-                "SELECT e.profile_id, extract(epoch FROM o.processed_at) FROM outbox o"
-                " JOIN events e ON e.id = o.event_id WHERE e.name = 'order_completed'"
-            )
-        )
-        to_routed = sorted((float(at) - sent_at[pid]) * 1000 for pid, at in routed if pid in profiles)
-    share = p50_p99(to_routed)
-    say(f"of which POST → routed to Temporal: p50 {share['p50_ms']} ms, p99 {share['p99_ms']} ms")
-    return latency_row(
-        "reaction journeys: POST /v1/track → delivery", [(done[p] - sent_at[p]) * 1000 for p in profiles], cpu
-    )
-
-
 def split_warmup(k: int) -> tuple[list[str], list[str]]:
     """The WARMUP profiles run first, not timed, and the k measured ones (prepare made enough)."""
     profiles = [f"p{i + 1}" for i in range(WARMUP + k)]
     return profiles[:WARMUP], profiles[WARMUP:]
 
 
-async def _delivered(sessionmaker: async_sessionmaker[AsyncSession], profiles: list[str]) -> bool:
-    delivered = await scalar(
+async def _ended(sessionmaker: async_sessionmaker[AsyncSession], key: str, profiles: list[str]) -> bool:
+    """Whether these people's enrollments in the journey have all ended (an index lookup)."""
+    running = await scalar(
         sessionmaker,
-        "SELECT count(*) FROM deliveries WHERE journey_key = 'bench-react' AND profile_id = ANY(:profiles)",
+        "SELECT count(*) FROM enrollments WHERE status = 'active' AND profile_id = ANY(:profiles)"
+        " AND journey_id = (SELECT id FROM journeys WHERE key = :key)",
         profiles=profiles,
+        key=key,
     )
-    return int(delivered) == len(profiles)
+    return int(running) == 0
 
 
 async def _waiting(sessionmaker: async_sessionmaker[AsyncSession], k: int) -> bool:
