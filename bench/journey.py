@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -255,12 +256,41 @@ def baseline_worker(
     )
 
 
+# A side of a benchmark: what runs a share of the profiles (to its end), and the processes it runs in.
+Side = tuple[Callable[[list[str]], Awaitable[None]], dict[str, int]]
+
+
+@dataclass
+class Turns:
+    seconds: dict[str, list[float]]  # per side, each turn's
+    cpu: dict[str, dict[str, float]]  # per side and process, over all turns
+
+
+async def take_turns(what: str, sides: dict[str, Side], warmup: list[str], profiles: list[str]) -> Turns:
+    """Each side runs the warm-up profiles (not timed), then the sides take TURNS turns each, alternating
+    in the order given, on equal shares of the profiles: the machine's drift in the course of the run
+    falls on all of them (one phase each, the same code measured throughput 0.61-0.78x)."""
+    say(f"{what}: {len(warmup)} of each side to warm up, not timed")
+    for run, _ in sides.values():
+        await run(warmup)
+    turns = Turns({name: [] for name in sides}, {name: {} for name in sides})
+    for turn in range(TURNS):
+        share = profiles[turn * len(profiles) // TURNS : (turn + 1) * len(profiles) // TURNS]
+        say(f"{what}, turn {turn + 1} of {TURNS}: {', then '.join(sides)}, {len(share)} each")
+        for name, (run, pids) in sides.items():
+            with cpu_used(pids) as used:
+                started = time.perf_counter()
+                await run(share)
+                turns.seconds[name].append(time.perf_counter() - started)
+            turns.cpu[name] = {key: turns.cpu[name].get(key, 0.0) + value for key, value in used.items()}
+    return turns
+
+
 async def throughput(
     client: Client, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], n: int, temporal: int
 ) -> tuple[list[dict[str, Any]], list[float]]:
-    """Both workers run throughout; the two sides take TURNS turns each, alternating, on equal shares of
-    the n profiles, so the machine's drift in the course of the run falls on both (one phase each, the
-    same code measured 0.61-0.78x). Returns the rows (all turns together) and each turn's ratio."""
+    """Both workers run throughout while the sides take turns (`take_turns`). Returns the rows (all turns
+    together) and each turn's ratio."""
     warmup, profiles = split_warmup(n)
     cache = RoutingCache()
 
@@ -285,32 +315,16 @@ async def throughput(
         await bounded([enroll(pid) for pid in share])
         await until(lambda: _ended(sessionmaker, "bench-cart", share))
 
-    sides = {"baseline": hand_written, "journeys": journeys}
-    seconds = dict.fromkeys(sides, 0.0)
-    cpu: dict[str, dict[str, float]] = {side: {} for side in sides}
-    ratios = []
     async with (
         httpx.AsyncClient() as http,
         baseline_worker(client, settings, sessionmaker),
         build_worker(client, settings, sessionmaker, http),
     ):
         freeze_startup_objects()  # as `journeys worker` does, and as for the baseline
-        say(f"throughput: {WARMUP} runs of each side to warm up, not timed")
-        for side in sides.values():
-            await side(warmup)
-        for turn in range(TURNS):
-            share = profiles[turn * n // TURNS : (turn + 1) * n // TURNS]
-            say(f"throughput turn {turn + 1} of {TURNS}: hand-written, then journeys, {len(share)} each")
-            rates = []
-            for name, side in sides.items():
-                with cpu_used({"temporal": temporal}) as used:
-                    started = time.perf_counter()
-                    await side(share)
-                    took = time.perf_counter() - started
-                seconds[name] += took
-                cpu[name] = {key: cpu[name].get(key, 0.0) + value for key, value in used.items()}
-                rates.append(len(share) / took)
-            ratios.append(rates[1] / rates[0])
+        pids = {"temporal": temporal}
+        turns = await take_turns(
+            "throughput", {"baseline": (hand_written, pids), "journeys": (journeys, pids)}, warmup, profiles
+        )
     ended = await scalar(
         sessionmaker,
         "SELECT count(*) FROM enrollments WHERE id NOT LIKE 'old-%' AND status <> 'active'"
@@ -318,11 +332,13 @@ async def throughput(
     )
     if ended != n + WARMUP:
         raise SystemExit(f"{ended} of {n + WARMUP} bench-cart enrollments ended")
+    seconds, cpu = turns.seconds, turns.cpu
     rows = [
-        rate_row("throughput baseline: hand-written workflow", n, seconds["baseline"], cpu["baseline"]),
-        rate_row("throughput journeys: branch → send → exit", n, seconds["journeys"], cpu["journeys"]),
+        rate_row("throughput baseline: hand-written workflow", n, sum(seconds["baseline"]), cpu["baseline"]),
+        rate_row("throughput journeys: branch → send → exit", n, sum(seconds["journeys"]), cpu["journeys"]),
     ]
-    return rows, ratios
+    # Equal shares: a turn's ratio of rates is the inverse of its ratio of times.
+    return rows, [b / j for b, j in zip(seconds["baseline"], seconds["journeys"], strict=True)]
 
 
 async def delivery_times(sessionmaker: async_sessionmaker[AsyncSession], where: str) -> dict[str, float]:
@@ -353,12 +369,10 @@ async def reaction(
     rate: float,
     temporal: int,
 ) -> list[dict[str, Any]]:
-    """k hand-written workflows and k enrollments wait at once; the two sides take TURNS turns each,
-    alternating, ending the waits of equal shares of them at `rate` a second, so the machine's drift in
-    the course of the run falls on both. p50 and p99 are over all turns."""
+    """k hand-written workflows and k enrollments wait at once, and the sides take turns (`take_turns`)
+    ending the waits of shares of them at `rate` a second. p50 and p99 are over all turns."""
     warmup, profiles = split_warmup(k)
     sent_at: dict[str, dict[str, float]] = {"baseline": {}, "journeys": {}}
-    cpu: dict[str, dict[str, float]] = {"baseline": {}, "journeys": {}}
     # As deployed: the API and the worker (with its outbox dispatcher) in processes of their own.
     env = {
         "DATABASE_URL": settings.database_url or "",
@@ -408,20 +422,11 @@ async def reaction(
                     await paced([lambda pid=pid: post(pid) for pid in share], rate)  # type: ignore[misc]
                     await until(lambda: _ended(sessionmaker, "bench-react", share))
 
-            sides = {
+            sides: dict[str, Side] = {
                 "baseline": (hand_written, {"temporal": temporal}),
                 "journeys": (journeys, {"temporal": temporal, "worker": worker.pid, "api": served.pid}),
             }
-            say(f"reaction: {WARMUP} waits of each side ended at {rate:g}/s to warm up, not timed")
-            for side, _ in sides.values():
-                await side(warmup)
-            for turn in range(TURNS):
-                share = profiles[turn * k // TURNS : (turn + 1) * k // TURNS]
-                say(f"reaction turn {turn + 1} of {TURNS}: hand-written, then journeys, {len(share)} each")
-                for name, (side, pids) in sides.items():
-                    with cpu_used(pids) as used:
-                        await side(share)
-                    cpu[name] = {key: cpu[name].get(key, 0.0) + value for key, value in used.items()}
+            cpu = (await take_turns(f"reaction at {rate:g}/s", sides, warmup, profiles)).cpu
     delivered = {
         "baseline": await delivery_times(
             sessionmaker, f"idempotency_key LIKE 'hw-wait-%' AND template <> '{WAITING}'"
