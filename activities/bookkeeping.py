@@ -40,7 +40,7 @@ class BookkeepingActivities:
         the start node's profile read when it asks for one."""
         async with self._sessionmaker() as session:
             await autocommit(session)
-            if await EnrollmentRepository(session).get(input.enrollment_id) is not None:
+            if await EnrollmentRepository(session).recorded(input.enrollment_id):
                 # The usual case: admitted by the enrolling transaction; nothing to decide or lock.
                 return BeginResult(admitted=True, profile=await self._read(session, input.read))
         reason = await self._admit(input)
@@ -58,7 +58,7 @@ class BookkeepingActivities:
         async with self._sessionmaker() as session, session.begin():
             repo = EnrollmentRepository(session)
             await repo.lock_entry(input.journey_id, input.profile_id, input.correlation)
-            if await repo.get(input.enrollment_id) is not None:
+            if await repo.recorded(input.enrollment_id):
                 return None  # a retry of this activity admitted it meanwhile
             journey = await JourneyRepository(session).get(input.journey_key)
             if journey is None or journey.status != "live":

@@ -56,16 +56,17 @@ class MessagingActivities:
         channel = self._channels[input.channel]
         # Nothing leaves the building for a stored channel: the row is the message, claimed as sent.
         stored = isinstance(channel, StoredOnly)
-        async with self._sessionmaker() as session, session.begin():
+        async with self._sessionmaker() as session:
             service = MessageService(session, self._settings)
-            try:
-                prepared = await service.prepare(input, claim="sent" if stored else "pending")
-            except JourneysError as error:  # missing or broken template: retrying cannot help
-                raise ApplicationError(error.message, non_retryable=True) from error
-            if isinstance(prepared, DeliveryResult):
-                return prepared
-            if stored:  # a row claimed as pending before stored channels were claimed as sent
-                return await service.finish(prepared, "sent", None)
+            async with service.claiming(input):
+                try:
+                    prepared = await service.prepare(input, claim="sent" if stored else "pending")
+                except JourneysError as error:  # missing or broken template: retrying cannot help
+                    raise ApplicationError(error.message, non_retryable=True) from error
+                if isinstance(prepared, DeliveryResult):
+                    return prepared
+                if stored:  # a row claimed as pending before stored channels were claimed as sent
+                    return await service.finish(prepared, "sent", None)
         try:
             receipt = await channel.deliver(prepared.message)
         except TransientDeliveryError as error:

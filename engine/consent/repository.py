@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.db.models import Consent
 
-# Read for every message sent: built once.
 _OF = select(Consent.channel, Consent.subscribed).where(Consent.profile_id == bindparam("profile_id"))
 
 

@@ -5,6 +5,8 @@ row and re-sends the same rendered message with the same key, which providers de
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -15,20 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from engine.channels.base import OutgoingMessage
 from engine.channels.registry import RECIPIENT_TRAIT
 from engine.consent.links import unsubscribe_url
-from engine.consent.repository import ConsentRepository
 from engine.consent.service import allows
 from engine.db.models import Delivery, Profile
+from engine.db.session import autocommit
 from engine.deliveries.repository import DeliveryRepository, idempotency_key
 from engine.durations import format_duration
 from engine.enrollments.contracts import DeliveryResult, SendInput
 from engine.errors import InvalidInput, JourneysError, NotFound
 from engine.messaging.context import step_context
 from engine.messaging.policies import Hold, quiet_hours_end, rate_limit_release
-from engine.profiles.repository import ProfileRepository
+from engine.messaging.repository import SendRepository
 from engine.profiles.zone import profile_zone
 from engine.settings import Settings, parse_cap
 from engine.templates.rendering import render_parts
-from engine.templates.repository import TemplateRepository
 
 QUIET_CHANNELS = ("email", "sms", "push")  # the ones that buzz or ping; an inbox waits quietly anyway
 
@@ -58,6 +59,20 @@ class MessageService:
         self.settings = settings
         self.deliveries = DeliveryRepository(session)
 
+    @asynccontextmanager
+    async def claiming(self, input: SendInput) -> AsyncIterator[None]:
+        """What `prepare` runs in. Only the rate limit and the frequency cap lock (a scope, until the claim
+        commits); without them each statement stands alone (READ COMMITTED gives each its own snapshot in
+        a transaction too, and the claim is one INSERT), so autocommit saves the BEGIN and COMMIT round
+        trips: a third of a stored send's."""
+        capped = not input.transactional and input.channel in self.settings.frequency_caps
+        if input.rate_limit is not None or capped:
+            async with self.session.begin():
+                yield
+        else:
+            await autocommit(self.session)
+            yield
+
     async def prepare(self, input: SendInput, claim: str = "pending") -> Prepared | DeliveryResult:
         """`claim` is the status the row is claimed with: "sent" for a channel whose row is the message
         (nothing is left to do then: the answer is the result). The claim comes first and an earlier
@@ -73,10 +88,10 @@ class MessageService:
             return earlier
 
     async def _claim(self, input: SendInput, key: str, claim: str) -> Prepared | DeliveryResult:
-        template = await TemplateRepository(self.session).get(input.template)
-        if template is None:
+        facts = await SendRepository(self.session).facts(input.template, input.profile_id)
+        if facts is None:
             raise NotFound(f"template {input.template!r} does not exist")
-        profile = await ProfileRepository(self.session).get_current(input.profile_id)
+        template, profile = facts.template, facts.profile
         if profile is None:
             return DeliveryResult(status="skipped", detail="profile erased")
         row = {
@@ -89,7 +104,7 @@ class MessageService:
             "scheduled_at": input.as_of,
         }
         recipient = profile.traits.get(RECIPIENT_TRAIT.get(input.channel, ""))
-        hold = await self._hold(input, profile, recipient)
+        hold = await self._hold(input, profile, facts.consents, recipient)
         if hold is not None:
             delivery_id = await self.deliveries.save(
                 key, {**row, "status": hold.status, "reason": hold.reason, "payload": {}}
@@ -146,11 +161,13 @@ class MessageService:
             return Prepared(existing.id, message_of(existing))  # claimed before; the provider call failed
         return DeliveryResult(status=existing.status, delivery_id=existing.id, detail="already delivered")
 
-    async def _hold(self, input: SendInput, profile: Profile, recipient: Any) -> Hold | None:
+    async def _hold(
+        self, input: SendInput, profile: Profile, consents: dict[str, bool], recipient: Any
+    ) -> Hold | None:
         channel = input.channel
         if channel in RECIPIENT_TRAIT and not (isinstance(recipient, str) and recipient):
             return Hold("skipped", f"no {RECIPIENT_TRAIT[channel]} on the profile")
-        if not allows(await ConsentRepository(self.session).of(profile.id), channel):
+        if not allows(consents, channel):
             return Hold("skipped", f"unsubscribed from {channel}")
         window = input.quiet_hours or self.settings.quiet_hours
         if not input.transactional and channel in QUIET_CHANNELS and window and window != "off":
