@@ -1,4 +1,4 @@
-"""Sending one message, in two steps around the provider call. `prepare` (one transaction) checks the
+"""Sending one message, in two steps around the provider call. `prepare` (inside `claiming`) checks the
 policies, renders, and claims the delivery row by its idempotency key; the caller hands the message
 to the channel; `finish` records what the provider said. A retry after a lost reply finds the claimed
 row and re-sends the same rendered message with the same key, which providers de-duplicate on."""
