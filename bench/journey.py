@@ -52,7 +52,8 @@ from bench.common import (
     say,
     temporal_pid,
 )
-from bench.handwritten import WAITING, HandWrittenActivities, HandWrittenCart, HandWrittenWaiter
+from bench.handwritten import HandWrittenCart, HandWrittenWaiter
+from bench.handwritten_activities import WAITING, HandWrittenActivities
 from bench.ingest import server
 from engine import migrate, search_attributes
 from engine.db.models import Event
