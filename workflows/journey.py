@@ -65,8 +65,12 @@ MAX_SEEN_EVENT_IDS = 1_000  # enough to absorb any redelivery burst; bounded so 
 MAX_BUFFERED_EVENTS = 50
 MAX_PATH = 200
 # Patch id: steps are buffered and written in one local activity when the enrollment waits or ends
-# (instead of one per step); histories recorded before it replay the one-by-one writes.
+# (instead of one per step); histories recorded before it replay the one-by-one writes. Runs of
+# revision 2 and later batch without asking (EnrollmentInput.revision).
 BATCHED_STEPS = "batched-steps"
+# Nodes where an enrollment stops (a timer, an event, a delivery in flight end the workflow task): the only
+# ones anyone can see it at. The others are passed and left within one workflow task.
+STOPS = (WaitNode, WaitForEventNode, SendNode, WebhookNode)
 
 
 @workflow.defn
@@ -86,6 +90,8 @@ class JourneyWorkflow:
         self.unwritten_steps: list[StepInput] = []
         # The start branch's profile, read by begin_enrollment with the admission; taken by that branch.
         self.first_read: ProfileSnapshot | None = None
+        # CurrentNode as last set: at start, the start node (EnrollmentService._start).
+        self.shown_node: str | None = None if input.carried else self.journey.start
 
     # ── signals and queries ──────────────────────────────────────────────────────────────────────────
 
@@ -175,7 +181,7 @@ class JourneyWorkflow:
             visit = self.state.visits.get(node_id, 0) + 1
             self.state.visits[node_id] = visit
             self.state.path = [*self.state.path, node_id][-MAX_PATH:]
-            workflow.upsert_search_attributes([search_attributes.CURRENT_NODE.value_set(node_id)])
+            self._show(node_id, node)
             entered_at = workflow.now()
             if isinstance(node, WaitNode | WaitForEventNode):
                 # Record the wait as it starts, so "where is Ann now?" has an answer while she waits.
@@ -185,6 +191,15 @@ class JourneyWorkflow:
             if next_id is None:
                 return "completed"
             self.state.node = next_id
+
+    def _show(self, node_id: str, node: Any) -> None:
+        """The CurrentNode search attribute. Every upsert is a history event: from revision 2 it is set
+        only where the enrollment stops and not already shown, as the value a workflow task leaves is all
+        Temporal's visibility ever holds. A finished run keeps the last node it stopped at (the
+        enrollment's row has the exit node)."""
+        if self.input.revision < 2 or (isinstance(node, STOPS) and node_id != self.shown_node):
+            workflow.upsert_search_attributes([search_attributes.CURRENT_NODE.value_set(node_id)])
+            self.shown_node = node_id
 
     async def _step(self, node_id: str, node: Any, visit: int) -> tuple[dict[str, Any], str | None]:
         if isinstance(node, ExitNode):
@@ -479,7 +494,7 @@ class JourneyWorkflow:
             decision=decision,
             entered_at=entered_at,
         )
-        if workflow.patched(BATCHED_STEPS):
+        if self.input.revision >= 2 or workflow.patched(BATCHED_STEPS):
             self.unwritten_steps.append(step)
         else:
             await local(BookkeepingActivities.record_step, step)

@@ -48,6 +48,15 @@ class CarriedState(BaseModel):
     last_event: EventEnvelope | None = None
 
 
+# Which command sequence a run follows, chosen at its start and carried in its input: a replay follows the
+# one recorded, with no patch marker in history (a patch costs a marker and a TemporalChangeVersion upsert
+# in every run). 1: runs started before the field existed (CurrentNode upserted at every node; steps
+# batched behind the `batched-steps` patch). 2: steps batched without asking the patch, CurrentNode
+# upserted only where the enrollment stops (see JourneyWorkflow._show): a branch → send → exit run records
+# 14 history events instead of 18.
+REVISION = 2
+
+
 class EnrollmentInput(BaseModel):
     enrollment_id: str
     journey_key: str
@@ -58,6 +67,7 @@ class EnrollmentInput(BaseModel):
     correlation: str | None = None
     entry: EventEnvelope
     carried: CarriedState | None = None
+    revision: int = 1  # see REVISION: new enrollments start at REVISION, recorded runs lack the field
 
 
 class EnrollmentResult(BaseModel):

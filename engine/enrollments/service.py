@@ -17,6 +17,7 @@ from engine.db.models import Enrollment, Journey
 from engine.durations import parse_duration
 from engine.enrollments.admission import Candidate, admit
 from engine.enrollments.contracts import (
+    REVISION,
     EnrollmentInput,
     EnrollmentView,
     EventEnvelope,
@@ -169,6 +170,7 @@ class EnrollmentService:
                 profile_id=event.profile_id,
                 correlation=candidate.correlation,
                 entry=event,
+                revision=REVISION,
             ),
             id=candidate.workflow_id,
             task_queue=self.task_queue,

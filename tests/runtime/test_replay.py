@@ -15,7 +15,8 @@ from engine.worker import SANDBOX
 from tests.runtime.harness import HISTORIES
 from workflows.journey import JourneyWorkflow
 
-# Top level: the current code; before-*/: histories of older workflow code still replayed (patches).
+# Top level: the current code; before-*/: histories of older workflow code still replayed (patches,
+# EnrollmentInput.revision).
 RECORDED = sorted(HISTORIES.rglob("*.json"))
 
 

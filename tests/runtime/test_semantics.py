@@ -257,6 +257,23 @@ async def test_enrollments_carry_search_attributes(harness: Harness) -> None:
     assert attributes.get(search_attributes.JOURNEY_VERSION) == 1
     assert attributes.get(search_attributes.PROFILE_ID) == "sa"
     assert attributes.get(search_attributes.CURRENT_NODE) == "wait_project"
+    # Each upsert and patch marker is a history event (and a billed action on Temporal Cloud): `welcome`,
+    # the start node, was shown at start; the enrollment stops at wait_project, shown once; no patch asked.
+    events = (await harness.handle(started.workflow_id).fetch_history()).events
+    shown = [
+        e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields[
+            "CurrentNode"
+        ].data
+        for e in events
+        if e.HasField("upsert_workflow_search_attributes_event_attributes")
+    ]
+    markers = [
+        e.marker_recorded_event_attributes.marker_name
+        for e in events
+        if e.HasField("marker_recorded_event_attributes")
+    ]
+    assert shown == [b'"wait_project"']
+    assert "core_patch" not in markers
 
 
 async def test_worker_crash_mid_journey_neither_loses_nor_repeats_anything(
