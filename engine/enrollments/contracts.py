@@ -53,7 +53,7 @@ class CarriedState(BaseModel):
 # in every run). 1: runs started before the field existed (CurrentNode upserted at every node; steps
 # batched behind the `batched-steps` patch). 2: steps batched without asking the patch, CurrentNode
 # upserted only where the enrollment stops (see JourneyWorkflow._show): a branch → send → exit run records
-# 14 history events instead of 18.
+# 14 history events instead of 18, and 5 Temporal Cloud actions instead of 7 (each upsert is one).
 REVISION = 2
 
 

@@ -257,7 +257,7 @@ async def test_enrollments_carry_search_attributes(harness: Harness) -> None:
     assert attributes.get(search_attributes.JOURNEY_VERSION) == 1
     assert attributes.get(search_attributes.PROFILE_ID) == "sa"
     assert attributes.get(search_attributes.CURRENT_NODE) == "wait_project"
-    # Each upsert and patch marker is a history event (and a billed action on Temporal Cloud): `welcome`,
+    # Each upsert is a history event and a billed action on Temporal Cloud, a patch two events: `welcome`,
     # the start node, was shown at start; the enrollment stops at wait_project, shown once; no patch asked.
     events = (await harness.handle(started.workflow_id).fetch_history()).events
     shown = [
