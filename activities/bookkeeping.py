@@ -42,13 +42,17 @@ class BookkeepingActivities:
             await autocommit(session)
             if await EnrollmentRepository(session).recorded(input.enrollment_id):
                 # The usual case: admitted by the enrolling transaction; nothing to decide or lock.
-                return BeginResult(admitted=True, profile=await self._read(session, input.read))
+                return BeginResult(
+                    admitted=True, profile=await self._read(session, input.read), revision=input.revision
+                )
         reason = await self._admit(input)
         if reason is not None:
-            return BeginResult(admitted=False, reason=reason)
+            return BeginResult(admitted=False, reason=reason, revision=input.revision)
         async with self._sessionmaker() as session:
             await autocommit(session)
-            return BeginResult(admitted=True, profile=await self._read(session, input.read))
+            return BeginResult(
+                admitted=True, profile=await self._read(session, input.read), revision=input.revision
+            )
 
     async def _read(self, session: AsyncSession, read: ProfileInput | None) -> ProfileSnapshot | None:
         return await read_snapshot(session, read, self._default_timezone) if read else None

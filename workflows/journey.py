@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from engine import search_attributes
     from engine.durations import parse_duration
     from engine.enrollments.contracts import (
+        REVISION,
         BeginInput,
         CarriedState,
         EnrollmentInput,
@@ -66,7 +67,7 @@ MAX_BUFFERED_EVENTS = 50
 MAX_PATH = 200
 # Patch id: steps are buffered and written in one local activity when the enrollment waits or ends
 # (instead of one per step); histories recorded before it replay the one-by-one writes. Runs of
-# revision 2 and later batch without asking (EnrollmentInput.revision).
+# revision 2 and later batch without asking (contracts.REVISION).
 BATCHED_STEPS = "batched-steps"
 # Nodes where an enrollment stops (a timer, an event, a delivery in flight end the workflow task): the only
 # ones anyone can see it at. The others are passed and left within one workflow task.
@@ -92,6 +93,7 @@ class JourneyWorkflow:
         self.first_read: ProfileSnapshot | None = None
         # CurrentNode as last set: at start, the start node (EnrollmentService._start).
         self.shown_node: str | None = None if input.carried else self.journey.start
+        self.revision = 1  # until begin_enrollment hands back the one this run follows
 
     # ── signals and queries ──────────────────────────────────────────────────────────────────────────
 
@@ -148,11 +150,13 @@ class JourneyWorkflow:
                     ),
                     now=workflow.now(),
                     read=self._start_read(),
+                    revision=REVISION,
                 ),
             )
             if not begin.admitted:
                 return EnrollmentResult(status="rejected", reason=begin.reason)
             self.first_read = begin.profile
+            self.revision = begin.revision
         try:
             status, reason = await self._interpret(), None
         except Interrupted as stop:
@@ -197,7 +201,7 @@ class JourneyWorkflow:
         only where the enrollment stops and not already shown, as the value a workflow task leaves is all
         Temporal's visibility ever holds. A finished run keeps the last node it stopped at (the
         enrollment's row has the exit node)."""
-        if self.input.revision < 2 or (isinstance(node, STOPS) and node_id != self.shown_node):
+        if self.revision < 2 or (isinstance(node, STOPS) and node_id != self.shown_node):
             workflow.upsert_search_attributes([search_attributes.CURRENT_NODE.value_set(node_id)])
             self.shown_node = node_id
 
@@ -494,7 +498,7 @@ class JourneyWorkflow:
             decision=decision,
             entered_at=entered_at,
         )
-        if self.input.revision >= 2 or workflow.patched(BATCHED_STEPS):
+        if self.revision >= 2 or workflow.patched(BATCHED_STEPS):
             self.unwritten_steps.append(step)
         else:
             await local(BookkeepingActivities.record_step, step)

@@ -48,15 +48,6 @@ class CarriedState(BaseModel):
     last_event: EventEnvelope | None = None
 
 
-# Which command sequence a run follows, chosen at its start and carried in its input: a replay follows the
-# one recorded, with no patch marker in history (a patch costs a marker and a TemporalChangeVersion upsert
-# in every run). 1: runs started before the field existed (CurrentNode upserted at every node; steps
-# batched behind the `batched-steps` patch). 2: steps batched without asking the patch, CurrentNode
-# upserted only where the enrollment stops (see JourneyWorkflow._show): a branch → send → exit run records
-# 14 history events instead of 18, and 5 Temporal Cloud actions instead of 7 (each upsert is one).
-REVISION = 2
-
-
 class EnrollmentInput(BaseModel):
     enrollment_id: str
     journey_key: str
@@ -67,7 +58,6 @@ class EnrollmentInput(BaseModel):
     correlation: str | None = None
     entry: EventEnvelope
     carried: CarriedState | None = None
-    revision: int = 1  # see REVISION: new enrollments start at REVISION, recorded runs lack the field
 
 
 class EnrollmentResult(BaseModel):
@@ -126,6 +116,17 @@ class ProfileSnapshot(BaseModel):
         return {"id": self.profile_id, "traits": self.traits, "signals": self.signals}
 
 
+# Which command sequence a run follows. 1: CurrentNode upserted at every node, steps batched behind the
+# `batched-steps` patch. 2: steps batched without asking the patch, CurrentNode upserted only where the
+# enrollment stops (JourneyWorkflow._show): a branch → send → exit run records 14 history events instead of
+# 18, and 5 Temporal Cloud actions instead of 7 (each upsert is one; a patch is a marker and a
+# TemporalChangeVersion upsert). The workflow code chooses it and begin_enrollment hands it back, so the
+# choice is in that local activity's marker: a replay follows the revision the run's first task ran,
+# whichever worker's code that was (results recorded before the field read as 1), with no event of its
+# own. Continued runs (continue-as-new) have no begin: they follow revision 1.
+REVISION = 2
+
+
 class BeginInput(BaseModel):
     enrollment_id: str
     workflow_id: str
@@ -142,12 +143,14 @@ class BeginInput(BaseModel):
     # The start node's live read (a branch on the profile), done with the admission at the same workflow
     # time: one local activity fewer per enrollment. None: the start node reads nothing.
     read: ProfileInput | None = None
+    revision: int  # the workflow code's REVISION, handed back in the result
 
 
 class BeginResult(BaseModel):
     admitted: bool
     reason: str | None = None
     profile: ProfileSnapshot | None = None  # the `read`, when admitted
+    revision: int = 1  # see REVISION
 
 
 class WaitUntilInput(BaseModel):

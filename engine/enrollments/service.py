@@ -17,7 +17,6 @@ from engine.db.models import Enrollment, Journey
 from engine.durations import parse_duration
 from engine.enrollments.admission import Candidate, admit
 from engine.enrollments.contracts import (
-    REVISION,
     EnrollmentInput,
     EnrollmentView,
     EventEnvelope,
@@ -170,7 +169,6 @@ class EnrollmentService:
                 profile_id=event.profile_id,
                 correlation=candidate.correlation,
                 entry=event,
-                revision=REVISION,
             ),
             id=candidate.workflow_id,
             task_queue=self.task_queue,

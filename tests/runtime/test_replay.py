@@ -16,7 +16,7 @@ from tests.runtime.harness import HISTORIES
 from workflows.journey import JourneyWorkflow
 
 # Top level: the current code; before-*/: histories of older workflow code still replayed (patches,
-# EnrollmentInput.revision).
+# contracts.REVISION).
 RECORDED = sorted(HISTORIES.rglob("*.json"))
 
 
