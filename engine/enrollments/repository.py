@@ -21,9 +21,8 @@ _UPSERT_STEPS = (
     "WITH steps AS (INSERT INTO enrollment_steps (enrollment_id, node_id, visit, node_type, decision,"
     " entered_at) SELECT * FROM jsonb_to_recordset(CAST(:steps AS jsonb)) AS s(enrollment_id text,"
     " node_id text, visit integer, node_type text, decision jsonb, entered_at timestamptz)"
-    " ON CONFLICT (enrollment_id, node_id, visit) DO UPDATE SET decision = excluded.decision RETURNING 1) "
+    " ON CONFLICT (enrollment_id, node_id, visit) DO UPDATE SET decision = excluded.decision) "
 )
-_RECORD_STEPS = text(_UPSERT_STEPS + "SELECT count(*) FROM steps")
 _MOVE = text(_UPSERT_STEPS + "UPDATE enrollments SET current_node = :node WHERE id = :enrollment_id")
 _FINISH = text(
     _UPSERT_STEPS + "UPDATE enrollments SET status = :final, current_node = :node, ended_at = :ended"
@@ -96,13 +95,10 @@ class EnrollmentRepository:
         self.session.add(enrollment)
         await self.session.flush()
 
-    async def record_steps(self, steps: Sequence[dict[str, Any]]) -> None:
-        """Upserts steps (enrollment_id, node_id, visit, node_type, decision, entered_at).
-        A visit recorded twice (waiting, then decided) keeps the later decision."""
-        await self.session.execute(_RECORD_STEPS, {"steps": _unique(steps)})
-
     async def move_to(self, enrollment_id: str, node: str, steps: Sequence[dict[str, Any]] = ()) -> None:
-        """The enrollment's current node, with the steps that led there not yet written (one statement)."""
+        """The enrollment's current node, with the steps that led there not yet written (one statement).
+        Steps are (enrollment_id, node_id, visit, node_type, decision, entered_at); a visit recorded twice
+        (waiting, then decided) keeps the later decision."""
         params = {"steps": _unique(steps), "enrollment_id": enrollment_id, "node": node}
         await self.session.execute(_MOVE, params)
 

@@ -169,13 +169,17 @@ async def test_the_funnel_totals_follow_enrollments_and_their_steps(
         await enroll(session, journey, [f"e{i}" for i in range(30)])
         await enroll(session, journey, ["v2-a", "v2-b"], version=2)
         repo = EnrollmentRepository(session)
-        # As the workflow writes them: a wait recorded as it starts, then decided (same visit), a node
-        # visited twice, several steps in one statement.
-        await repo.record_steps([step(f"e{i}", "wait", waiting=True) for i in range(20)])
-        await repo.record_steps([step(f"e{i}", "wait") for i in range(10)] + [step("e0", "offer")])
-        await repo.record_steps([step("e0", "wait", visit=2), step("v2-a", "wait"), step("v2-b", "offer")])
+        # As the workflow writes them, an enrollment's unwritten steps with its move: a wait recorded as
+        # it starts, then decided (same visit), a node visited twice, several steps in one statement.
         for i in range(20):
-            await repo.move_to(f"e{i}", "wait")
+            await repo.move_to(f"e{i}", "wait", [step(f"e{i}", "wait", waiting=True)])
+        for i in range(1, 10):
+            await repo.move_to(f"e{i}", "wait", [step(f"e{i}", "wait")])
+        await repo.move_to(
+            "e0", "wait", [step("e0", "wait"), step("e0", "offer"), step("e0", "wait", visit=2)]
+        )
+        await repo.move_to("v2-a", "wait", [step("v2-a", "wait")])
+        await repo.move_to("v2-b", "offer", [step("v2-b", "offer")])
         await repo.finish("e1", "completed", "offer", datetime.now(UTC))
         await repo.finish("e2", "exited:goal", "wait", datetime.now(UTC))
     await assert_totals_match_rows(sessionmaker)
@@ -229,7 +233,8 @@ async def test_the_migration_fills_the_totals_from_existing_rows(postgres: Embed
             await credit(session, ids[:6], "order_completed", 12.5, "a")
             await credit(session, ids[:2], "order_completed", 1, "b")
             await enroll(session, journey, ["a", "b", "c"])
-            await EnrollmentRepository(session).record_steps([step("a", "wait"), step("b", "wait")])
+            for enrollment in ("a", "b"):
+                await EnrollmentRepository(session).move_to(enrollment, "wait", [step(enrollment, "wait")])
             await EnrollmentRepository(session).finish("c", "completed", "done", datetime.now(UTC))
         await engine.dispose()  # the migration alters tables this pool's connections have used
         await migrate.upgrade(settings)
