@@ -157,7 +157,11 @@ class EnrollmentService:
         event: EventEnvelope,
         candidate: Candidate,
     ) -> None:
-        # A plain start: the entry event travels in the input (the workflow counts it as seen).
+        # A plain start: the entry event travels in the input (the workflow counts it as seen). Eager:
+        # where a worker shares this client (the dispatcher and audience sweeps run in the worker
+        # process), the server hands the first workflow task back in this call's response instead of
+        # queueing it for a poll; elsewhere (the API) the SDK does not ask. bench.journey: Temporal's CPU
+        # per enrollment 53 → 40-43 ms, throughput 0.72× → 0.77-0.86× of the hand-written workflow.
         await self.temporal.start_workflow(
             JourneyWorkflow.run,
             EnrollmentInput(
@@ -174,6 +178,7 @@ class EnrollmentService:
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             rpc_timeout=RPC_TIMEOUT,
+            request_eager_start=True,
             search_attributes=TypedSearchAttributes(
                 [
                     SearchAttributePair(search_attributes.JOURNEY_KEY, journey.key),
