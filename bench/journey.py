@@ -8,9 +8,9 @@ embedded PostgreSQL and Temporal dev server, with the same worker settings, in t
   dispatcher) to the delivery that follows it, at a fixed offered load, versus a plain workflow that
   waits for a signal (sent straight to Temporal) and runs one activity.
 
-Both sides run WARMUP enrollments (workflows, waits) first, not timed, then take TURNS turns each,
-alternating, with both running throughout (as the ingest benchmark does): the machine's drift falls on
-both. Throughput quotes the median of the turns' ratios, reaction the p50 and p99 over all turns.
+Every side runs WARMUP enrollments (workflows, waits) first, not timed, then the sides take TURNS turns
+each, alternating, with all of them running throughout (as the ingest benchmark does): the machine's drift
+falls on all. Throughput quotes the median of the turns' ratios, reaction the p50 and p99 over all turns.
 
     .venv/bin/python -m bench.journey [--enrollments 300] [--waiting 200] [--rate 10]
 """
