@@ -316,11 +316,11 @@ async def throughput(
 
         return route
 
-    async def hand_written(share: list[str]) -> None:
-        await bounded([run(pid, eager=False) for pid in share])
+    def hand_written(eager: bool) -> Callable[[list[str]], Awaitable[None]]:
+        async def side(share: list[str]) -> None:
+            await bounded([run(pid, eager) for pid in share])
 
-    async def hand_written_eager(share: list[str]) -> None:
-        await bounded([run(pid, eager=True) for pid in share])
+        return side
 
     async def journeys(share: list[str]) -> None:
         await bounded([enroll(pid) for pid in share])
@@ -334,9 +334,9 @@ async def throughput(
         freeze_startup_objects()  # as `journeys worker` does, and as for the baseline
         pids = {"temporal": temporal}
         sides: dict[str, Side] = {
-            "baseline": (hand_written, pids),
+            "baseline": (hand_written(eager=False), pids),
             "journeys": (journeys, pids),
-            "eager": (hand_written_eager, pids),
+            "eager": (hand_written(eager=True), pids),
         }
         turns = await take_turns("throughput", sides, warmup, profiles)
     ended = await scalar(
