@@ -25,7 +25,7 @@ from engine.enrollments.contracts import (
 )
 from engine.enrollments.repository import EnrollmentRepository
 from engine.journeys.repository import JourneyRepository
-from engine.profiles.snapshot import read_snapshot
+from engine.profiles.snapshot import read_snapshot, snapshot_if_recorded
 from engine.splits.adaptive import current_weights
 
 
@@ -38,13 +38,19 @@ class BookkeepingActivities:
     async def begin_enrollment(self, input: BeginInput) -> BeginResult:
         """Admission, for enrollments the enrolling transaction did not already record (then a no-op), and
         the start node's profile read when it asks for one."""
+        # The usual case: admitted by the enrolling transaction; nothing to decide or lock. Asked together
+        # with the start node's read, if it has one (one round trip).
         async with self._sessionmaker() as session:
             await autocommit(session)
-            if await EnrollmentRepository(session).recorded(input.enrollment_id):
-                # The usual case: admitted by the enrolling transaction; nothing to decide or lock.
-                return BeginResult(
-                    admitted=True, profile=await self._read(session, input.read), revision=input.revision
+            if input.read is None:
+                if await EnrollmentRepository(session).recorded(input.enrollment_id):
+                    return BeginResult(admitted=True, revision=input.revision)
+            else:
+                profile = await snapshot_if_recorded(
+                    session, input.enrollment_id, input.read, self._default_timezone
                 )
+                if profile is not None:
+                    return BeginResult(admitted=True, profile=profile, revision=input.revision)
         reason = await self._admit(input)
         if reason is not None:
             return BeginResult(admitted=False, reason=reason, revision=input.revision)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.db.models import Profile
@@ -10,7 +11,11 @@ from engine.db.models import Profile
 
 def profile_zone(profile: Profile | None, default: str) -> ZoneInfo:
     """The profile's timezone (column, else `timezone` trait), else the default; unknown names too."""
-    stated = (profile.timezone or profile.traits.get("timezone")) if profile else None
+    return zone_of(profile.timezone, profile.traits, default) if profile else zone_of(None, {}, default)
+
+
+def zone_of(timezone: str | None, traits: dict[str, Any], default: str) -> ZoneInfo:
+    stated = timezone or traits.get("timezone")
     try:
         return ZoneInfo(stated if isinstance(stated, str) and stated else default)
     except (ZoneInfoNotFoundError, ValueError):

@@ -51,6 +51,24 @@ class LiveRead:
     values: dict[str, Any]
 
 
+@dataclass
+class PersonRead:
+    """A profile as journeys read it: the survivor of any merge, its traits and timezone, signals."""
+
+    survivor: str | None  # None: no such profile
+    traits: dict[str, Any]
+    timezone: str | None
+    values: dict[str, Any]
+    recorded: bool  # whether the enrollment asked about has its row (False if none was asked about)
+
+
+# The profile or the one it was merged into (ProfileRepository.get_current's join, as plain columns).
+_PERSON_SQL = (
+    "SELECT s.id, s.traits, s.timezone FROM profiles p"
+    " JOIN profiles s ON s.id = coalesce(p.merged_into, p.id) WHERE p.id = :profile"
+)
+
+
 def _plain(value: Any) -> Any:
     """JSON-friendly numbers: Decimal → int when whole, else float; text (last/first) as is."""
     if value is None or isinstance(value, int | str):
@@ -93,6 +111,30 @@ class SignalRepository:
         [row] = await driver_fetch(self.session, statement, {"key": key, "as_of": as_of})
         values = {name: _plain(row[name]) for name in built_ins}
         return LiveRead(row["profile_id"], list(row["custom_names"]), values)
+
+    async def read_person(
+        self, profile_id: str, names: list[str], as_of: datetime, enrollment_id: str | None = None
+    ) -> PersonRead:
+        """The person (merges followed) and the signals `names` as of `as_of`; with `enrollment_id`, also
+        whether that enrollment has its row. Built-in signals come in one statement with the rest: a
+        branch's read was three round trips (the person's ORM row, the signals, and for the start node
+        begin_enrollment's check); custom ones cost two more (`compute`)."""
+        built_ins = [name for name in names if name in _EXPRESSIONS]
+        columns = "".join(f", {_EXPRESSIONS[name]} AS {name}" for name in built_ins)
+        recorded = "EXISTS (SELECT 1 FROM enrollments WHERE id = :enrollment)" if enrollment_id else "false"
+        statement = _statement(
+            f"WITH person AS ({_PERSON_SQL}) SELECT (SELECT id FROM person) AS survivor,"
+            " (SELECT traits FROM person) AS traits, (SELECT timezone FROM person) AS timezone,"
+            f" {recorded} AS recorded{columns} FROM events e"
+            " WHERE e.profile_id = coalesce((SELECT id FROM person), :profile) AND e.timestamp <= :as_of"
+        )
+        params = {"profile": profile_id, "as_of": as_of, "enrollment": enrollment_id}
+        [row] = await driver_fetch(self.session, statement, params)
+        values = {name: _plain(row[name]) for name in built_ins}
+        custom = [name for name in names if name not in _EXPRESSIONS]
+        if custom:
+            values |= await self.compute(row["survivor"] or profile_id, custom, as_of)
+        return PersonRead(row["survivor"], row["traits"] or {}, row["timezone"], values, row["recorded"])
 
     async def compute(self, profile_id: str, names: list[str], as_of: datetime) -> dict[str, Any]:
         """Built-in and custom signals in one query over the profile's events up to `as_of`."""
