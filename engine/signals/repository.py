@@ -117,8 +117,8 @@ class SignalRepository:
     ) -> PersonRead:
         """The person (merges followed) and the signals `names` as of `as_of`; with `enrollment_id`, also
         whether that enrollment has its row. Built-in signals come in one statement with the rest: a
-        branch's read was three round trips (the person's ORM row, the signals, and for the start node
-        begin_enrollment's check); custom ones cost two more (`compute`)."""
+        branch's read was two round trips (the person's ORM row, the signals), three at the start node
+        with begin_enrollment's check; custom signals cost two more (`compute`)."""
         built_ins = [name for name in names if name in _EXPRESSIONS]
         columns = "".join(f", {_EXPRESSIONS[name]} AS {name}" for name in built_ins)
         recorded = "EXISTS (SELECT 1 FROM enrollments WHERE id = :enrollment)" if enrollment_id else "false"
