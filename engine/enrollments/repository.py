@@ -28,7 +28,10 @@ _FINISH = text(
     _UPSERT_STEPS + "UPDATE enrollments SET status = :final, current_node = :node, ended_at = :ended"
     " WHERE id = :enrollment_id AND status = 'active'"
 )
-_RECORDED = text("SELECT EXISTS (SELECT 1 FROM enrollments WHERE id = :enrollment_id)")
+# Whether the enrollment has its row; also a column of SignalRepository.read_person (begin_enrollment's
+# check and the start node's profile read in one round trip).
+RECORDED_SQL = "EXISTS (SELECT 1 FROM enrollments WHERE id = :enrollment_id)"
+_RECORDED = text(f"SELECT {RECORDED_SQL}")
 _PREVIOUS = (
     select(Enrollment)
     .where(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.db.models import CustomSignal
 from engine.db.session import driver_fetch
+from engine.enrollments.repository import RECORDED_SQL
 from engine.profiles.repository import RESOLVE_SQL
 from engine.signals.custom import aggregate_sql
 
@@ -53,9 +54,8 @@ class LiveRead:
 
 @dataclass
 class PersonRead:
-    """A profile as journeys read it: the survivor of any merge, its traits and timezone, signals."""
+    """A profile as journeys read it: the survivor of any merge's traits and timezone, signals."""
 
-    survivor: str | None  # None: no such profile
     traits: dict[str, Any]
     timezone: str | None
     values: dict[str, Any]
@@ -121,20 +121,20 @@ class SignalRepository:
         with begin_enrollment's check; custom signals cost two more (`compute`)."""
         built_ins = [name for name in names if name in _EXPRESSIONS]
         columns = "".join(f", {_EXPRESSIONS[name]} AS {name}" for name in built_ins)
-        recorded = "EXISTS (SELECT 1 FROM enrollments WHERE id = :enrollment)" if enrollment_id else "false"
+        recorded = RECORDED_SQL if enrollment_id else "false"
         statement = _statement(
             f"WITH person AS ({_PERSON_SQL}) SELECT (SELECT id FROM person) AS survivor,"
             " (SELECT traits FROM person) AS traits, (SELECT timezone FROM person) AS timezone,"
             f" {recorded} AS recorded{columns} FROM events e"
             " WHERE e.profile_id = coalesce((SELECT id FROM person), :profile) AND e.timestamp <= :as_of"
         )
-        params = {"profile": profile_id, "as_of": as_of, "enrollment": enrollment_id}
+        params = {"profile": profile_id, "as_of": as_of, "enrollment_id": enrollment_id}
         [row] = await driver_fetch(self.session, statement, params)
         values = {name: _plain(row[name]) for name in built_ins}
         custom = [name for name in names if name not in _EXPRESSIONS]
         if custom:
             values |= await self.compute(row["survivor"] or profile_id, custom, as_of)
-        return PersonRead(row["survivor"], row["traits"] or {}, row["timezone"], values, row["recorded"])
+        return PersonRead(row["traits"] or {}, row["timezone"], values, row["recorded"])
 
     async def compute(self, profile_id: str, names: list[str], as_of: datetime) -> dict[str, Any]:
         """Built-in and custom signals in one query over the profile's events up to `as_of`."""
