@@ -8,6 +8,12 @@ A request still gets its answer only once its events are committed. While `write
 flight, newly arrived requests wait and go together in the next one, so batches grow with the load and a
 lone request is written at once. At 32 concurrent /v1/track calls a statement carried 26 requests on
 average, and PostgreSQL's CPU per event fell from 0.76 to ~0.1 ms (bench.ingest).
+
+What is waiting is shared out over the free writers rather than taken whole by the first. Taken whole,
+the 32 requests of a closed loop of clients moved in lockstep: all parsed, all in one statement, and the
+event loop idle (15% of the time) while PostgreSQL wrote it. In halves, one half is written (on a core of
+its own) while the other's answers go out and its next requests are parsed: idle ~1%, /v1/track 0.73× →
+0.83× the bare endpoint.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ class GroupCommit:
         self.max_rows = max_rows
         self._waiting: list[_Waiting] = []
         self._writing = 0  # counted by the writers themselves: a finished task leaves the set a turn late
+        self._sending = 0  # statements in flight (the writers in `_write`)
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def ingest(self, messages: list[SegmentMessage], received_at: datetime) -> IngestResult | None:
@@ -68,18 +75,28 @@ class GroupCommit:
         try:
             await asyncio.sleep(0)  # the requests that reach here in this turn of the event loop go together
             while self._waiting:
-                await self._write(self._take())
+                await self._write(self._take(self._share()))
         finally:
             self._writing -= 1
 
-    def _take(self) -> list[_Waiting]:
-        """The oldest waiting requests, up to `max_rows` rows and with distinct message ids (a statement
-        cannot tell which of two requests stored a shared one): the rest wait for the next statement."""
+    def _share(self) -> int:
+        """This writer's share of the waiting requests: an even split over the writers not sending (this
+        one among them, so never none)."""
+        return -(-len(self._waiting) // (self.writers - self._sending))
+
+    def _take(self, most: int) -> list[_Waiting]:
+        """The oldest waiting requests, at most `most` of them, up to `max_rows` rows and with distinct
+        message ids (a statement cannot tell which of two requests stored a shared one): the rest wait for
+        the next statement."""
         taken: list[_Waiting] = []
         message_ids: set[str] = set()
         for waiting in self._waiting:
             ids = {row["message_id"] for row in waiting.rows}
-            if taken and (len(message_ids) + len(ids) > self.max_rows or not ids.isdisjoint(message_ids)):
+            if taken and (
+                len(taken) == most
+                or len(message_ids) + len(ids) > self.max_rows
+                or not ids.isdisjoint(message_ids)
+            ):
                 break
             taken.append(waiting)
             message_ids |= ids
@@ -88,6 +105,7 @@ class GroupCommit:
 
     async def _write(self, batch: list[_Waiting]) -> None:
         answers: list[int | None] = [None] * len(batch)
+        self._sending += 1
         try:
             async with self.sessionmaker() as session:
                 answers = await EventRepository(session).store_for_known([w.rows for w in batch])
@@ -97,6 +115,7 @@ class GroupCommit:
             # this statement did commit is recognised by messageId.
             log.exception("a shared ingest statement failed; %d requests retry alone", len(batch))
         finally:
+            self._sending -= 1
             for waiting, answer in zip(batch, answers, strict=True):
                 if not waiting.answer.done():  # a request cancelled (its client gone) is not answered
                     waiting.answer.set_result(answer)

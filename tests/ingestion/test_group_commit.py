@@ -86,3 +86,23 @@ async def test_a_row_the_database_refuses_sends_its_whole_statement_the_careful_
     assert await query(db_engine, "SELECT count(*) FROM events") == [(0,)]
     after = await group_commit.ingest(track("ann", {"n": 4}), now)
     assert after == IngestResult(accepted=1)
+
+
+async def test_requests_waiting_together_are_shared_out_over_the_writers(
+    sessionmaker: async_sessionmaker[AsyncSession], db_engine: AsyncEngine
+) -> None:
+    # Taken whole by one writer, the requests of a closed loop of clients move in lockstep and the API
+    # idles while PostgreSQL writes them (engine.ingestion.group_commit).
+    group_commit = GroupCommit(sessionmaker, writers=2)
+    now = datetime.now(UTC)
+    async with sessionmaker.begin() as session:
+        await IdentityService(session).resolve("ann", None)
+    body = {"type": "track", "userId": "ann", "event": "e"}
+
+    answers = await asyncio.gather(
+        *(group_commit.ingest([SegmentMessage.model_validate(body)], now) for _ in range(10))
+    )
+
+    assert list(answers) == [IngestResult(accepted=1)] * 10
+    statements = await query(db_engine, "SELECT count(*) FROM events GROUP BY xmin::text")
+    assert sorted(statements) == [(5,), (5,)]
