@@ -7,7 +7,8 @@ request then goes the careful way (engine.ingestion.service).
 A request still gets its answer only once its events are committed. While `writers` statements are in
 flight, newly arrived requests wait and go together in the next one, so batches grow with the load and a
 lone request is written at once. At 32 concurrent /v1/track calls a statement carried 26 requests on
-average, and PostgreSQL's CPU per event fell from 0.76 to ~0.1 ms (bench.ingest).
+average (16 since the share-out below), and PostgreSQL's CPU per event fell from 0.76 to ~0.1 ms
+(bench.ingest).
 
 What is waiting is shared out over the free writers rather than taken whole by the first. Taken whole,
 the 32 requests of a closed loop of clients moved in lockstep: all parsed, all in one statement, and the
