@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from engine.db.models import CustomSignal
 from engine.db.session import driver_fetch
 from engine.enrollments.repository import RECORDED_SQL
-from engine.profiles.repository import RESOLVE_SQL
+from engine.profiles.repository import CURRENT_SQL, RESOLVE_SQL
 from engine.signals.custom import aggregate_sql
 
 # Each built-in signal as an aggregate over the profile's events `e` (ts = :as_of).
@@ -62,11 +62,9 @@ class PersonRead:
     recorded: bool  # whether the enrollment asked about has its row (False if none was asked about)
 
 
-# The profile or the one it was merged into (ProfileRepository.get_current's join, as plain columns).
-_PERSON_SQL = (
-    "SELECT s.id, s.traits, s.timezone FROM profiles p"
-    " JOIN profiles s ON s.id = coalesce(p.merged_into, p.id) WHERE p.id = :profile"
-)
+def _built_in_columns(names: list[str]) -> str:
+    """`, <expression> AS <name>` for each built-in signal, to follow a statement's other columns."""
+    return "".join(f", {_EXPRESSIONS[name]} AS {name}" for name in names)
 
 
 def _plain(value: Any) -> Any:
@@ -102,7 +100,7 @@ class SignalRepository:
         """The person behind `key` (as ProfileRepository.resolve finds them), every custom signal's name and
         the built-in signals in `built_ins` as of `as_of`, in one statement: the signals API's common case
         in one round trip (it was three: the person, the custom names, the values)."""
-        columns = "".join(f", {_EXPRESSIONS[name]} AS {name}" for name in built_ins)
+        columns = _built_in_columns(built_ins)
         statement = _statement(
             f"WITH person AS ({RESOLVE_SQL}) SELECT (SELECT * FROM person) AS profile_id,"
             f" ARRAY(SELECT name FROM custom_signals) AS custom_names{columns} FROM events e"
@@ -120,15 +118,15 @@ class SignalRepository:
         branch's read was two round trips (the person's ORM row, the signals), three at the start node
         with begin_enrollment's check; custom signals cost two more (`compute`)."""
         built_ins = [name for name in names if name in _EXPRESSIONS]
-        columns = "".join(f", {_EXPRESSIONS[name]} AS {name}" for name in built_ins)
+        columns = _built_in_columns(built_ins)
         recorded = RECORDED_SQL if enrollment_id else "false"
         statement = _statement(
-            f"WITH person AS ({_PERSON_SQL}) SELECT (SELECT id FROM person) AS survivor,"
+            f"WITH person AS ({CURRENT_SQL}) SELECT (SELECT id FROM person) AS survivor,"
             " (SELECT traits FROM person) AS traits, (SELECT timezone FROM person) AS timezone,"
             f" {recorded} AS recorded{columns} FROM events e"
-            " WHERE e.profile_id = coalesce((SELECT id FROM person), :profile) AND e.timestamp <= :as_of"
+            " WHERE e.profile_id = coalesce((SELECT id FROM person), :profile_id) AND e.timestamp <= :as_of"
         )
-        params = {"profile": profile_id, "as_of": as_of, "enrollment_id": enrollment_id}
+        params = {"profile_id": profile_id, "as_of": as_of, "enrollment_id": enrollment_id}
         [row] = await driver_fetch(self.session, statement, params)
         values = {name: _plain(row[name]) for name in built_ins}
         custom = [name for name in names if name not in _EXPRESSIONS]
