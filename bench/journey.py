@@ -312,7 +312,12 @@ async def throughput(
             # What the outbox dispatcher does for each committed event (in the worker process too).
             async with sessionmaker() as session, session.begin():
                 router = EventRouter(session, client, settings.task_queue, cache)
-                await router.route(entry_event(pid, "cart_abandoned"))
+                routed = await router.route(entry_event(pid, "cart_abandoned"))
+            # Then waits for the run's end as execute_workflow does for the hand-written one: from Temporal
+            # (an enrollment records its end in PostgreSQL before its workflow completes), with as many in
+            # flight at once. Polling PostgreSQL instead cost ~0.36 ms of its CPU per enrollment.
+            for workflow_id in routed.entered:
+                await client.get_workflow_handle(workflow_id).result()
 
         return route
 
@@ -324,7 +329,6 @@ async def throughput(
 
     async def journeys(share: list[str]) -> None:
         await bounded([enroll(pid) for pid in share])
-        await until(lambda: _ended(sessionmaker, "bench-cart", share))
 
     async with (
         httpx.AsyncClient() as http,

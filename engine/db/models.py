@@ -171,13 +171,16 @@ class Enrollment(Base):
         Index(None, "profile_id"),
         # A person's running enrollments, read for every routed event.
         Index("ix_enrollments_active_profile", "profile_id", postgresql_where=text("status = 'active'")),
-        Index(None, "workflow_id"),
         Index(None, "journey_id", "profile_id", "correlation"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     workflow_id: Mapped[str] = mapped_column(String(400), nullable=False)
-    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id"), nullable=False)
+    # Checked at commit: the enrolling transaction waits for Temporal, and the check's lock on the
+    # journey's row, held that long by every entry in flight, made each insert slow (migration 0012).
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journeys.id", deferrable=True, initially="DEFERRED"), nullable=False
+    )
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     profile_id: Mapped[str] = mapped_column(String(200), nullable=False)
     correlation: Mapped[str | None] = mapped_column(String(200))

@@ -24,9 +24,12 @@ _UPSERT_STEPS = (
     " ON CONFLICT (enrollment_id, node_id, visit) DO UPDATE SET decision = excluded.decision) "
 )
 _MOVE = text(_UPSERT_STEPS + "UPDATE enrollments SET current_node = :node WHERE id = :enrollment_id")
+# Only a running enrollment ends: its row has no ended_at yet (ended_at and status are set together, here).
+# Not `status = 'active'`: that is ix_enrollments_active_profile's predicate, and with statistics from when
+# few enrollments were running the planner read that whole index for the id, a row per running enrollment.
 _FINISH = text(
     _UPSERT_STEPS + "UPDATE enrollments SET status = :final, current_node = :node, ended_at = :ended"
-    " WHERE id = :enrollment_id AND status = 'active'"
+    " WHERE id = :enrollment_id AND ended_at IS NULL"
 )
 # Whether the enrollment has its row; also a column of SignalRepository.read_person (begin_enrollment's
 # check and the start node's profile read in one round trip).
