@@ -23,9 +23,11 @@ from temporalio.exceptions import ApplicationError
 from engine.channels.base import PermanentDeliveryError, StoredOnly, TransientDeliveryError
 from engine.channels.http_provider import is_retryable
 from engine.channels.registry import build_channels
+from engine.db.session import autocommit
 from engine.deliveries.egress import refusal
 from engine.deliveries.repository import DeliveryRepository, idempotency_key
-from engine.enrollments.contracts import DeliveryResult, SendInput, WebhookInput
+from engine.enrollments.contracts import Closing, DeliveryResult, SendInput, StepInput, WebhookInput
+from engine.enrollments.repository import EnrollmentRepository
 from engine.errors import JourneysError
 from engine.messaging.context import step_context
 from engine.messaging.service import MessageService
@@ -53,6 +55,36 @@ class MessagingActivities:
 
     @activity.defn
     async def send_message(self, input: SendInput) -> DeliveryResult:
+        result = await self._send(input)
+        if input.closing is not None and result.status != "deferred":
+            # Also on a retry that finds the delivery done: an attempt may have crashed in between.
+            await self._close(input.enrollment_id, input.closing, result)
+        return result
+
+    async def _close(self, enrollment_id: str, closing: Closing, result: DeliveryResult) -> None:
+        """Ends the enrollment as completed at its exit, with its unwritten steps (contracts.Closing)."""
+        # The server's clock, as workflow.now() is (this attempt's start): the steps' times stay in order.
+        now = activity.info().started_time
+        *before, sent = closing.steps
+        steps = [
+            *before,
+            sent.model_copy(update={"decision": result.decision()}),
+            StepInput(
+                enrollment_id=enrollment_id,
+                node_id=closing.exit_node,
+                visit=closing.exit_visit,
+                node_type="exit",
+                decision={},
+                entered_at=now,
+            ),
+        ]
+        async with self._sessionmaker() as session:
+            await autocommit(session)  # one statement, atomic on its own; a no-op once ended
+            await EnrollmentRepository(session).finish(
+                enrollment_id, "completed", closing.exit_node, now, [step.model_dump() for step in steps]
+            )
+
+    async def _send(self, input: SendInput) -> DeliveryResult:
         channel = self._channels[input.channel]
         # Nothing leaves the building for a stored channel: the row is the message, claimed as sent.
         stored = isinstance(channel, StoredOnly)

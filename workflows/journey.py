@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         REVISION,
         BeginInput,
         CarriedState,
+        Closing,
         EnrollmentInput,
         EnrollmentResult,
         EnrollmentView,
@@ -94,6 +95,7 @@ class JourneyWorkflow:
         # CurrentNode as last set: at start, the start node (EnrollmentService._start).
         self.shown_node: str | None = None if input.carried else self.journey.start
         self.revision = 1  # until begin_enrollment hands back the one this run follows
+        self.closed = False  # the last send recorded the end (contracts.Closing)
 
     # ── signals and queries ──────────────────────────────────────────────────────────────────────────
 
@@ -161,16 +163,17 @@ class JourneyWorkflow:
             status, reason = await self._interpret(), None
         except Interrupted as stop:
             status, reason = stop.status, stop.reason
-        await local(
-            BookkeepingActivities.finish_enrollment,
-            FinishInput(
-                enrollment_id=input.enrollment_id,
-                status=status,
-                node=self.state.node,
-                ended_at=workflow.now(),
-                steps=self.unwritten_steps,
-            ),
-        )
+        if not self.closed:
+            await local(
+                BookkeepingActivities.finish_enrollment,
+                FinishInput(
+                    enrollment_id=input.enrollment_id,
+                    status=status,
+                    node=self.state.node,
+                    ended_at=workflow.now(),
+                    steps=self.unwritten_steps,
+                ),
+            )
         return EnrollmentResult(status=status, reason=reason, path=self.state.path)
 
     async def _interpret(self) -> str:
@@ -182,19 +185,28 @@ class JourneyWorkflow:
                 workflow.continue_as_new(self.input.model_copy(update={"carried": self._carry()}))
             node_id = self.state.node
             node = self.journey.nodes[node_id]
-            visit = self.state.visits.get(node_id, 0) + 1
-            self.state.visits[node_id] = visit
-            self.state.path = [*self.state.path, node_id][-MAX_PATH:]
+            visit = self._enter(node_id)
             self._show(node_id, node)
             entered_at = workflow.now()
             if isinstance(node, WaitNode | WaitForEventNode):
                 # Record the wait as it starts, so "where is Ann now?" has an answer while she waits.
                 await self._record(node_id, visit, node.type, {"waiting": True}, entered_at)
-            decision, next_id = await self._step(node_id, node, visit)
+            decision, next_id = await self._step(node_id, node, visit, entered_at)
             await self._record(node_id, visit, node.type, decision, entered_at)
             if next_id is None:
                 return "completed"
             self.state.node = next_id
+            if self.closed:  # the send recorded its step, the exit's and the end: follow it there
+                self.unwritten_steps = []
+                self._enter(next_id)
+                return "completed"
+
+    def _enter(self, node_id: str) -> int:
+        """Counts a visit of the node; returns which one it is."""
+        visit = self.state.visits.get(node_id, 0) + 1
+        self.state.visits[node_id] = visit
+        self.state.path = [*self.state.path, node_id][-MAX_PATH:]
+        return visit
 
     def _show(self, node_id: str, node: Any) -> None:
         """The CurrentNode search attribute. Every upsert is a history event: from revision 2 it is set
@@ -205,7 +217,9 @@ class JourneyWorkflow:
             workflow.upsert_search_attributes([search_attributes.CURRENT_NODE.value_set(node_id)])
             self.shown_node = node_id
 
-    async def _step(self, node_id: str, node: Any, visit: int) -> tuple[dict[str, Any], str | None]:
+    async def _step(
+        self, node_id: str, node: Any, visit: int, entered_at: datetime
+    ) -> tuple[dict[str, Any], str | None]:
         if isinstance(node, ExitNode):
             return {}, None
         if isinstance(node, WaitNode):
@@ -217,7 +231,7 @@ class JourneyWorkflow:
         if isinstance(node, SplitNode):
             return await self._split(node_id, node)
         if isinstance(node, SendNode | WebhookNode):
-            return await self._deliver(node_id, node, visit)
+            return await self._deliver(node_id, node, visit, entered_at)
         if isinstance(node, UpdateProfileNode):
             await local(
                 ProfileActivities.update_profile,
@@ -428,7 +442,7 @@ class JourneyWorkflow:
     # ── acting ───────────────────────────────────────────────────────────────────────────────────────
 
     async def _deliver(
-        self, node_id: str, node: SendNode | WebhookNode, visit: int
+        self, node_id: str, node: SendNode | WebhookNode, visit: int, entered_at: datetime
     ) -> tuple[dict[str, Any], str]:
         if self.state.holdout:
             # Holdout entrants follow the journey but receive nothing; they are still measured.
@@ -462,14 +476,17 @@ class JourneyWorkflow:
                         if (limit := self.journey.rate_limit)
                         else None
                     ),
+                    closing=self._closing(node_id, node, visit, entered_at),
                 )
                 result = await remote(MessagingActivities.send_message, send)
                 while result.status == "deferred" and result.until is not None:
-                    # Held back (quiet hours, rate limit): wait, still open to goals and exits, then retry.
+                    # Held back (quiet hours, rate limit): wait, still open to goals and exits, then retry
+                    # (the wait wrote the steps; the end is then recorded after the send, as before 3).
                     held.append({"until": result.until.isoformat(), "reason": result.detail})
                     await self._sleep_until(result.until, f"send: {result.detail}", accept=None)
-                    send = send.model_copy(update={"as_of": workflow.now()})
+                    send = send.model_copy(update={"as_of": workflow.now(), "closing": None})
                     result = await remote(MessagingActivities.send_message, send)
+                self.closed = send.closing is not None and result.status != "deferred"
             else:
                 result = await remote(
                     MessagingActivities.call_webhook,
@@ -482,8 +499,27 @@ class JourneyWorkflow:
             if node.on_failure == "exit":
                 raise Interrupted("failed", f"{node_id}: {cause}") from error
             return {"status": "failed", "detail": cause}, node.next
-        decision = {"status": result.status, "delivery_id": result.delivery_id, "detail": result.detail}
+        decision = result.decision()
         return ({**decision, "held": held} if held else decision), node.next
+
+    def _closing(self, node_id: str, node: SendNode, visit: int, entered_at: datetime) -> Closing | None:
+        """The end, for the send to record when an exit is all that follows it (from revision 3): one
+        local activity fewer for every enrollment that ends with a message."""
+        if self.revision < 3 or not isinstance(self.journey.nodes[node.next], ExitNode):
+            return None
+        sent = StepInput(
+            enrollment_id=self.input.enrollment_id,
+            node_id=node_id,
+            visit=visit,
+            node_type=node.type,
+            decision=None,
+            entered_at=entered_at,
+        )
+        return Closing(
+            steps=[*self.unwritten_steps, sent],
+            exit_node=node.next,
+            exit_visit=self.state.visits.get(node.next, 0) + 1,
+        )
 
     # ── bookkeeping ──────────────────────────────────────────────────────────────────────────────────
 

@@ -123,8 +123,9 @@ class ProfileSnapshot(BaseModel):
 # TemporalChangeVersion upsert). The workflow code chooses it and begin_enrollment hands it back, so the
 # choice is in that local activity's marker: a replay follows the revision the run's first task ran,
 # whichever worker's code that was (results recorded before the field read as 1), with no event of its
-# own. Continued runs (continue-as-new) have no begin: they follow revision 1.
-REVISION = 2
+# own. Continued runs (continue-as-new) have no begin: they follow revision 1. 3: a send whose next node
+# is an exit records the end itself (`Closing`), with no finish_enrollment after it.
+REVISION = 3
 
 
 class BeginInput(BaseModel):
@@ -201,6 +202,18 @@ class OutcomeInput(BaseModel):
     occurred_at: datetime
 
 
+class Closing(BaseModel):
+    """The end of an enrollment, carried by the send that is its last act (the node after it is an exit):
+    the send activity records it, the steps and the exit once the send has an outcome (not while it is
+    deferred), in place of a finish_enrollment local activity of its own after it (REVISION 3). The end's
+    time is the activity's. Events that reach the workflow while the send runs find it ended, as after
+    any end: goals without a profile condition are still credited by routing."""
+
+    steps: list[StepInput]  # not yet written, the send's own last (its decision is the outcome's)
+    exit_node: str
+    exit_visit: int
+
+
 class SendInput(BaseModel):
     enrollment_id: str
     journey_key: str
@@ -216,6 +229,7 @@ class SendInput(BaseModel):
     transactional: bool = False
     quiet_hours: str | None = None  # the journey's setting; None = the engine default
     rate_limit: tuple[int, float] | None = None  # (messages, per seconds) for the whole journey
+    closing: Closing | None = None
 
 
 class WebhookInput(BaseModel):
@@ -239,6 +253,10 @@ class DeliveryResult(BaseModel):
     delivery_id: int | None = None
     detail: str | None = None
     until: datetime | None = None  # deferred: try again then
+
+    def decision(self) -> dict[str, Any]:
+        """What the send's step records."""
+        return {"status": self.status, "delivery_id": self.delivery_id, "detail": self.detail}
 
 
 class UpdateProfileInput(BaseModel):

@@ -17,19 +17,27 @@ from engine.outcomes.repository import OutcomeRepository
 # Steps are written with what follows them (the enrollment's move or finish) in one statement: in autocommit
 # that is one round trip, where an INSERT per step and an UPDATE in a transaction took four or more.
 # `:steps` is a JSON array of the steps (one per key: ON CONFLICT may not touch a row twice in a statement).
-_UPSERT_STEPS = (
-    "WITH steps AS (INSERT INTO enrollment_steps (enrollment_id, node_id, visit, node_type, decision,"
-    " entered_at) SELECT * FROM jsonb_to_recordset(CAST(:steps AS jsonb)) AS s(enrollment_id text,"
-    " node_id text, visit integer, node_type text, decision jsonb, entered_at timestamptz)"
-    " ON CONFLICT (enrollment_id, node_id, visit) DO UPDATE SET decision = excluded.decision) "
+_STEP_ROWS = (
+    "INSERT INTO enrollment_steps (enrollment_id, node_id, visit, node_type, decision, entered_at)"
+    " SELECT s.* FROM jsonb_to_recordset(CAST(:steps AS jsonb)) AS s(enrollment_id text, node_id text,"
+    " visit integer, node_type text, decision jsonb, entered_at timestamptz)"
 )
-_MOVE = text(_UPSERT_STEPS + "UPDATE enrollments SET current_node = :node WHERE id = :enrollment_id")
+_ON_CONFLICT = " ON CONFLICT (enrollment_id, node_id, visit) DO UPDATE SET decision = excluded.decision"
+_MOVE = text(
+    f"WITH steps AS ({_STEP_ROWS}{_ON_CONFLICT})"
+    " UPDATE enrollments SET current_node = :node WHERE id = :enrollment_id"
+)
 # Only a running enrollment ends: its row has no ended_at yet (ended_at and status are set together, here).
 # Not `status = 'active'`: that is ix_enrollments_active_profile's predicate, and with statistics from when
 # few enrollments were running the planner read that whole index for the id, a row per running enrollment.
+# Once ended, nothing changes, steps included: a late or retried finish (the send that carried the end,
+# contracts.Closing, run again) would otherwise rewrite their decisions. The row lock orders racing ones;
+# the UPDATE asks for `open` so it is read (and locks) first: run after the UPDATE it would find nothing.
 _FINISH = text(
-    _UPSERT_STEPS + "UPDATE enrollments SET status = :final, current_node = :node, ended_at = :ended"
-    " WHERE id = :enrollment_id AND ended_at IS NULL"
+    "WITH open AS (SELECT id FROM enrollments WHERE id = :enrollment_id AND ended_at IS NULL FOR UPDATE),"
+    f" steps AS ({_STEP_ROWS} WHERE EXISTS (SELECT FROM open){_ON_CONFLICT})"
+    " UPDATE enrollments SET status = :final, current_node = :node, ended_at = :ended"
+    " WHERE id = :enrollment_id AND ended_at IS NULL AND EXISTS (SELECT FROM open)"
 )
 # Whether the enrollment has its row; also a column of SignalRepository.read_person (begin_enrollment's
 # check and the start node's profile read in one round trip).
