@@ -93,3 +93,19 @@ async def test_the_start_read_comes_only_once_the_enrollment_is_recorded(
         snapshot = await snapshot_if_recorded(session, "enr-1", read, "UTC")
     assert snapshot is not None
     assert snapshot.signals == {"cart_value": 120}
+
+
+async def test_a_read_of_traits_alone_gives_one_snapshot_however_many_events(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A condition on traits only asks for no signal: Ann has four events, Bea none."""
+    await seed(sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            text("INSERT INTO profiles (id, traits) VALUES ('bea', '{\"plan\": \"free\"}')")
+        )
+    async with sessionmaker() as session:
+        ann = await read_snapshot(session, ProfileInput(profile_id="ann", signals=[], as_of=NOW), "UTC")
+        bea = await read_snapshot(session, ProfileInput(profile_id="bea", signals=[], as_of=NOW), "UTC")
+    assert (ann.traits["plan"], ann.signals) == ("pro", {})
+    assert (bea.traits, bea.signals) == ({"plan": "free"}, {})

@@ -62,9 +62,14 @@ class PersonRead:
     recorded: bool  # whether the enrollment asked about has its row (False if none was asked about)
 
 
-def _built_in_columns(names: list[str]) -> str:
-    """`, <expression> AS <name>` for each built-in signal, to follow a statement's other columns."""
-    return "".join(f", {_EXPRESSIONS[name]} AS {name}" for name in names)
+def _built_in_columns(names: list[str], person: str) -> str:
+    """`, <expression> AS <name>` for each built-in signal, to follow a statement's other columns, and the
+    events of `person` they aggregate over. Without any, no FROM either: the statement would be no
+    aggregate then, and give a row per event (none at all for a person without events)."""
+    if not names:
+        return ""
+    columns = "".join(f", {_EXPRESSIONS[name]} AS {name}" for name in names)
+    return f"{columns} FROM events e WHERE e.profile_id = {person} AND e.timestamp <= :as_of"
 
 
 def _plain(value: Any) -> Any:
@@ -100,11 +105,10 @@ class SignalRepository:
         """The person behind `key` (as ProfileRepository.resolve finds them), every custom signal's name and
         the built-in signals in `built_ins` as of `as_of`, in one statement: the signals API's common case
         in one round trip (it was three: the person, the custom names, the values)."""
-        columns = _built_in_columns(built_ins)
+        columns = _built_in_columns(built_ins, "(SELECT * FROM person)")
         statement = _statement(
             f"WITH person AS ({RESOLVE_SQL}) SELECT (SELECT * FROM person) AS profile_id,"
-            f" ARRAY(SELECT name FROM custom_signals) AS custom_names{columns} FROM events e"
-            " WHERE e.profile_id = (SELECT * FROM person) AND e.timestamp <= :as_of"
+            f" ARRAY(SELECT name FROM custom_signals) AS custom_names{columns}"
         )
         [row] = await driver_fetch(self.session, statement, {"key": key, "as_of": as_of})
         values = {name: _plain(row[name]) for name in built_ins}
@@ -118,13 +122,12 @@ class SignalRepository:
         branch's read was two round trips (the person's ORM row, the signals), three at the start node
         with begin_enrollment's check; custom signals cost two more (`compute`)."""
         built_ins = [name for name in names if name in _EXPRESSIONS]
-        columns = _built_in_columns(built_ins)
+        columns = _built_in_columns(built_ins, "coalesce((SELECT id FROM person), :profile_id)")
         recorded = RECORDED_SQL if enrollment_id else "false"
         statement = _statement(
             f"WITH person AS ({CURRENT_SQL}) SELECT (SELECT id FROM person) AS survivor,"
             " (SELECT traits FROM person) AS traits, (SELECT timezone FROM person) AS timezone,"
-            f" {recorded} AS recorded{columns} FROM events e"
-            " WHERE e.profile_id = coalesce((SELECT id FROM person), :profile_id) AND e.timestamp <= :as_of"
+            f" {recorded} AS recorded{columns}"
         )
         params = {"profile_id": profile_id, "as_of": as_of, "enrollment_id": enrollment_id}
         [row] = await driver_fetch(self.session, statement, params)
