@@ -56,10 +56,11 @@ class MessagingActivities:
     @activity.defn
     async def send_message(self, input: SendInput) -> DeliveryResult:
         result = await self._send(input)
-        if input.closing is not None and result.status != "deferred":
-            # Also on a retry that finds the delivery done: an attempt may have crashed in between.
-            await self._close(input.enrollment_id, input.closing, result)
-        return result
+        if input.closing is None or result.status == "deferred":
+            return result
+        # Also on a retry that finds the delivery done: an attempt may have crashed in between.
+        await self._close(input.enrollment_id, input.closing, result)
+        return result.model_copy(update={"closed": True})
 
     async def _close(self, enrollment_id: str, closing: Closing, result: DeliveryResult) -> None:
         """Ends the enrollment as completed at its exit, with its unwritten steps (contracts.Closing)."""

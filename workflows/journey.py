@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         BranchNode,
         EntryRef,
         ExitNode,
+        Goal,
         JourneyDefinition,
         SendNode,
         SplitNode,
@@ -199,6 +200,9 @@ class JourneyWorkflow:
             if self.closed:  # the send recorded its step, the exit's and the end: follow it there
                 self.unwritten_steps = []
                 self._enter(next_id)
+                # Events that came while it was sent find the enrollment ended, but a goal still counts.
+                for event in self.inbox:
+                    await self._credit_goal(event)
                 return "completed"
 
     def _enter(self, node_id: str) -> int:
@@ -321,26 +325,32 @@ class JourneyWorkflow:
         return None
 
     async def _check_goal_and_exits(self, event: EventEnvelope) -> None:
-        goal = self.journey.goal
-        if goal is not None and event.name == goal.event and await self._holds(goal.when, event):
-            value = lookup({"properties": event.properties}, goal.value) if goal.value else 0
-            await local(
-                BookkeepingActivities.record_outcome,
-                OutcomeInput(
-                    enrollment_id=self.input.enrollment_id,
-                    goal=goal.event,
-                    value=float(value) if isinstance(value, int | float) else 0.0,
-                    within_seconds=parse_duration(goal.within).total_seconds(),
-                    occurred_at=workflow.now(),
-                ),
-            )
-            if goal.exit:
-                raise Interrupted("exited:goal", f"goal event {goal.event} ({event.id})")
+        goal = await self._credit_goal(event)
+        if goal is not None and goal.exit:
+            raise Interrupted("exited:goal", f"goal event {goal.event} ({event.id})")
         for index, criterion in enumerate(self.journey.exit_when):
             if criterion.event is not None and criterion.event != event.name:
                 continue
             if criterion.when is None or await self._holds(criterion.when, event):
                 raise Interrupted("exited:criteria", f"exit_when[{index}] on event {event.name} ({event.id})")
+
+    async def _credit_goal(self, event: EventEnvelope) -> Goal | None:
+        """Records the outcome when the event reaches the journey's goal; returns that goal."""
+        goal = self.journey.goal
+        if goal is None or event.name != goal.event or not await self._holds(goal.when, event):
+            return None
+        value = lookup({"properties": event.properties}, goal.value) if goal.value else 0
+        await local(
+            BookkeepingActivities.record_outcome,
+            OutcomeInput(
+                enrollment_id=self.input.enrollment_id,
+                goal=goal.event,
+                value=float(value) if isinstance(value, int | float) else 0.0,
+                within_seconds=parse_duration(goal.within).total_seconds(),
+                occurred_at=workflow.now(),
+            ),
+        )
+        return goal
 
     async def _holds(self, condition: Condition | None, event: EventEnvelope) -> bool:
         if condition is None:
@@ -486,7 +496,7 @@ class JourneyWorkflow:
                     await self._sleep_until(result.until, f"send: {result.detail}", accept=None)
                     send = send.model_copy(update={"as_of": workflow.now(), "closing": None})
                     result = await remote(MessagingActivities.send_message, send)
-                self.closed = send.closing is not None and result.status != "deferred"
+                self.closed = result.closed
             else:
                 result = await remote(
                     MessagingActivities.call_webhook,

@@ -253,6 +253,10 @@ class DeliveryResult(BaseModel):
     delivery_id: int | None = None
     detail: str | None = None
     until: datetime | None = None  # deferred: try again then
+    # The activity recorded the enrollment's end (SendInput.closing). An activity from before revision 3
+    # (a worker not yet upgraded, in a rolling deploy) ignores `closing` and leaves this False: the
+    # workflow then finishes the enrollment itself.
+    closed: bool = False
 
     def decision(self) -> dict[str, Any]:
         """What the send's step records."""

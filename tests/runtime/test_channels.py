@@ -3,6 +3,7 @@ in-app inbox through the API. Journeys run on the time-skipping server, with rea
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from engine.channels.smtp import message_id
+from engine.journeys.assignment import HOLDOUT_NODE, in_holdout
 from engine.settings import Settings
 from tests.runtime.harness import Harness
 from tests.runtime.messaging_support import deliveries, harness_with, put_template
@@ -142,6 +144,41 @@ async def test_a_permanent_provider_refusal_is_recorded_and_on_failure_decides(
         assert delivery.status == "failed"
         assert delivery.reason is not None
         assert delivery.reason.startswith("sms provider: HTTP 400")
+
+
+GOAL_ON_THE_PROFILE = """
+key: text-goal
+name: text-goal
+entry: {event: go}
+holdout: 50
+goal:
+  event: order_completed
+  when: {field: profile.traits.first_name, op: eq, value: Eve}
+  value: properties.revenue
+start: note
+nodes:
+  note: {type: send, channel: sms, template: offer, next: done}
+  done: {type: exit}
+"""
+
+
+async def test_a_goal_reached_while_the_last_message_is_retried_still_counts(
+    wired: Harness, sms_provider: CrmStandIn
+) -> None:
+    """The send that ends an enrollment records the end; a goal event that reached the workflow while
+    that send was retried is still credited (routing credits goals, but not those judged on the profile)."""
+    assert not in_holdout("text-goal", "eve", 50)
+    sms_provider.script = [("sleep", 1.5), ("sleep", 1.5)]  # two attempts time out: a window to buy in
+    await wired.publish_text("text-goal", GOAL_ON_THE_PROFILE)
+    started = await wired.enroll("text-goal", wired.event("eve", "go", total=5))
+    for _ in range(500):  # until the first attempt reaches the provider (it answers 1.5 s later)
+        if sms_provider.received:
+            break
+        await asyncio.sleep(0.02)
+    await wired.signal(started.workflow_id, wired.event("eve", "order_completed", revenue=30))
+    assert (await wired.closed_result(started.workflow_id)).status == "completed"
+    assert len(sms_provider.received) == 3
+    assert await wired.outcomes(started.enrollment_id) == [(HOLDOUT_NODE, "treatment", 30.0)]
 
 
 async def test_a_profile_without_an_address_is_skipped(wired: Harness, smtp: SmtpStandIn) -> None:
