@@ -67,7 +67,7 @@ class BookkeepingActivities:
         """Why the enrollment is refused, or None once it is recorded."""
         async with self._sessionmaker() as session, session.begin():
             repo = EnrollmentRepository(session)
-            await repo.lock_entry(input.journey_id, input.profile_id, input.correlation)
+            previous = await repo.lock_entry(input.journey_id, input.profile_id, input.correlation)
             if await repo.recorded(input.enrollment_id):
                 return None  # a retry of this activity admitted it meanwhile
             journey = await JourneyRepository(session).get(input.journey_key)
@@ -89,7 +89,7 @@ class BookkeepingActivities:
                     reentry_cooldown=timedelta(seconds=cooldown) if cooldown else None,
                     now=input.now,
                 ),
-                await repo.previous(input.journey_id, input.profile_id, input.correlation),
+                previous,
             )
 
     @activity.defn

@@ -16,8 +16,6 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.activity_calls import Interrupted, local, remote
-
 with workflow.unsafe.imports_passed_through():
     from activities.bookkeeping import BookkeepingActivities
     from activities.messaging import MessagingActivities
@@ -63,6 +61,9 @@ with workflow.unsafe.imports_passed_through():
         WebhookNode,
     )
     from engine.journeys.evaluate import MISSING, evaluate, lookup, needs_profile, signals_used
+
+    # Deterministic and stateless: shared, not re-imported into the sandbox of every workflow run.
+    from workflows.activity_calls import Interrupted, local, remote
 
 MAX_SEEN_EVENT_IDS = 1_000  # enough to absorb any redelivery burst; bounded so history stays small
 MAX_BUFFERED_EVENTS = 50

@@ -53,6 +53,9 @@ _PREVIOUS = (
     .order_by((Enrollment.status == "active").desc(), Enrollment.started_at.desc())
     .limit(1)
 )
+_LOCKED_PREVIOUS = select(Enrollment).from_statement(
+    text("SELECT * FROM enrollment_entry_previous(:journey_id, :profile_id, :correlation)")
+)
 
 # The person's profile ids are collected once (an InitPlan), then looked up in the partial index of active
 # enrollments. Written as `profile_id IN (SELECT ...)`, PostgreSQL planned a nested loop rescanning profiles
@@ -70,13 +73,14 @@ class EnrollmentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def lock_entry(self, journey_id: int, profile_id: str, correlation: str | None) -> None:
+    async def lock_entry(
+        self, journey_id: int, profile_id: str, correlation: str | None
+    ) -> Enrollment | None:
         """Serialises admissions of one (journey, profile, correlation) until the transaction ends, so
-        the re-entry policy is decided on a consistent picture even if two entries race."""
-        await self.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-            {"k": f"{journey_id}\x1f{profile_id}\x1f{correlation or ''}"},
-        )
+        the re-entry policy is decided on a consistent picture even if two entries race; returns
+        `previous` as read under that lock (one round trip: the function of migration 0013)."""
+        params = {"journey_id": journey_id, "profile_id": profile_id, "correlation": correlation}
+        return (await self.session.execute(_LOCKED_PREVIOUS, params)).scalar_one_or_none()
 
     async def get(self, enrollment_id: str) -> Enrollment | None:
         return await self.session.get(Enrollment, enrollment_id)

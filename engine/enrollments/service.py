@@ -107,9 +107,8 @@ class EnrollmentService:
         now = now or datetime.now(UTC)
         correlation = entry_correlation(definition, event)
         workflow_id = workflow_id_for(journey.key, event.profile_id, correlation)
-        await self.repo.lock_entry(journey.id, event.profile_id, correlation)
         # At most one enrollment of (journey, profile, correlation) is active, and it is the latest.
-        previous = await self.repo.previous(journey.id, event.profile_id, correlation)
+        previous = await self.repo.lock_entry(journey.id, event.profile_id, correlation)
         if previous is not None and previous.status == "active":
             if await self.signal_running(previous, event, now):
                 return EnrollmentStarted(
