@@ -492,7 +492,7 @@ class JourneyWorkflow:
                 result = await remote(MessagingActivities.send_message, send)
                 while result.status == "deferred" and result.until is not None:
                     # Held back (quiet hours, rate limit): wait, still open to goals and exits, then retry
-                    # (the wait wrote the steps; the end is then recorded after the send, as before 3).
+                    # without a closing: the wait wrote the steps, so finish_enrollment records the end.
                     held.append({"until": result.until.isoformat(), "reason": result.detail})
                     await self._sleep_until(result.until, f"send: {result.detail}", accept=None)
                     send = send.model_copy(update={"as_of": workflow.now(), "closing": None})

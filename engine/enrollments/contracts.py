@@ -206,8 +206,9 @@ class Closing(BaseModel):
     """The end of an enrollment, carried by the send that is its last act (the node after it is an exit):
     the send activity records it, the steps and the exit once the send has an outcome (not while it is
     deferred), in place of a finish_enrollment local activity of its own after it (REVISION 3). The end's
-    time is the activity's. Events that reach the workflow while the send runs find it ended, as after
-    any end: goals without a profile condition are still credited by routing."""
+    time is the activity's. Events that reach the workflow while the send runs find it ended: the
+    workflow still credits a goal among them, and routing credits later goals without a profile
+    condition, as after any end."""
 
     steps: list[StepInput]  # not yet written, the send's own last (its decision is the outcome's)
     exit_node: str

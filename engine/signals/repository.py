@@ -62,7 +62,7 @@ class PersonRead:
     recorded: bool  # whether the enrollment asked about has its row (False if none was asked about)
 
 
-def _built_in_columns(names: list[str], person: str) -> str:
+def _built_in_select(names: list[str], person: str) -> str:
     """`, <expression> AS <name>` for each built-in signal, to follow a statement's other columns, and the
     events of `person` they aggregate over. Without any, no FROM either: the statement would be no
     aggregate then, and give a row per event (none at all for a person without events)."""
@@ -105,7 +105,7 @@ class SignalRepository:
         """The person behind `key` (as ProfileRepository.resolve finds them), every custom signal's name and
         the built-in signals in `built_ins` as of `as_of`, in one statement: the signals API's common case
         in one round trip (it was three: the person, the custom names, the values)."""
-        columns = _built_in_columns(built_ins, "(SELECT * FROM person)")
+        columns = _built_in_select(built_ins, "(SELECT * FROM person)")
         statement = _statement(
             f"WITH person AS ({RESOLVE_SQL}) SELECT (SELECT * FROM person) AS profile_id,"
             f" ARRAY(SELECT name FROM custom_signals) AS custom_names{columns}"
@@ -122,7 +122,7 @@ class SignalRepository:
         branch's read was two round trips (the person's ORM row, the signals), three at the start node
         with begin_enrollment's check; custom signals cost two more (`compute`)."""
         built_ins = [name for name in names if name in _EXPRESSIONS]
-        columns = _built_in_columns(built_ins, "coalesce((SELECT id FROM person), :profile_id)")
+        columns = _built_in_select(built_ins, "coalesce((SELECT id FROM person), :profile_id)")
         recorded = RECORDED_SQL if enrollment_id else "false"
         statement = _statement(
             f"WITH person AS ({CURRENT_SQL}) SELECT (SELECT id FROM person) AS survivor,"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -137,6 +138,17 @@ class Harness:
         history = await self.handle(workflow_id).fetch_history()
         HISTORIES.mkdir(parents=True, exist_ok=True)
         (HISTORIES / f"{name}.json").write_text(history.to_json())
+
+    async def local_activities(self, workflow_id: str) -> list[str]:
+        """The local activities the run recorded in its history, in order."""
+        history = await self.handle(workflow_id).fetch_history()
+        return [
+            json.loads(event.marker_recorded_event_attributes.details["data"].payloads[0].data)[
+                "activity_type"
+            ]
+            for event in history.events
+            if event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+        ]
 
     async def terminate_leftovers(self) -> None:
         """A workflow left waiting would, once the shared test server skips past its timer, need a

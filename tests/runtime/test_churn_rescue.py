@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -57,23 +56,13 @@ async def test_open_ticket_gets_help_and_recovers(harness: Harness, crm: CrmStan
         "signals": {"open_tickets": 1},
         "traits": {"first_name": "Kim"},
     }
-    assert await local_activities(harness, started.workflow_id) == [
+    assert await harness.local_activities(started.workflow_id) == [
         "begin_enrollment",
         "record_steps",
         "read_profile",
         "finish_enrollment",
     ]
     await harness.keep_history(started.workflow_id, "churn-rescue-help")
-
-
-async def local_activities(harness: Harness, workflow_id: str) -> list[str]:
-    """The local activities the run recorded in its history, in order."""
-    history = await harness.handle(workflow_id).fetch_history()
-    return [
-        json.loads(event.marker_recorded_event_attributes.details["data"].payloads[0].data)["activity_type"]
-        for event in history.events
-        if event.marker_recorded_event_attributes.marker_name == "core_local_activity"
-    ]
 
 
 async def test_no_recovery_goes_to_winback_and_last_chance_at_10_local(harness: Harness) -> None:

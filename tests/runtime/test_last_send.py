@@ -11,7 +11,6 @@ from temporalio.testing import ActivityEnvironment
 from activities.messaging import MessagingActivities
 from engine.enrollments.contracts import SendInput
 from tests.runtime.harness import Delivery, Harness
-from tests.runtime.test_churn_rescue import local_activities
 
 BRANCH_SEND_EXIT = """
 key: last-send
@@ -51,7 +50,7 @@ async def test_a_send_followed_by_the_exit_records_the_end(harness: Harness) -> 
     result = await harness.result(started.workflow_id)
     assert (result.status, result.path) == ("completed", ["check", "remind", "done"])
     # No local activity after the send: it recorded the steps and the end itself.
-    assert await local_activities(harness, started.workflow_id) == ["begin_enrollment"]
+    assert await harness.local_activities(started.workflow_id) == ["begin_enrollment"]
     detail = await harness.detail(started.enrollment_id)
     assert (detail.status, detail.current_node) == ("completed", "done")
     [delivery] = detail.deliveries
