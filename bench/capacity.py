@@ -26,8 +26,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from bench.common import embedded_postgres, report, say, temporal_pid
 from bench.handwritten import HandWrittenWaiter
+from bench.handwritten_worker import BASELINE_QUEUE, baseline_worker
 from bench.ingest import server
-from bench.journey import BASELINE_QUEUE, REACT, WRITE_KEY, baseline_worker, bounded, scalar, worker_process
+from bench.journey import REACT, WRITE_KEY, bounded, scalar, worker_process
 from engine import migrate, search_attributes
 from engine.db.session import create_engine, create_sessionmaker
 from engine.devstack.binaries import find_binary

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -146,3 +148,14 @@ def report(name: str, rows: list[dict[str, Any]], extra: dict[str, Any]) -> None
         print("  ".join(str(row[c]).ljust(w) for c, w in zip(columns, widths, strict=True)))
     for key, value in extra.items():
         print(f"{key}: {value}")
+
+
+@contextmanager
+def running(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """A worker as a process of its own, with `env` over this process's environment, stopped at the end."""
+    process = subprocess.Popen(command, env={**os.environ, **env})
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(15)

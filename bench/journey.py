@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import compileall
-import os
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,10 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from bench import handwritten
 from bench.common import (
     cpu_per,
     cpu_seconds,
@@ -50,11 +45,13 @@ from bench.common import (
     no_collector_pauses,
     p50_p99,
     report,
+    running,
     say,
     temporal_pid,
 )
 from bench.handwritten import HandWrittenCart, HandWrittenWaiter
-from bench.handwritten_activities import WAITING, HandWrittenActivities
+from bench.handwritten_activities import WAITING
+from bench.handwritten_worker import BASELINE_QUEUE, baseline_worker, baseline_worker_process
 from bench.ingest import server
 from engine import migrate, search_attributes
 from engine.db.models import Event
@@ -69,12 +66,6 @@ from engine.templates.service import TemplateService, TemplateUpdate
 from engine.worker import build_worker
 
 WRITE_KEY = "bench-write-key"
-# The hand-written workflows get the same sandbox as ours: their libraries are passed through, their
-# own module (bench.handwritten) is re-imported for every workflow run, as workflows/journey.py is.
-BASELINE_SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("engine", "pydantic", "sqlalchemy")
-)
-BASELINE_QUEUE = "bench-handwritten"
 HISTORY = 20_000  # finished enrollments (and deliveries) in the database before the run
 # Runs before the measured ones on both sides, not timed (waits ended at the same rate): the first events
 # through a freshly started API and worker paid for opening pools and loading caches (POST → stored
@@ -226,36 +217,15 @@ def latency_row(what: str, latencies: list[float], cpu: dict[str, float]) -> dic
 @contextmanager
 def cpu_used(pids: dict[str, int]) -> Iterator[dict[str, float]]:
     """CPU seconds spent in the block by Temporal, PostgreSQL and ours: the workers, the API and whatever
-    sends the events (all in this process for the hand-written baselines; journeys' worker and API in
-    their own). On two cores the reaction benchmark is near saturation, so latency follows this."""
+    sends the events (throughput: both sides' workers in this process; reaction: journeys' worker and
+    API, and the hand-written worker, in processes of their own, the senders here). On two cores the
+    reaction benchmark is near saturation, so latency follows this."""
     spent: dict[str, float] = {}
     before = cpu_seconds(pids)
     yield spent
     used = cpu_spent(before, cpu_seconds(pids))
     spent["temporal"], spent["postgres"] = used.pop("temporal"), used.pop("postgres")
     spent["workers, API, sender"] = sum(used.values())
-
-
-def baseline_worker(
-    client: Client, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
-) -> Worker:
-    """The hand-written workflows' worker, with the journeys worker's slot and cache settings (and its
-    workflow module's bytecode cached, as build_worker caches ours)."""
-    compileall.compile_file(handwritten.__file__, quiet=2)
-    activities = HandWrittenActivities(sessionmaker)
-    # What `journeys worker` does once started; in this process it also moves what the earlier phases
-    # left out of the collector's way (their full passes stalled this worker for 100 ms and more).
-    freeze_startup_objects()
-    return Worker(
-        client,
-        task_queue=BASELINE_QUEUE,
-        workflows=[HandWrittenCart, HandWrittenWaiter],
-        activities=[activities.cart_value, activities.deliver],
-        workflow_runner=BASELINE_SANDBOX,
-        max_concurrent_activities=settings.worker_max_concurrent_activities,
-        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
-        max_cached_workflows=settings.worker_max_cached_workflows,
-    )
 
 
 # A side of a benchmark: what runs a share of the profiles (to its end), and the processes it runs in.
@@ -404,11 +374,12 @@ async def reaction(
         "JOURNEYS_LOG_LEVEL": "WARNING",
         "JOURNEYS_WORKER_METRICS_PORT": str(free_port()),
     }
-    with worker_process(env) as worker, server("api.app:create_app", env) as served:
-        async with (
-            baseline_worker(client, settings, sessionmaker),
-            httpx.AsyncClient(base_url=served.url, auth=(WRITE_KEY, "")) as api,
-        ):
+    with (
+        worker_process(env) as worker,
+        baseline_worker_process(env) as baseline,
+        server("api.app:create_app", env) as served,
+    ):
+        async with httpx.AsyncClient(base_url=served.url, auth=(WRITE_KEY, "")) as api:
             say(f"reaction: {k} hand-written workflows and {k} enrollments waiting (and {WARMUP} of each)")
             handles = {
                 pid: await client.start_workflow(
@@ -422,7 +393,7 @@ async def reaction(
                     await EventRouter(session, client, settings.task_queue, cache).route(
                         entry_event(pid, "cart_updated")
                     )
-            await until(lambda: _waiting(sessionmaker, WARMUP + k))
+            await until(lambda: _waiting(sessionmaker, WARMUP + k))  # on both sides
 
             async def signal(pid: str) -> None:
                 sent_at["baseline"][pid] = time.time()
@@ -433,19 +404,20 @@ async def reaction(
                 response = await api.post("/v1/track", json={"userId": pid, "event": "order_completed"})
                 response.raise_for_status()
 
+            # Only the senders run here, the workers in processes of their own: this process's collector
+            # (it ran the earlier phases) held POSTs back 400 ms in a full pass, then let them go in a burst.
             async def hand_written(share: list[str]) -> None:
-                await paced([lambda pid=pid: signal(pid) for pid in share], rate)  # type: ignore[misc]
-                await asyncio.gather(*(handles[pid].result() for pid in share))
+                with no_collector_pauses():
+                    await paced([lambda pid=pid: signal(pid) for pid in share], rate)  # type: ignore[misc]
+                    await asyncio.gather(*(handles[pid].result() for pid in share))
 
             async def journeys(share: list[str]) -> None:
-                # Only the sender runs here for journeys: its collector's full passes (this process ran
-                # the earlier phases) held POSTs back 400 ms, then let them go in a burst.
                 with no_collector_pauses():
                     await paced([lambda pid=pid: post(pid) for pid in share], rate)  # type: ignore[misc]
                     await until(lambda: _ended(sessionmaker, "bench-react", share))
 
             sides: dict[str, Side] = {
-                "baseline": (hand_written, {"temporal": temporal}),
+                "baseline": (hand_written, {"temporal": temporal, "worker": baseline.pid}),
                 "journeys": (journeys, {"temporal": temporal, "worker": worker.pid, "api": served.pid}),
             }
             cpu = (await take_turns(f"reaction at {rate:g}/s", sides, warmup, profiles)).cpu
@@ -493,17 +465,9 @@ async def routed_times(
         return {row[0]: float(row[1]) for row in rows}, {row[0]: float(row[2]) for row in rows}
 
 
-@contextmanager
-def worker_process(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+def worker_process(env: dict[str, str]) -> AbstractContextManager[subprocess.Popen[bytes]]:
     """`journeys worker`: the journey workflows, their activities and the outbox dispatcher."""
-    worker = subprocess.Popen(
-        [str(Path(sys.executable).parent / "journeys"), "worker"], env={**os.environ, **env}
-    )
-    try:
-        yield worker
-    finally:
-        worker.terminate()
-        worker.wait(15)
+    return running([str(Path(sys.executable).parent / "journeys"), "worker"], env)
 
 
 def split_warmup(k: int) -> tuple[list[str], list[str]]:
@@ -527,11 +491,16 @@ async def _ended(sessionmaker: async_sessionmaker[AsyncSession], key: str, profi
 
 
 async def _waiting(sessionmaker: async_sessionmaker[AsyncSession], k: int) -> bool:
-    waiting = await scalar(
+    """Whether k enrollments and k hand-written workflows wait (each has recorded that it does)."""
+    journeys = await scalar(
         sessionmaker,
         "SELECT count(*) FROM enrollment_steps WHERE node_id = 'wait' AND decision ->> 'waiting' = 'true'",
     )
-    return int(waiting) >= k
+    hand_written = await scalar(
+        sessionmaker,
+        f"SELECT count(*) FROM deliveries WHERE idempotency_key LIKE 'hw-wait-%' AND template = '{WAITING}'",
+    )
+    return min(int(journeys), int(hand_written)) >= k
 
 
 async def measure(url: str, enrollments: int, waiting: int, rate: float) -> None:
