@@ -27,11 +27,10 @@ from bench.common import embedded_postgres, report, say, temporal_pid
 from bench.handwritten import HandWrittenWaiter
 from bench.handwritten_worker import BASELINE_QUEUE, baseline_worker_process
 from bench.ingest import server
-from bench.journey import REACT, WRITE_KEY, bounded, scalar, until, worker_process
+from bench.journey import REACT, WRITE_KEY, bounded, process_env, scalar, until, worker_process
 from engine import migrate, search_attributes
 from engine.db.session import create_engine, create_sessionmaker
 from engine.devstack.binaries import find_binary
-from engine.devstack.ports import free_port
 from engine.journeys.service import JourneyService
 from engine.settings import Settings
 
@@ -139,14 +138,7 @@ async def measure(url: str, folder: str, n: int, baseline_n: int) -> None:
         ],
     )
     temporal = temporal_pid(env.client.service_client.config.target_host)
-    workers = {
-        "DATABASE_URL": url,
-        "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-        "JOURNEYS_TASK_QUEUE": settings.task_queue,
-        "JOURNEYS_WRITE_KEYS": WRITE_KEY,
-        "JOURNEYS_LOG_LEVEL": "WARNING",
-        "JOURNEYS_WORKER_METRICS_PORT": str(free_port()),
-    }
+    workers = process_env(env.client, settings)
     rows = []
     try:
         if baseline_n:

@@ -366,14 +366,7 @@ async def reaction(
     warmup, profiles = split_warmup(k)
     sent_at: dict[str, dict[str, float]] = {"baseline": {}, "journeys": {}}
     # As deployed: the API and the worker (with its outbox dispatcher) in processes of their own.
-    env = {
-        "DATABASE_URL": settings.database_url or "",
-        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
-        "JOURNEYS_TASK_QUEUE": settings.task_queue,
-        "JOURNEYS_WRITE_KEYS": WRITE_KEY,
-        "JOURNEYS_LOG_LEVEL": "WARNING",
-        "JOURNEYS_WORKER_METRICS_PORT": str(free_port()),
-    }
+    env = process_env(client, settings)
     with (
         worker_process(env) as worker,
         baseline_worker_process(env) as baseline,
@@ -463,6 +456,18 @@ async def routed_times(
             )
         ).all()
         return {row[0]: float(row[1]) for row in rows}, {row[0]: float(row[2]) for row in rows}
+
+
+def process_env(client: Client, settings: Settings) -> dict[str, str]:
+    """The environment of the API and worker processes a benchmark starts (theirs and the hand-written)."""
+    return {
+        "DATABASE_URL": settings.database_url or "",
+        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "JOURNEYS_TASK_QUEUE": settings.task_queue,
+        "JOURNEYS_WRITE_KEYS": WRITE_KEY,
+        "JOURNEYS_LOG_LEVEL": "WARNING",
+        "JOURNEYS_WORKER_METRICS_PORT": str(free_port()),
+    }
 
 
 def worker_process(env: dict[str, str]) -> AbstractContextManager[subprocess.Popen[bytes]]:
