@@ -152,10 +152,15 @@ def report(name: str, rows: list[dict[str, Any]], extra: dict[str, Any]) -> None
 
 @contextmanager
 def running(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    """A worker as a process of its own, with `env` over this process's environment, stopped at the end."""
+    """A server or worker as a process of its own, with `env` over this process's environment, stopped at
+    the end (killed if its graceful shutdown is stuck, on a connection say: not a result)."""
     process = subprocess.Popen(command, env={**os.environ, **env})
     try:
         yield process
     finally:
         process.terminate()
-        process.wait(15)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,7 +1,7 @@
 """The hand-written baselines' worker (bench/handwritten.py), with the journeys worker's settings. The
-throughput benchmark runs it in its own process, beside journeys' worker; the reaction and capacity
-benchmarks run it as a process of its own, as `journeys worker` runs journeys', so that no worker shares
-an event loop with the benchmark sending the events, and each worker's memory is its own.
+throughput benchmark runs it inside the benchmark's process, beside journeys' worker; the reaction and
+capacity benchmarks run it as a process of its own, as `journeys worker` runs journeys', so that no
+worker shares an event loop with the benchmark sending the events, and each worker's memory is its own.
 
     .venv/bin/python -m bench.handwritten_worker   # DATABASE_URL and TEMPORAL_ADDRESS from the environment
 """

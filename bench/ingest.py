@@ -12,9 +12,7 @@ import argparse
 import asyncio
 import base64
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -35,6 +33,7 @@ from bench.common import (
     no_collector_pauses,
     p50_p99,
     report,
+    running,
     say,
 )
 from bench.http import KeepAliveConnection, connected
@@ -69,18 +68,10 @@ def server(app: str, env: dict[str, str]) -> Iterator[Served]:
         "--http",
         "httptools",
     ]
-    process = subprocess.Popen(command, env={**os.environ, **env})
-    try:
+    with running(command, env) as process:
         if not wait_for_port(port, 30):
             raise RuntimeError(f"{app} did not start")
         yield Served(f"http://127.0.0.1:{port}", process.pid)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:  # a graceful shutdown stuck on a connection: not a result
-            process.kill()
-            process.wait()
 
 
 @dataclass

@@ -421,7 +421,7 @@ async def reaction(
         "journeys": await delivery_times(sessionmaker, "journey_key = 'bench-react'"),
     }
     # Where journeys' reactions spend their time, leg by leg (each leg's own p50 and p99).
-    stored, routed = await routed_times(sessionmaker, "order_completed")
+    stored, routed = await stored_and_routed(sessionmaker, "order_completed")
     legs = {
         "POST → stored": (sent_at["journeys"], stored),
         "stored → routed to Temporal": (stored, routed),
@@ -439,7 +439,7 @@ async def reaction(
     ]
 
 
-async def routed_times(
+async def stored_and_routed(
     sessionmaker: async_sessionmaker[AsyncSession], event: str
 ) -> tuple[dict[str, float], dict[str, float]]:
     """When each person's `event` was stored (its transaction began), and when the dispatcher marked it
