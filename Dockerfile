@@ -6,6 +6,7 @@ COPY engine engine
 COPY api api
 COPY workflows workflows
 COPY activities activities
+COPY runtime runtime
 COPY migrations migrations
 RUN pip install . && useradd --create-home journeys
 USER journeys

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from engine.db.session import autocommit
-from engine.enrollments.admission import Candidate, admit
+from engine.enrollments.admission import admit
 from engine.enrollments.contracts import (
     BeginInput,
     BeginResult,
@@ -25,6 +25,7 @@ from engine.enrollments.contracts import (
 )
 from engine.enrollments.repository import EnrollmentRepository
 from engine.journeys.repository import JourneyRepository
+from engine.outcomes.service import OutcomeService
 from engine.profiles.snapshot import read_snapshot, snapshot_if_recorded
 from engine.splits.adaptive import current_weights
 
@@ -73,24 +74,7 @@ class BookkeepingActivities:
             journey = await JourneyRepository(session).get(input.journey_key)
             if journey is None or journey.status != "live":
                 return f"journey is {journey.status if journey else 'deleted'}"
-            cooldown = input.reentry_cooldown_seconds
-            return await admit(
-                repo,
-                Candidate(
-                    enrollment_id=input.enrollment_id,
-                    workflow_id=input.workflow_id,
-                    journey_id=input.journey_id,
-                    version=input.version,
-                    profile_id=input.profile_id,
-                    correlation=input.correlation,
-                    holdout=input.holdout,
-                    holdout_percent=input.holdout_percent,
-                    reentry_mode=input.reentry_mode,
-                    reentry_cooldown=timedelta(seconds=cooldown) if cooldown else None,
-                    now=input.now,
-                ),
-                previous,
-            )
+            return await admit(repo, input, previous)
 
     @activity.defn
     async def split_weights(self, input: SplitWeightsInput) -> SplitWeightsResult:
@@ -131,7 +115,7 @@ class BookkeepingActivities:
     @activity.defn
     async def record_outcome(self, input: OutcomeInput) -> None:
         async with self._sessionmaker() as session, session.begin():
-            await EnrollmentRepository(session).credit_outcomes(
+            await OutcomeService(session).credit_enrollment(
                 input.enrollment_id,
                 input.goal,
                 input.value,

@@ -1,1 +1,1 @@
-"""HTTP transport: thin routes over engine services (DESIGN.md section 2)."""
+"""HTTP transport: thin routes over engine services (docs/architecture.md)."""

@@ -1,6 +1,6 @@
 """Every benchmark, one after another, each on its own embedded stack, then one summary table of the
 figures against their targets (each figure relative to a baseline measured in the same run), written
-to bench/results/summary.json beside each benchmark's own JSON.
+to bench/results/summary.json beside each benchmark's own JSON, and all of them to bench/RESULTS.md.
 
     .venv/bin/python -m bench [--quick] [--only ingest,journey,...]
 
@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench import results_file
 from bench.common import RESULTS, say
 
 SETTLE_SECONDS = 10
@@ -131,6 +132,7 @@ def main() -> None:
         print(f"  {figure.ljust(width)}  target {target:<20} {'met' if met else 'NOT met'}")
     summary = [{"figure": f, "target": t, "met": m} for f, t, m in lines]
     (RESULTS / "summary.json").write_text(json.dumps({"quick": args.quick, "summary": summary}, indent=2))
+    say(f"results written to {results_file.write()}")
 
 
 if __name__ == "__main__":

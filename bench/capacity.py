@@ -28,11 +28,12 @@ from bench.handwritten import HandWrittenWaiter
 from bench.handwritten_worker import BASELINE_QUEUE, baseline_worker_process
 from bench.ingest import server
 from bench.journey import REACT, WRITE_KEY, bounded, process_env, scalar, until, worker_process
-from engine import migrate, search_attributes
+from engine import search_attributes
 from engine.db.session import create_engine, create_sessionmaker
-from engine.devstack.binaries import find_binary
 from engine.journeys.service import JourneyService
 from engine.settings import Settings
+from runtime import migrate
+from runtime.devstack.binaries import find_binary
 
 ENROLLMENT_TABLES = ("enrollments", "enrollment_steps")
 

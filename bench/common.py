@@ -18,10 +18,11 @@ from typing import Any, NamedTuple
 
 import psutil
 
-from engine.devstack.ports import free_port
-from engine.devstack.postgres import EmbeddedPostgres
+from bench import results_file
+from runtime.devstack.ports import free_port
+from runtime.devstack.postgres import EmbeddedPostgres
 
-RESULTS = Path(__file__).parent / "results"
+RESULTS = results_file.RESULTS
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
@@ -140,7 +141,9 @@ def p50_p99(latencies: list[float], digits: int = 1) -> dict[str, float]:
 
 def report(name: str, rows: list[dict[str, Any]], extra: dict[str, Any]) -> None:
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps({"benchmark": name, "rows": rows, **extra}, indent=2))
+    result = {"benchmark": name, "rows": rows, **extra, **results_file.provenance()}
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2))
+    results_file.write()
     columns = list(rows[0])
     widths = [max(len(str(c)), *(len(str(r[c])) for r in rows)) for c in columns]
     print("  ".join(str(c).ljust(w) for c, w in zip(columns, widths, strict=True)))

@@ -37,9 +37,9 @@ from bench.common import (
     say,
 )
 from bench.http import KeepAliveConnection, connected
-from engine import migrate
-from engine.devstack.ports import free_port, wait_for_port
 from engine.settings import Settings, to_asyncpg_dsn
+from runtime import migrate
+from runtime.devstack.ports import free_port, wait_for_port
 
 WRITE_KEY = "bench-write-key"
 TURNS = 4

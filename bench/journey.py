@@ -53,17 +53,18 @@ from bench.handwritten import HandWrittenCart, HandWrittenWaiter
 from bench.handwritten_activities import WAITING
 from bench.handwritten_worker import BASELINE_QUEUE, baseline_worker, baseline_worker_process
 from bench.ingest import server
-from engine import migrate, search_attributes
+from engine import search_attributes
 from engine.db.models import Event
 from engine.db.session import autocommit, create_engine, create_sessionmaker
-from engine.devstack.binaries import find_binary
-from engine.devstack.ports import free_port
 from engine.journeys.service import JourneyService
 from engine.long_lived import freeze_startup_objects
-from engine.routing.router import EventRouter, RoutingCache
+from engine.outbox.router import EventRouter, RoutingCache
 from engine.settings import Settings
 from engine.templates.service import TemplateService, TemplateUpdate
-from engine.worker import build_worker
+from runtime import migrate
+from runtime.devstack.binaries import find_binary
+from runtime.devstack.ports import free_port
+from runtime.worker import build_worker
 
 WRITE_KEY = "bench-write-key"
 HISTORY = 20_000  # finished enrollments (and deliveries) in the database before the run

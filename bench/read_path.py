@@ -28,8 +28,8 @@ from bench.common import (
 )
 from bench.http import KeepAliveConnection, connected
 from bench.ingest import server
-from engine import migrate
 from engine.settings import Settings, to_asyncpg_dsn
+from runtime import migrate
 
 ADMIN_TOKEN = "bench-admin-token"
 EVENTS_PER_PROFILE = 30

@@ -19,11 +19,11 @@ import yaml
 
 from api.app import create_app
 from bench.common import embedded_postgres, report, say, summary, timings
-from engine import migrate
 from engine.db.session import create_engine, create_sessionmaker
-from engine.journeys.client import EXAMPLES
+from engine.journeys.bundled import EXAMPLES
 from engine.journeys.service import JourneyService
 from engine.settings import Settings, to_asyncpg_dsn
+from runtime import migrate
 
 # The naive one-statement way to get the same sufficient statistics: exposures LEFT JOIN outcomes.
 BASELINE_SQL = """

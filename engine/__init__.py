@@ -1,1 +1,1 @@
-"""journeys engine: everything that is true regardless of transport (see DESIGN.md section 2)."""
+"""journeys engine: everything that is true regardless of transport (docs/architecture.md)."""

@@ -9,7 +9,7 @@ which `journeys dev` starts on the ports configured here.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -149,6 +149,11 @@ class Settings(BaseSettings):
         for channel, rule in value.items():
             parse_cap(rule, channel)
         return value
+
+    @cached_property
+    def caps(self) -> dict[str, tuple[int, timedelta]]:
+        """`frequency_caps` parsed once (the send path reads them for every message)."""
+        return {channel: parse_cap(rule, channel) for channel, rule in self.frequency_caps.items()}
 
     @property
     def link_base_url(self) -> str:

@@ -18,13 +18,14 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from engine import migrate, search_attributes
+from engine import search_attributes
 from engine.db.models import Base
 from engine.db.session import create_engine, create_sessionmaker
-from engine.devstack.binaries import find_binary
-from engine.devstack.ports import free_port
-from engine.devstack.postgres import EmbeddedPostgres
 from engine.settings import Settings
+from runtime import migrate
+from runtime.devstack.binaries import find_binary
+from runtime.devstack.ports import free_port
+from runtime.devstack.postgres import EmbeddedPostgres
 
 # The SDK waits 5 s for a server it spawned to answer: on a busy 2-core machine the time-skipping server
 # once missed that, and every test on it errored.

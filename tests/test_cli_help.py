@@ -1,6 +1,6 @@
 from typer.testing import CliRunner
 
-from engine.cli import app
+from runtime.cli import app
 
 
 def test_help_lists_every_command_with_a_description() -> None:

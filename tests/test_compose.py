@@ -1,4 +1,4 @@
-"""No Docker engine runs here, so the production compose file is checked as data: the services the README
+"""No Docker engine runs here, so the production compose file is checked as data: the services the docs
 names exist, depend on each other sensibly, have health checks, and the app gets its settings."""
 
 import re
@@ -15,13 +15,13 @@ def compose() -> dict[str, Any]:
     return data
 
 
-def test_every_service_the_readme_names_exists() -> None:
+def test_every_service_the_docs_name_exists() -> None:
     services = compose()["services"]
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "operations.md").read_text()
     paragraph = readme.split("`docker-compose.yml` (with the `Dockerfile`)", 1)[1].split("\n\n", 1)[0]
     named = set(re.findall(r"`([a-z][a-z-]*)`", paragraph))
     assert {"postgres", "temporal", "temporal-ui", "api", "worker"} <= named
-    assert named <= set(services), f"README names services the compose file lacks: {named - set(services)}"
+    assert named <= set(services), f"docs/operations.md names services the compose file lacks: {named - set(services)}"
 
 
 def test_api_and_worker_get_database_and_temporal_addresses() -> None:

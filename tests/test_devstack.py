@@ -17,9 +17,9 @@ import psutil
 import pytest
 
 from engine import temporal_client
-from engine.devstack.ports import free_port
 from engine.settings import Settings
-from engine.stack_check import run_stack_check
+from runtime.devstack.ports import free_port
+from runtime.stack_check import run_stack_check
 from workflows.stack_check import StackCheckWorkflow
 
 pytestmark = pytest.mark.devstack
@@ -39,7 +39,7 @@ class DevProcess:
 
     def start(self) -> subprocess.Popen[str]:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "dev"],
+            [sys.executable, "-m", "runtime.cli", "dev"],
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -155,7 +155,7 @@ def test_busy_port_gives_one_line_and_non_zero_exit(state_dir: Path) -> None:
         blocker.bind(("127.0.0.1", dev.ports["API"]))
         blocker.listen()
         result = subprocess.run(
-            [sys.executable, "-m", "engine.cli", "dev"],
+            [sys.executable, "-m", "runtime.cli", "dev"],
             env=dev.env,
             capture_output=True,
             text=True,

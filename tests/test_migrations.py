@@ -8,11 +8,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from engine import migrate
 from engine.db.models import Base
 from engine.db.session import create_engine
-from engine.devstack.postgres import EmbeddedPostgres
 from engine.settings import Settings
+from runtime import migrate
+from runtime.devstack.postgres import EmbeddedPostgres
 
 CORE_TABLES = {
     "journeys",

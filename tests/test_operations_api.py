@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
 from api.middleware import BodyLimitMiddleware
-from engine.devstack.ports import free_port
 from engine.settings import Settings
+from runtime.devstack.ports import free_port
 
 
 async def test_health(api_client: httpx.AsyncClient) -> None:

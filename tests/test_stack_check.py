@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from engine.settings import Settings
-from engine.worker import build_worker
+from runtime.worker import build_worker
 from workflows.stack_check import StackCheckWorkflow
 
 

@@ -1,4 +1,4 @@
-"""Run by a Temporal schedule (every JOURNEYS_AUDIENCE_SWEEP_EVERY): one sweep activity, heartbeating."""
+"""Run by a Temporal schedule (every JOURNEYS_AUDIENCE_SWEEP_SECONDS): one sweep activity, heartbeating."""
 
 from __future__ import annotations
 

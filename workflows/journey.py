@@ -9,49 +9,39 @@ interrupt any wait at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.bookkeeping import BookkeepingActivities
-    from activities.messaging import MessagingActivities
     from activities.profiles import ProfileActivities
     from engine import search_attributes
-    from engine.durations import parse_duration
     from engine.enrollments.contracts import (
+        EVENT_SIGNAL,
+        EXIT_SIGNAL,
+        JOURNEY_WORKFLOW,
         REVISION,
+        VIEW_QUERY,
+        Admission,
         BeginInput,
         CarriedState,
-        Closing,
         EnrollmentInput,
         EnrollmentResult,
         EnrollmentView,
         EventEnvelope,
         ExitRequest,
-        ExposureInput,
         FinishInput,
-        OutcomeInput,
         ProfileInput,
         ProfileSnapshot,
-        SendInput,
-        SplitWeightsInput,
         StepInput,
-        StepsInput,
         UpdateProfileInput,
-        WaitUntilInput,
-        WebhookInput,
     )
-    from engine.journeys.assignment import in_holdout, variant_for
-    from engine.journeys.conditions import Condition
     from engine.journeys.dsl import (
         BranchNode,
-        EntryRef,
         ExitNode,
-        Goal,
         JourneyDefinition,
         SendNode,
         SplitNode,
@@ -60,25 +50,21 @@ with workflow.unsafe.imports_passed_through():
         WaitNode,
         WebhookNode,
     )
-    from engine.journeys.evaluate import MISSING, evaluate, lookup, needs_profile, signals_used
 
     # Deterministic and stateless: shared, not re-imported into the sandbox of every workflow run.
-    from workflows.activity_calls import Interrupted, local, remote
+    from workflows.activity_calls import Interrupted, local
+    from workflows.compat import shows_every_node
+    from workflows.nodes import NodeHandlers
 
 MAX_SEEN_EVENT_IDS = 1_000  # enough to absorb any redelivery burst; bounded so history stays small
-MAX_BUFFERED_EVENTS = 50
 MAX_PATH = 200
-# Patch id: steps are buffered and written in one local activity when the enrollment waits or ends
-# (instead of one per step); histories recorded before it replay the one-by-one writes. Runs of
-# revision 2 and later batch without asking (contracts.REVISION).
-BATCHED_STEPS = "batched-steps"
 # Nodes where an enrollment stops (a timer, an event, a delivery in flight end the workflow task): the only
 # ones anyone can see it at. The others are passed and left within one workflow task.
 STOPS = (WaitNode, WaitForEventNode, SendNode, WebhookNode)
 
 
-@workflow.defn
-class JourneyWorkflow:
+@workflow.defn(name=JOURNEY_WORKFLOW)
+class JourneyWorkflow(NodeHandlers):
     @workflow.init
     def __init__(self, input: EnrollmentInput) -> None:
         self.input = input
@@ -101,7 +87,7 @@ class JourneyWorkflow:
 
     # ── signals and queries ──────────────────────────────────────────────────────────────────────────
 
-    @workflow.signal
+    @workflow.signal(name=EVENT_SIGNAL)
     def event(self, envelope: EventEnvelope) -> None:
         # Temporal may deliver a signal twice when the dispatcher retries: the event id decides.
         if envelope.id in self.seen:
@@ -111,11 +97,11 @@ class JourneyWorkflow:
             del self.seen[next(iter(self.seen))]
         self.inbox.append(envelope)
 
-    @workflow.signal
+    @workflow.signal(name=EXIT_SIGNAL)
     def exit(self, request: ExitRequest) -> None:
         self.exit_request = request
 
-    @workflow.query
+    @workflow.query(name=VIEW_QUERY)
     def view(self) -> EnrollmentView:
         return EnrollmentView(
             enrollment_id=self.input.enrollment_id,
@@ -132,27 +118,22 @@ class JourneyWorkflow:
     @workflow.run
     async def run(self, input: EnrollmentInput) -> EnrollmentResult:
         if input.carried is None:
-            self.state.holdout = in_holdout(input.journey_key, input.profile_id, self.journey.holdout)
-            entry = self.journey.entry
+            admission = Admission.for_entry(
+                self.journey,
+                enrollment_id=input.enrollment_id,
+                journey_key=input.journey_key,
+                journey_id=input.journey_id,
+                version=input.version,
+                profile_id=input.profile_id,
+                correlation=input.correlation,
+                now=workflow.now(),
+            )
+            self.state.holdout = admission.holdout
             begin = await local(
                 BookkeepingActivities.begin_enrollment,
                 BeginInput(
-                    enrollment_id=input.enrollment_id,
-                    workflow_id=workflow.info().workflow_id,
-                    journey_id=input.journey_id,
+                    **admission.model_dump(),
                     journey_key=input.journey_key,
-                    version=input.version,
-                    profile_id=input.profile_id,
-                    correlation=input.correlation,
-                    holdout=self.state.holdout,
-                    holdout_percent=self.journey.holdout,
-                    reentry_mode=entry.reentry.mode,
-                    reentry_cooldown_seconds=(
-                        parse_duration(entry.reentry.cooldown).total_seconds()
-                        if entry.reentry.cooldown
-                        else None
-                    ),
-                    now=workflow.now(),
                     read=self._start_read(),
                     revision=REVISION,
                 ),
@@ -218,7 +199,7 @@ class JourneyWorkflow:
         only where the enrollment stops and not already shown, as the value a workflow task leaves is all
         Temporal's visibility ever holds. A finished run keeps the last node it stopped at (the
         enrollment's row has the exit node)."""
-        if self.revision < 2 or (isinstance(node, STOPS) and node_id != self.shown_node):
+        if shows_every_node(self.revision) or (isinstance(node, STOPS) and node_id != self.shown_node):
             workflow.upsert_search_attributes([search_attributes.CURRENT_NODE.value_set(node_id)])
             self.shown_node = node_id
 
@@ -245,315 +226,13 @@ class JourneyWorkflow:
             return {"set": node.set, "unset": node.unset}, node.next
         raise ApplicationError(f"unknown node type {type(node).__name__}", non_retryable=True)
 
-    # ── waiting ──────────────────────────────────────────────────────────────────────────────────────
-
-    async def _wait(self, node: WaitNode) -> tuple[dict[str, Any], str]:
-        if node.duration is not None:
-            wake_at, detail = workflow.now() + parse_duration(node.duration), f"for {node.duration}"
-        else:
-            resolved = await local(
-                ProfileActivities.resolve_wait_until,
-                WaitUntilInput(
-                    profile_id=self.input.profile_id,
-                    until_time=node.until_time,
-                    until_trait=node.until_trait,
-                    offset=node.offset,
-                    now=workflow.now(),
-                ),
-            )
-            wake_at, detail = resolved.wake_at, resolved.detail
-        await self._sleep_until(wake_at, f"time: {detail}", accept=None)
-        return {"until": wake_at.isoformat(), "detail": detail}, node.next
-
-    async def _wait_for_event(self, node: WaitForEventNode) -> tuple[dict[str, Any], str]:
-        def matches(event: EventEnvelope) -> bool:
-            if event.name != node.event:
-                return False
-            context = {"properties": event.properties}
-            entry = self.input.entry.as_context()
-            for path, expected in node.match.items():
-                want = lookup(entry, expected.entry) if isinstance(expected, EntryRef) else expected
-                got = lookup(context, path)
-                if got is MISSING or want is MISSING or got != want:
-                    return False
-            return True
-
-        # An event that arrived before the journey reached this wait still counts.
-        for early in self.state.buffered:
-            if matches(early):
-                self.state.buffered = [e for e in self.state.buffered if e.id != early.id]
-                self.state.last_event = early
-                return {"outcome": "event", "event_id": early.id, "early": True}, node.on_event
-        wake_at = workflow.now() + parse_duration(node.timeout)
-        event = await self._sleep_until(wake_at, f"event: {node.event}", accept=matches)
-        if event is None:
-            return {"outcome": "timeout", "after": node.timeout}, node.on_timeout
-        return {"outcome": "event", "event_id": event.id}, node.on_event
-
-    async def _sleep_until(
-        self, wake_at: datetime, waiting_for: str, accept: Callable[[EventEnvelope], bool] | None
-    ) -> EventEnvelope | None:
-        self.waiting_for, self.wake_at = waiting_for, wake_at
-        await self._write_steps()  # so where the enrollment waits, and how it got there, can be seen
-        try:
-            while True:
-                accepted = await self._process_inbox(accept)
-                if accepted is not None:
-                    return accepted
-                remaining = (wake_at - workflow.now()).total_seconds()
-                if remaining <= 0:
-                    return None
-                try:
-                    await workflow.wait_condition(
-                        lambda: bool(self.inbox) or self.exit_request is not None, timeout=remaining
-                    )
-                except TimeoutError:
-                    continue  # loop once more: an event may have arrived together with the timer
-        finally:
-            self.waiting_for = self.wake_at = None
-
-    async def _process_inbox(self, accept: Callable[[EventEnvelope], bool] | None) -> EventEnvelope | None:
-        """Goal and exit criteria first, for every event, wherever the enrollment is."""
-        if self.exit_request is not None:
-            raise Interrupted("exited:operator", self.exit_request.reason)
-        while self.inbox:
-            event = self.inbox.pop(0)
-            await self._check_goal_and_exits(event)
-            if accept is not None and accept(event):
-                self.state.last_event = event
-                return event
-            self.state.buffered = [*self.state.buffered, event][-MAX_BUFFERED_EVENTS:]
-        return None
-
-    async def _check_goal_and_exits(self, event: EventEnvelope) -> None:
-        goal = await self._credit_goal(event)
-        if goal is not None and goal.exit:
-            raise Interrupted("exited:goal", f"goal event {goal.event} ({event.id})")
-        for index, criterion in enumerate(self.journey.exit_when):
-            if criterion.event is not None and criterion.event != event.name:
-                continue
-            if criterion.when is None or await self._holds(criterion.when, event):
-                raise Interrupted("exited:criteria", f"exit_when[{index}] on event {event.name} ({event.id})")
-
-    async def _credit_goal(self, event: EventEnvelope) -> Goal | None:
-        """Records the outcome when the event reaches the journey's goal; returns that goal."""
-        goal = self.journey.goal
-        if goal is None or event.name != goal.event or not await self._holds(goal.when, event):
-            return None
-        value = lookup({"properties": event.properties}, goal.value) if goal.value else 0
-        await local(
-            BookkeepingActivities.record_outcome,
-            OutcomeInput(
-                enrollment_id=self.input.enrollment_id,
-                goal=goal.event,
-                value=float(value) if isinstance(value, int | float) else 0.0,
-                within_seconds=parse_duration(goal.within).total_seconds(),
-                occurred_at=workflow.now(),
-            ),
-        )
-        return goal
-
-    async def _holds(self, condition: Condition | None, event: EventEnvelope) -> bool:
-        if condition is None:
-            return True
-        return evaluate(condition, await self._context(condition, event), workflow.now())
-
-    async def _context(self, condition: Condition, event: EventEnvelope | None) -> dict[str, Any]:
-        context: dict[str, Any] = {
-            "entry": self.input.entry.as_context(),
-            "event": (event or self.state.last_event or self.input.entry).as_context(),
-        }
-        if needs_profile(condition):
-            context["profile"] = (await self._profile(sorted(signals_used(condition)))).as_context()
-        return context
-
-    async def _profile(self, signals: list[str]) -> ProfileSnapshot:
-        snapshot = await local(
-            ProfileActivities.read_profile,
-            ProfileInput(profile_id=self.input.profile_id, signals=signals, as_of=workflow.now()),
-        )
-        self.last_profile = {"traits": snapshot.traits, "signals": snapshot.signals}
-        return snapshot
-
-    # ── deciding ─────────────────────────────────────────────────────────────────────────────────────
+    # ── continuing ───────────────────────────────────────────────────────────────────────────────────
 
     def _start_read(self) -> ProfileInput | None:
         """What a start node that branches on the profile reads, asked of begin_enrollment. No patch: a
         history from before this replays begin's recorded result (no profile) and a read_profile after it."""
         node = self.journey.nodes[self.journey.start]
         return self._branch_read(node) if isinstance(node, BranchNode) else None
-
-    def _branch_read(self, node: BranchNode) -> ProfileInput | None:
-        if not any(needs_profile(case.when) for case in node.cases):
-            return None
-        signals = sorted({s for case in node.cases for s in signals_used(case.when)})
-        return ProfileInput(profile_id=self.input.profile_id, signals=signals, as_of=workflow.now())
-
-    async def _branch(self, node: BranchNode) -> tuple[dict[str, Any], str]:
-        read, profile = self._branch_read(node), None
-        if read is not None:
-            # Live: read now (or with the admission, for the start node), recorded in history.
-            profile, self.first_read = self.first_read, None
-            if profile is None:
-                profile = await self._profile(read.signals)
-            self.last_profile = {"traits": profile.traits, "signals": profile.signals}
-        context: dict[str, Any] = {
-            "entry": self.input.entry.as_context(),
-            "event": (self.state.last_event or self.input.entry).as_context(),
-        }
-        if profile is not None:
-            context["profile"] = profile.as_context()
-        used = {"signals": profile.signals, "traits": profile.traits} if profile else {}
-        now = workflow.now()
-        for index, case in enumerate(node.cases):
-            if evaluate(case.when, context, now):
-                return {"case": index, "next": case.next, **used}, case.next
-        return {"case": "default", "next": node.default, **used}, node.default
-
-    async def _split(self, node_id: str, node: SplitNode) -> tuple[dict[str, Any], str]:
-        weights = [(v.name, float(v.weight)) for v in node.variants]
-        if node.adaptive is not None and node.adaptive.enabled and self.journey.goal is not None:
-            current = await local(
-                BookkeepingActivities.split_weights,
-                SplitWeightsInput(
-                    journey_id=self.input.journey_id,
-                    version=self.input.version,
-                    node_id=node_id,
-                    goal=self.journey.goal.event,
-                    configured=dict(weights),
-                    floor_percent=node.adaptive.min_weight,
-                    cadence_seconds=parse_duration(node.adaptive.update_every).total_seconds(),
-                    min_exposures=node.adaptive.min_exposures,
-                    now=workflow.now(),
-                ),
-            )
-            weights = [(name, current.weights.get(name, 0.0)) for name, _ in weights]
-        variant = self.state.assignments.get(node_id) or variant_for(
-            self.input.journey_key, node_id, self.input.profile_id, weights
-        )
-        exposed_at = self.state.exposures.get(node_id) or workflow.now()
-        self.state.assignments = {**self.state.assignments, node_id: variant}
-        self.state.exposures = {**self.state.exposures, node_id: exposed_at}
-        await local(
-            BookkeepingActivities.record_exposure,
-            ExposureInput(
-                enrollment_id=self.input.enrollment_id,
-                journey_id=self.input.journey_id,
-                version=self.input.version,
-                node_id=node_id,
-                variant=variant,
-                profile_id=self.input.profile_id,
-                exposed_at=exposed_at,
-                attributes=self.last_profile,
-            ),
-        )
-        target = next(v.next for v in node.variants if v.name == variant)
-        return {"variant": variant, "control": node.control_name, "weights": dict(weights)}, target
-
-    # ── acting ───────────────────────────────────────────────────────────────────────────────────────
-
-    async def _deliver(
-        self, node_id: str, node: SendNode | WebhookNode, visit: int, entered_at: datetime
-    ) -> tuple[dict[str, Any], str]:
-        if self.state.holdout:
-            # Holdout entrants follow the journey but receive nothing; they are still measured.
-            return {"skipped": "holdout"}, node.next
-        common = {
-            "enrollment_id": self.input.enrollment_id,
-            "journey_key": self.input.journey_key,
-            "node_id": node_id,
-            "visit": visit,
-            "profile_id": self.input.profile_id,
-            "variant": self.state.assignments,
-            "entry": self.input.entry,
-            "event": self.state.last_event,
-            "as_of": workflow.now(),
-        }
-        held: list[dict[str, Any]] = []
-        try:
-            if isinstance(node, SendNode):
-                template = next(
-                    (node.content[v] for v in self.state.assignments.values() if v in node.content),
-                    node.template,
-                )
-                send = SendInput(
-                    **common,
-                    channel=node.channel,
-                    template=template,
-                    transactional=node.transactional,
-                    quiet_hours=self.journey.quiet_hours,
-                    rate_limit=(
-                        (limit.max, parse_duration(limit.per).total_seconds())
-                        if (limit := self.journey.rate_limit)
-                        else None
-                    ),
-                    closing=self._closing(node_id, node, visit, entered_at),
-                )
-                result = await remote(MessagingActivities.send_message, send)
-                while result.status == "deferred" and result.until is not None:
-                    # Held back (quiet hours, rate limit): wait, still open to goals and exits, then retry
-                    # without a closing: the wait wrote the steps, so finish_enrollment records the end.
-                    held.append({"until": result.until.isoformat(), "reason": result.detail})
-                    await self._sleep_until(result.until, f"send: {result.detail}", accept=None)
-                    send = send.model_copy(update={"as_of": workflow.now(), "closing": None})
-                    result = await remote(MessagingActivities.send_message, send)
-                self.closed = result.closed
-            else:
-                result = await remote(
-                    MessagingActivities.call_webhook,
-                    WebhookInput(
-                        **common, method=node.method, url=node.url, headers=node.headers, body=node.body
-                    ),
-                )
-        except ActivityError as error:
-            cause = error.cause.message if isinstance(error.cause, ApplicationError) else str(error.cause)
-            if node.on_failure == "exit":
-                raise Interrupted("failed", f"{node_id}: {cause}") from error
-            return {"status": "failed", "detail": cause}, node.next
-        decision = result.decision()
-        return ({**decision, "held": held} if held else decision), node.next
-
-    def _closing(self, node_id: str, node: SendNode, visit: int, entered_at: datetime) -> Closing | None:
-        """The end, for the send to record when an exit is all that follows it (from revision 3): one
-        local activity fewer for every enrollment that ends with a message."""
-        if self.revision < 3 or not isinstance(self.journey.nodes[node.next], ExitNode):
-            return None
-        sent = StepInput(
-            enrollment_id=self.input.enrollment_id,
-            node_id=node_id,
-            visit=visit,
-            node_type=node.type,
-            decision=None,
-            entered_at=entered_at,
-        )
-        return Closing(
-            steps=[*self.unwritten_steps, sent],
-            exit_node=node.next,
-            exit_visit=self.state.visits.get(node.next, 0) + 1,
-        )
-
-    # ── bookkeeping ──────────────────────────────────────────────────────────────────────────────────
-
-    async def _record(
-        self, node_id: str, visit: int, node_type: str, decision: dict[str, Any], entered_at: datetime
-    ) -> None:
-        step = StepInput(
-            enrollment_id=self.input.enrollment_id,
-            node_id=node_id,
-            visit=visit,
-            node_type=node_type,
-            decision=decision,
-            entered_at=entered_at,
-        )
-        if self.revision >= 2 or workflow.patched(BATCHED_STEPS):
-            self.unwritten_steps.append(step)
-        else:
-            await local(BookkeepingActivities.record_step, step)
-
-    async def _write_steps(self) -> None:
-        if self.unwritten_steps:
-            steps, self.unwritten_steps = self.unwritten_steps, []
-            await local(BookkeepingActivities.record_steps, StepsInput(steps=steps))
 
     def _carry(self) -> CarriedState:
         return self.state.model_copy(

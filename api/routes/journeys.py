@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/journeys", tags=["journeys"], dependencies=[Admi
 
 DEFINITION_BODY: dict[str, Any] = {
     "requestBody": {
-        "description": "A journey definition (see the README's journey language)",
+        "description": "A journey definition (see docs/journeys.md)",
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/JourneyDefinition"}},
             "application/yaml": {"schema": {"type": "string"}},

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from api.auth import AdminDep
 from api.deps import ReadSessionDep, SessionDep, SettingsDep, TemporalDep
 from engine.consent.service import ConsentChannel, ConsentService, ConsentView
-from engine.messaging.inbox import InboxMessage, InboxService
+from engine.delivery.inbox import InboxMessage, InboxService
 from engine.profiles.service import ProfileService, ProfileView, SignalsView, find_profile, live_signals
 from engine.signals.custom import CustomSignal, CustomSignalCreate
 from engine.signals.service import SignalService
@@ -88,7 +88,7 @@ async def mark_read(key: str, message_id: int, session: SessionDep) -> None:
 
 @router.get("/api/signals")
 async def list_signals(session: ReadSessionDep) -> list[CustomSignal]:
-    """Custom signals (the built-ins are listed in the README)."""
+    """Custom signals (the built-ins are listed in docs/api.md)."""
     return await SignalService(session).list()
 
 

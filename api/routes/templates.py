@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path
 
 from api.auth import AdminDep
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
-from engine.messaging.preview import Preview, PreviewRequest, preview
+from engine.delivery.preview import Preview, PreviewRequest, preview
 from engine.templates.service import TemplateOut, TemplateService, TemplateUpdate, TemplateVersionOut
 
 router = APIRouter(prefix="/api/templates", tags=["templates"], dependencies=[AdminDep])

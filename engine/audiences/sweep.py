@@ -14,6 +14,7 @@ from temporalio.client import Client
 from engine.enrollments.contracts import EventEnvelope
 from engine.enrollments.service import AUDIENCE_EVENT, EnrollmentService
 from engine.errors import Conflict
+from engine.journeys.context import condition_context, profile_context
 from engine.journeys.dsl import AudienceEntry, JourneyDefinition
 from engine.journeys.evaluate import evaluate, signals_used
 from engine.journeys.repository import JourneyRepository
@@ -62,9 +63,9 @@ async def sweep(
                 try:
                     async with sessionmaker() as session, session.begin():
                         values = await SignalRepository(session).compute(profile.id, signals, now)
-                        context = {
-                            "profile": {"id": profile.id, "traits": dict(profile.traits), "signals": values}
-                        }
+                        context = condition_context(
+                            profile=profile_context(profile.id, dict(profile.traits), values)
+                        )
                         if not evaluate(entry.audience, context, now):
                             continue
                         event = EventEnvelope(

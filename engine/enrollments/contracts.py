@@ -8,6 +8,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from engine.durations import parse_duration
+from engine.journeys.assignment import in_holdout
+from engine.journeys.dsl import JourneyDefinition
+
+# The journey workflow's names on the wire. The engine starts, signals and queries enrollments by these
+# (it never imports the workflow code); workflows/journey.py declares itself under the same names.
+JOURNEY_WORKFLOW = "JourneyWorkflow"
+EVENT_SIGNAL = "event"
+EXIT_SIGNAL = "exit"
+VIEW_QUERY = "view"
+
 
 def workflow_id_for(journey_key: str, profile_id: str, correlation: str | None) -> str:
     """One active enrollment per user per journey (per correlation value, e.g. per cart)."""
@@ -112,9 +123,6 @@ class ProfileSnapshot(BaseModel):
     signals: dict[str, Any]
     timezone: str
 
-    def as_context(self) -> dict[str, Any]:
-        return {"id": self.profile_id, "traits": self.traits, "signals": self.signals}
-
 
 # Which command sequence a run follows. 1: CurrentNode upserted at every node, steps batched behind the
 # `batched-steps` patch. 2: steps batched without asking the patch, CurrentNode upserted only where the
@@ -128,11 +136,14 @@ class ProfileSnapshot(BaseModel):
 REVISION = 3
 
 
-class BeginInput(BaseModel):
+class Admission(BaseModel):
+    """A person asking to enter a journey, with everything the admission rule (engine.enrollments.admission)
+    decides by. Built by `for_entry` alone, whoever asks: the API's manual entry and the dispatcher (in the
+    enrolling transaction) and the workflow's begin_enrollment (for runs that transaction did not record)."""
+
     enrollment_id: str
     workflow_id: str
     journey_id: int
-    journey_key: str
     version: int
     profile_id: str
     correlation: str | None
@@ -141,6 +152,40 @@ class BeginInput(BaseModel):
     reentry_mode: str
     reentry_cooldown_seconds: float | None
     now: datetime
+
+    @classmethod
+    def for_entry(
+        cls,
+        definition: JourneyDefinition,
+        *,
+        enrollment_id: str,
+        journey_key: str,
+        journey_id: int,
+        version: int,
+        profile_id: str,
+        correlation: str | None,
+        now: datetime,
+    ) -> Admission:
+        reentry = definition.entry.reentry
+        return cls(
+            enrollment_id=enrollment_id,
+            workflow_id=workflow_id_for(journey_key, profile_id, correlation),
+            journey_id=journey_id,
+            version=version,
+            profile_id=profile_id,
+            correlation=correlation,
+            holdout=in_holdout(journey_key, profile_id, definition.holdout),
+            holdout_percent=definition.holdout,
+            reentry_mode=reentry.mode,
+            reentry_cooldown_seconds=(
+                parse_duration(reentry.cooldown).total_seconds() if reentry.cooldown else None
+            ),
+            now=now,
+        )
+
+
+class BeginInput(Admission):
+    journey_key: str
     # The start node's live read (a branch on the profile), done with the admission at the same workflow
     # time: one local activity fewer per enrollment. None: the start node reads nothing.
     read: ProfileInput | None = None

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.db.models import Delivery, Enrollment, EnrollmentStep, Exposure, Journey
-from engine.outcomes.repository import OutcomeRepository
+from engine.db.experiment_tables import Exposure
+from engine.db.models import Delivery, Enrollment, EnrollmentStep, Journey
 
 # Steps are written with what follows them (the enrollment's move or finish) in one statement: in autocommit
 # that is one round trip, where an INSERT per step and an UPDATE in a transaction took four or more.
@@ -59,8 +59,8 @@ _LOCKED_PREVIOUS = select(Enrollment).from_statement(
 
 # The person's profile ids are collected once (an InitPlan), then looked up in the partial index of active
 # enrollments. Written as `profile_id IN (SELECT ...)`, PostgreSQL planned a nested loop rescanning profiles
-# once per active enrollment whenever its statistics said few were active (a fresh or a growing table):
-# ~10 ms an event with 300 running, 188 scans per routed event in the journey benchmark.
+# once per active enrollment whenever its statistics said few were active (a fresh or a growing table), on
+# the path of every routed event.
 _ACTIVE_FOR_PERSON = select(Enrollment).from_statement(
     text(
         "SELECT * FROM enrollments WHERE status = 'active' AND profile_id = ANY(ARRAY("
@@ -86,8 +86,8 @@ class EnrollmentRepository:
         return await self.session.get(Enrollment, enrollment_id)
 
     async def recorded(self, enrollment_id: str) -> bool:
-        """Whether the enrollment has its row: asked by every enrollment as it begins, where loading the
-        ORM object (identity map, loader) cost ~1 ms of the worker's CPU for a yes."""
+        """Whether the enrollment has its row: asked by every enrollment as it begins, so a plain EXISTS
+        rather than loading an ORM object (identity map, loader) for a yes."""
         found = await self.session.execute(_RECORDED, {"enrollment_id": enrollment_id})
         return bool(found.scalar_one())
 
@@ -125,18 +125,6 @@ class EnrollmentRepository:
             insert(Exposure)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["enrollment_id", "node_id"])
-        )
-
-    async def credit_outcomes(
-        self, enrollment_id: str, goal: str, value: float, within: timedelta, occurred_at: datetime
-    ) -> None:
-        """One outcome per exposure of this enrollment inside the attribution window (idempotent)."""
-        await OutcomeRepository(self.session).credit(
-            exposures_of=[Exposure.enrollment_id == enrollment_id],
-            goal=goal,
-            value=value,
-            occurred_at=occurred_at,
-            within=within,
         )
 
     async def finish(

@@ -14,14 +14,17 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from engine import search_attributes
 from engine.db.models import Enrollment, Journey
-from engine.durations import parse_duration
-from engine.enrollments.admission import Candidate, admit
+from engine.enrollments.admission import admit
 from engine.enrollments.contracts import (
+    EVENT_SIGNAL,
+    EXIT_SIGNAL,
+    JOURNEY_WORKFLOW,
+    VIEW_QUERY,
+    Admission,
     EnrollmentInput,
     EnrollmentView,
     EventEnvelope,
     ExitRequest,
-    workflow_id_for,
 )
 from engine.enrollments.repository import EnrollmentRepository
 from engine.enrollments.schemas import (
@@ -34,12 +37,11 @@ from engine.enrollments.schemas import (
     StepOut,
 )
 from engine.errors import Conflict, InvalidInput, NotFound, Problem
-from engine.journeys.assignment import in_holdout
+from engine.journeys.context import condition_context
 from engine.journeys.dsl import EventEntry, JourneyDefinition
 from engine.journeys.evaluate import MISSING, evaluate, lookup
 from engine.journeys.repository import JourneyRepository
 from engine.profiles.repository import ProfileRepository
-from workflows.journey import JourneyWorkflow
 
 log = logging.getLogger(__name__)
 RPC_TIMEOUT = timedelta(seconds=5)  # Temporal down: fail fast, the outbox row is retried later
@@ -106,7 +108,6 @@ class EnrollmentService:
         the person's previous run of the journey is still closing)."""
         now = now or datetime.now(UTC)
         correlation = entry_correlation(definition, event)
-        workflow_id = workflow_id_for(journey.key, event.profile_id, correlation)
         # At most one enrollment of (journey, profile, correlation) is active, and it is the latest.
         previous = await self.repo.lock_entry(journey.id, event.profile_id, correlation)
         if previous is not None and previous.status == "active":
@@ -115,24 +116,20 @@ class EnrollmentService:
                     workflow_id=previous.workflow_id, enrollment_id=previous.id, started=False
                 )
             previous = await self.repo.previous(journey.id, event.profile_id, correlation)
-        entry = definition.entry
-        candidate = Candidate(
+        candidate = Admission.for_entry(
+            definition,
             enrollment_id=uuid.uuid4().hex,
-            workflow_id=workflow_id,
+            journey_key=journey.key,
             journey_id=journey.id,
             version=version,
             profile_id=event.profile_id,
             correlation=correlation,
-            holdout=in_holdout(journey.key, event.profile_id, definition.holdout),
-            holdout_percent=definition.holdout,
-            reentry_mode=entry.reentry.mode,
-            reentry_cooldown=parse_duration(entry.reentry.cooldown) if entry.reentry.cooldown else None,
             now=now,
         )
         refused = await admit(self.repo, candidate, previous)
         if refused is not None:
             return EnrollmentStarted(
-                workflow_id=workflow_id, enrollment_id=None, started=False, refused=refused
+                workflow_id=candidate.workflow_id, enrollment_id=None, started=False, refused=refused
             )
         try:
             await self._start(journey, version, definition, event, candidate)
@@ -146,7 +143,9 @@ class EnrollmentService:
                 f"an earlier run of journey {journey.key!r} for {event.profile_id!r} is still closing;"
                 " retry the entry"
             ) from error
-        return EnrollmentStarted(workflow_id=workflow_id, enrollment_id=candidate.enrollment_id, started=True)
+        return EnrollmentStarted(
+            workflow_id=candidate.workflow_id, enrollment_id=candidate.enrollment_id, started=True
+        )
 
     async def _start(
         self,
@@ -154,15 +153,15 @@ class EnrollmentService:
         version: int,
         definition: JourneyDefinition,
         event: EventEnvelope,
-        candidate: Candidate,
+        candidate: Admission,
     ) -> None:
         # A plain start: the entry event travels in the input (the workflow counts it as seen). Eager:
         # where a worker shares this client (the dispatcher and audience sweeps run in the worker
         # process), the server hands the first workflow task back in this call's response instead of
-        # queueing it for a poll; elsewhere (the API) the SDK does not ask. Temporal's CPU per enrollment
-        # against a plainly started hand-written workflow's: 1.12-1.17 → 0.85-1.03 (README, Performance).
+        # queueing it for a poll, which saves Temporal a matching round; elsewhere (the API) the SDK does
+        # not ask.
         await self.temporal.start_workflow(
-            JourneyWorkflow.run,
+            JOURNEY_WORKFLOW,
             EnrollmentInput(
                 enrollment_id=candidate.enrollment_id,
                 journey_key=journey.key,
@@ -195,7 +194,7 @@ class EnrollmentService:
         events stop going to it and their next entry is decided afresh, instead of failing forever."""
         try:
             handle = self.temporal.get_workflow_handle(enrollment.workflow_id)
-            await handle.signal(JourneyWorkflow.event, event, rpc_timeout=RPC_TIMEOUT)
+            await handle.signal(EVENT_SIGNAL, event, rpc_timeout=RPC_TIMEOUT)
         except RPCError as error:
             if error.status != RPCStatusCode.NOT_FOUND:
                 raise
@@ -223,7 +222,7 @@ class EnrollmentService:
                     f"event: this journey is entered by {entry.event!r}",
                     [Problem("event", f"expected {entry.event!r}")],
                 )
-            context = {"event": event.as_context(), "entry": event.as_context()}
+            context = condition_context(entry=event, event=event)
             if entry.when is not None and not evaluate(entry.when, context, event.timestamp):
                 raise InvalidInput(
                     "properties: the entry condition does not hold for this event",
@@ -258,7 +257,7 @@ class EnrollmentService:
         if enrollment.status == "active":
             try:
                 live = await self.temporal.get_workflow_handle(enrollment.workflow_id).query(
-                    JourneyWorkflow.view
+                    VIEW_QUERY, result_type=EnrollmentView
                 )
             except RPCError as error:  # Temporal unreachable: the stored picture is still useful
                 log.warning("cannot query %s: %s", enrollment.workflow_id, error)
@@ -311,7 +310,7 @@ class EnrollmentService:
     async def signal_exit(self, workflow_id: str, reason: str) -> None:
         """Asks a running enrollment to end now; it ends as exited:operator with this reason."""
         await self.temporal.get_workflow_handle(workflow_id).signal(
-            JourneyWorkflow.exit, ExitRequest(reason=reason), rpc_timeout=RPC_TIMEOUT
+            EXIT_SIGNAL, ExitRequest(reason=reason), rpc_timeout=RPC_TIMEOUT
         )
 
     async def exit_all(self, journey_key: str, reason: str) -> int:

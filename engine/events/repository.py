@@ -1,20 +1,17 @@
-"""SQL for events and the transactional outbox."""
+"""SQL for events: stored together with their outbox rows (engine.outbox), in one statement."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from engine.db.models import Event, OutboxEntry
+from engine.db.models import Event
 from engine.db.session import driver_connection
-
-NOTIFY_CHANNEL = "journeys_outbox"
+from engine.outbox.repository import NOTIFY_CHANNEL
 
 
 def _store(rows: str) -> str:
@@ -65,32 +62,6 @@ STORE_FOR_KNOWN = (
     )
     + f" SELECT ARRAY(SELECT request FROM settled), ARRAY(SELECT message_id FROM stored),"
     f" (SELECT {_WAKE} FROM queued)"
-)
-
-
-_CLAIMED = aliased(OutboxEntry)
-_EARLIER = aliased(OutboxEntry)
-# One round trip: the head rows are chosen and locked in the subquery, the outer select joins their events.
-_CLAIM = (
-    select(OutboxEntry, Event)
-    .join(Event, Event.id == OutboxEntry.event_id)
-    .where(
-        OutboxEntry.id.in_(
-            select(_CLAIMED.id)
-            .where(
-                _CLAIMED.processed_at.is_(None),
-                ~exists().where(
-                    _EARLIER.profile_id == _CLAIMED.profile_id,
-                    _EARLIER.processed_at.is_(None),
-                    _EARLIER.id < _CLAIMED.id,
-                ),
-            )
-            .order_by(_CLAIMED.id)
-            .limit(bindparam("limit"))
-            .with_for_update(skip_locked=True)
-        )
-    )
-    .order_by(OutboxEntry.id)
 )
 
 
@@ -153,29 +124,3 @@ class EventRepository:
             select(Event).where(Event.profile_id == profile_id).order_by(Event.timestamp.desc()).limit(limit)
         )
         return (await self.session.execute(query)).scalars().all()
-
-
-class OutboxRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def claim(self, limit: int) -> Sequence[tuple[OutboxEntry, Event]]:
-        """Pending rows that are the oldest pending row of their profile, locked for this transaction.
-
-        Only a profile's head row is eligible, and rows other dispatchers hold are skipped, so several
-        dispatchers can run while each person's events still reach Temporal in the order they came.
-        """
-        rows = await self.session.execute(_CLAIM, {"limit": limit})
-        return [(row[0], row[1]) for row in rows]
-
-    async def done(self, entry_id: int, at: datetime) -> None:
-        await self.session.execute(
-            update(OutboxEntry).where(OutboxEntry.id == entry_id).values(processed_at=at)
-        )
-
-    async def failed(self, entry_id: int, error: str) -> None:
-        await self.session.execute(
-            update(OutboxEntry)
-            .where(OutboxEntry.id == entry_id)
-            .values(attempts=OutboxEntry.attempts + 1, last_error=error[:2000])
-        )

@@ -6,15 +6,12 @@ request then goes the careful way (engine.ingestion.service).
 
 A request still gets its answer only once its events are committed. While `writers` statements are in
 flight, newly arrived requests wait and go together in the next one, so batches grow with the load and a
-lone request is written at once. At 32 concurrent /v1/track calls a statement carried 26 requests on
-average (16 since the share-out below), and PostgreSQL's CPU per event fell from 0.76 to ~0.1 ms
-(bench.ingest).
+lone request is written at once; PostgreSQL's work per event shrinks as batches grow.
 
 What is waiting is shared out over the free writers rather than taken whole by the first. Taken whole,
-the 32 requests of a closed loop of clients moved in lockstep: all parsed, all in one statement, and the
-event loop idle (15% of the time) while PostgreSQL wrote it. In halves, one half is written (on a core of
-its own) while the other's answers go out and its next requests are parsed: idle ~1%, /v1/track 0.73× →
-0.83× the bare endpoint.
+the requests of a closed loop of clients move in lockstep: all parsed, all in one statement, and the
+event loop idle while PostgreSQL writes it. Shared out, one part is written (on a core of its own) while
+the other's answers go out and its next requests are parsed.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The journey language as Pydantic models (DESIGN.md section 3). A definition that parses here is
+"""The journey language as Pydantic models (docs/journeys.md). A definition that parses here is
 structurally sound; `validator.py` adds the checks that need the whole graph or the catalogs."""
 
 from __future__ import annotations
@@ -6,7 +6,16 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 from engine.durations import parse_duration
 from engine.journeys.conditions import Condition
@@ -178,12 +187,19 @@ class SplitNode(Strict):
         return self.control or self.variants[0].name
 
 
-Channel = Literal["outbox", "email", "sms", "push", "in_app"]
+# `stored`: kept as a delivery row and shown by the API, sent nowhere (trying a journey, or another system
+# reading the rows). It was called `outbox` before that word was kept for the transactional outbox; published
+# definitions and running enrollments still say `outbox`, read here as `stored`.
+OLD_CHANNEL_NAMES = {"outbox": "stored"}
+Channel = Annotated[
+    Literal["stored", "email", "sms", "push", "in_app"],
+    BeforeValidator(lambda name: OLD_CHANNEL_NAMES.get(name, name) if isinstance(name, str) else name),
+]
 
 
 class SendNode(Strict):
     type: Literal["send"]
-    channel: Channel = "outbox"
+    channel: Channel = "stored"
     template: str = Field(min_length=1)
     content: dict[str, str] = Field(
         default_factory=dict, description="variant name → template for that variant"

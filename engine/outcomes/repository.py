@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, literal, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.db.models import Exposure, Outcome
+from engine.db.experiment_tables import Exposure, Outcome
 
 COLUMNS = [
     "journey_id",

@@ -1,20 +1,24 @@
-"""Outcomes: goal events after an enrollment ended (inside the window) and offline feedback."""
+"""Outcomes, the one road by which results are credited to exposures: a goal the running enrollment
+judged reached, a goal event routed for a person (also after the enrollment ended, inside the window),
+and offline feedback."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.db.models import Exposure
+from engine.db.experiment_tables import Exposure
 from engine.durations import parse_duration
 from engine.enrollments.contracts import EventEnvelope
 from engine.errors import NotFound
 from engine.identity.repository import IdentityRepository
+from engine.journeys.context import condition_context
 from engine.journeys.dsl import JourneyDefinition
-from engine.journeys.evaluate import MISSING, evaluate, lookup, needs_profile
+from engine.journeys.evaluate import evaluate, needs_profile
 from engine.journeys.repository import JourneyRepository
+from engine.outcomes.goals import goal_value
 from engine.outcomes.repository import OutcomeRepository
 
 
@@ -55,6 +59,19 @@ class OutcomeService:
         )
         return OutcomeRecorded(credited=credited)
 
+    async def credit_enrollment(
+        self, enrollment_id: str, goal: str, value: float, within: timedelta, occurred_at: datetime
+    ) -> int:
+        """A goal the running enrollment judged reached (its condition may read the live profile): every
+        exposure of this enrollment inside the attribution window, once."""
+        return await self.repo.credit(
+            exposures_of=[Exposure.enrollment_id == enrollment_id],
+            goal=goal,
+            value=value,
+            occurred_at=occurred_at,
+            within=within,
+        )
+
     async def credit_goal_event(
         self, event: EventEnvelope, profiles: list[str], definitions: dict[tuple[int, int], JourneyDefinition]
     ) -> int:
@@ -67,10 +84,9 @@ class OutcomeService:
                 continue
             if goal.when is not None and (
                 needs_profile(goal.when)
-                or not evaluate(goal.when, {"event": event.as_context()}, event.timestamp)
+                or not evaluate(goal.when, condition_context(event=event), event.timestamp)
             ):
                 continue  # conditions on the profile are judged by the running enrollment only
-            value = lookup({"properties": event.properties}, goal.value) if goal.value else 0
             credited += await self.repo.credit(
                 exposures_of=[
                     Exposure.journey_id == journey_id,
@@ -78,7 +94,7 @@ class OutcomeService:
                     Exposure.profile_id.in_(profiles),
                 ],
                 goal=goal.event,
-                value=float(value) if isinstance(value, int | float) and value is not MISSING else 0.0,
+                value=goal_value(goal, event),
                 occurred_at=event.timestamp,
                 within=parse_duration(goal.within),
             )

@@ -24,7 +24,7 @@ _CURRENT = select(Profile).from_statement(text(CURRENT_SQL))
 
 # A profile id, else a user id, else an anonymous id (the identity kinds of engine.identity.service), answered
 # by the surviving profile: one round trip for the read path whichever id the caller holds. Also the first
-# CTE of the signals and inbox reads (engine.signals.repository, engine.deliveries.repository).
+# CTE of the signals and inbox reads (engine.signals.repository, engine.delivery.repository).
 RESOLVE_SQL = (
     "SELECT coalesce(p.merged_into, p.id) FROM"
     " (SELECT CAST(:key AS text) AS profile_id, 0 AS rank"

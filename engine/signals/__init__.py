@@ -1,1 +1,1 @@
-"""Live profile signals (DESIGN.md section 4)."""
+"""Live profile signals (docs/api.md, Profiles and signals)."""

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.db.models import SplitWeights
 from engine.reports.repository import ReportRepository
+from engine.splits.repository import SplitWeightsRepository
 from engine.stats.thompson import thompson_weights
 
 
@@ -26,7 +25,8 @@ async def current_weights(
     min_exposures: int,
     now: datetime,
 ) -> dict[str, float]:
-    stored = await session.get(SplitWeights, (journey_id, version, node_id))
+    repo = SplitWeightsRepository(session)
+    stored = await repo.get(journey_id, version, node_id)
     if stored is not None and stored.updated_at + cadence > now:
         return {name: float(weight) for name, weight in stored.weights.items()}
     totals = await ReportRepository(session).totals(
@@ -38,12 +38,5 @@ async def current_weights(
     else:
         # Seeded by the cadence slot: every worker computing this slot gets the same weights.
         weights = thompson_weights(observed, floor_percent=floor_percent, seed=int(now.timestamp() // 60))
-    statement = insert(SplitWeights).values(
-        journey_id=journey_id, version=version, node_id=node_id, weights=weights, updated_at=now
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["journey_id", "version", "node_id"], set_={"weights": weights, "updated_at": now}
-        )
-    )
+    await repo.put(journey_id, version, node_id, weights, now)
     return weights

@@ -11,7 +11,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from engine.templates.filters import FILTERS
 
-# What every message sees (DESIGN.md section 6); publishing refuses a template that uses anything else.
+# What every message sees (docs/journeys.md, Templates); publishing refuses a template using anything else.
 CONTEXT_ROOTS = frozenset({"profile", "event", "entry", "journey", "variant", "unsubscribe_url"})
 
 

@@ -11,10 +11,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from engine.journeys.client import EXAMPLES, example_templates
-from engine.routing.dispatcher import Dispatcher, running_dispatcher
+from engine.journeys.bundled import EXAMPLES, example_templates
+from engine.outbox.dispatcher import Dispatcher, running_dispatcher
 from engine.settings import Settings
-from engine.worker import build_worker
+from runtime.worker import build_worker
 from tests.support.crm import CrmStandIn, crm_stand_in
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}

@@ -8,8 +8,8 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from engine.audiences.schedule import SCHEDULE_ID, ensure_schedule
 from engine.settings import Settings
+from runtime.schedules import SCHEDULE_ID, ensure_schedule
 from tests.ingestion.conftest import ADMIN, WRITE, Stack, eventually
 
 

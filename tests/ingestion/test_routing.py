@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from engine.routing.dispatcher import Dispatcher, running_dispatcher
+from engine.outbox.dispatcher import Dispatcher, running_dispatcher
 from engine.settings import Settings
 from tests.ingestion.conftest import ADMIN, WRITE, Stack, eventually
 from tests.support.live_api import live_api

@@ -10,11 +10,11 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from engine import temporal_client
-from engine.devstack.ports import free_port
-from engine.devstack.temporal import EmbeddedTemporal
-from engine.routing.dispatcher import Dispatcher, running_dispatcher
+from engine.outbox.dispatcher import Dispatcher, running_dispatcher
 from engine.settings import Settings
-from engine.worker import build_worker
+from runtime.devstack.ports import free_port
+from runtime.devstack.temporal import EmbeddedTemporal
+from runtime.worker import build_worker
 from tests.ingestion.conftest import WRITE, Stack, eventually, publish_examples
 from tests.support.crm import CrmStandIn
 

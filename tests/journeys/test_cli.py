@@ -10,10 +10,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
-from engine.cli import app
-from engine.devstack.ports import free_port
-from engine.journeys.client import EXAMPLES
+from engine.journeys.bundled import EXAMPLES
 from engine.settings import Settings, get_settings
+from runtime.cli import app
+from runtime.devstack.ports import free_port
 from tests.support.live_api import live_api
 
 

@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from engine.journeys.client import EXAMPLES, example_journeys
+from engine.journeys.bundled import EXAMPLES, example_journeys
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 YAML = {**ADMIN, "Content-Type": "application/yaml"}

@@ -305,3 +305,12 @@ def test_adaptive_allocation_needs_a_goal() -> None:
         Problem("nodes.ab.adaptive", "adaptive allocation learns from the goal: give the journey a `goal`")
     ]
     assert problems_of({**document, "goal": {"event": "order_completed"}}) == []
+
+
+def test_the_stored_channel_keeps_its_old_name_outbox() -> None:
+    # Definitions published before the rename (and the running enrollments pinned to them) say `outbox`.
+    definition, problems = validate(with_changes(nodes__remind__channel="outbox"), known_signals=SIGNALS)
+    assert problems == []
+    assert definition is not None
+    assert definition.nodes["remind"].channel == "stored"  # type: ignore[union-attr]
+    assert problems_of(with_changes(nodes__remind__channel="fax")) != []

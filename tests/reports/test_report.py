@@ -14,10 +14,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from engine.db.models import Event, Exposure, Journey, Outcome
-from engine.journeys.client import EXAMPLES
+from engine.db.experiment_tables import Exposure, Outcome
+from engine.db.models import Event, Journey
+from engine.journeys.bundled import EXAMPLES
+from engine.outbox.router import EventRouter, RoutingCache
 from engine.profiles.repository import ProfileRepository
-from engine.routing.router import EventRouter, RoutingCache
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 YAML = {**ADMIN, "Content-Type": "application/yaml"}

@@ -13,14 +13,14 @@ import yaml
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from engine import migrate
 from engine.db.session import create_engine, create_sessionmaker
-from engine.devstack.postgres import EmbeddedPostgres
 from engine.enrollments.repository import EnrollmentRepository
-from engine.journeys.client import EXAMPLES
+from engine.journeys.bundled import EXAMPLES
 from engine.journeys.service import JourneyService
 from engine.profiles.repository import ErasureRepository
 from engine.settings import Settings
+from runtime import migrate
+from runtime.devstack.postgres import EmbeddedPostgres
 
 FROM_ROWS = {
     "exposures": "SELECT journey_id, version, node_id, variant, count(*) FROM exposures GROUP BY 1, 2, 3, 4",

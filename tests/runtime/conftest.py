@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from engine import search_attributes
-from engine.devstack.postgres import EmbeddedPostgres
 from engine.settings import Settings
-from engine.worker import build_worker
+from runtime.devstack.postgres import EmbeddedPostgres
+from runtime.worker import build_worker
 from tests.runtime.harness import Harness
 from tests.support.crm import CrmStandIn, crm_stand_in
 

@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from engine.db.models import Delivery, EnrollmentStep, Event, Exposure, Outcome, Profile
+from engine.db.experiment_tables import Exposure, Outcome
+from engine.db.models import Delivery, EnrollmentStep, Event, Profile
 from engine.enrollments.contracts import EnrollmentResult, EnrollmentView, EventEnvelope
 from engine.enrollments.schemas import EnrollmentDetail, EnrollmentStarted
 from engine.enrollments.service import EnrollmentService
-from engine.journeys.client import EXAMPLES, example_templates
+from engine.journeys.bundled import EXAMPLES, example_templates
 from engine.journeys.service import JourneyService
 from engine.profiles.repository import ProfileRepository
 from engine.settings import Settings

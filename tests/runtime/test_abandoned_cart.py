@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from activities.messaging import sign
+from engine.delivery.webhooks import sign
 from engine.journeys.assignment import in_holdout, variant_for
 from tests.runtime.harness import Delivery, EnrollmentStep, Harness
 from tests.support.crm import CrmStandIn

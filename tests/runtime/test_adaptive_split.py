@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from engine.db.models import Exposure, Journey, Outcome, SplitWeights
+from engine.db.experiment_tables import Exposure, Outcome, SplitWeights
+from engine.db.models import Journey
 from engine.splits.adaptive import current_weights
 from tests.runtime.harness import Harness
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from engine.channels.smtp import message_id
+from engine.delivery.channels.smtp import message_id
 from engine.journeys.assignment import HOLDOUT_NODE, in_holdout
 from engine.settings import Settings
 from tests.runtime.harness import Harness

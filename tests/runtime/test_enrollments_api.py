@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from engine.journeys.client import EXAMPLES, example_templates
+from engine.journeys.bundled import EXAMPLES, example_templates
 from engine.settings import Settings
-from engine.worker import build_worker
+from runtime.worker import build_worker
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 

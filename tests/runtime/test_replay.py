@@ -11,7 +11,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from engine.worker import SANDBOX
+from runtime.worker import SANDBOX
 from tests.runtime.harness import HISTORIES
 from workflows.journey import JourneyWorkflow
 

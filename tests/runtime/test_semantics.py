@@ -19,9 +19,9 @@ from engine.enrollments.repository import EnrollmentRepository
 from engine.enrollments.service import EnrollmentService
 from engine.errors import Conflict
 from engine.journeys.service import JourneyService
+from engine.outbox.router import EventRouter, RoutingCache
 from engine.reports.service import ReportService
-from engine.routing.router import EventRouter, RoutingCache
-from engine.worker import build_worker
+from runtime.worker import build_worker
 from tests.runtime.harness import Delivery, Enrolled, EnrollmentStep, Harness
 from tests.support.crm import CrmStandIn
 

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 import uvicorn
 
 from api.app import create_app
-from engine.devstack.ports import free_port, wait_for_port
 from engine.settings import Settings
+from runtime.devstack.ports import free_port, wait_for_port
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from typing import Protocol
 class OutgoingMessage:
     idempotency_key: str  # (enrollment, node, visit): the same on every retry
     channel: str
-    to: str | None  # email address, phone number, push token; None for outbox and in_app
+    to: str | None  # email address, phone number, push token; None for stored and in_app
     subject: str | None
     text: str
     html: str | None
@@ -30,7 +30,12 @@ class TransientDeliveryError(Exception):
 
 
 class PermanentDeliveryError(Exception):
-    """The provider will never accept it (bad address, 4xx): do not retry."""
+    """The provider will never accept it (bad address, 4xx): do not retry. `reason` is what the delivery
+    row records (the message by default)."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class Channel(Protocol):
@@ -40,7 +45,7 @@ class Channel(Protocol):
 
 
 class StoredOnly:
-    """`outbox` and `in_app`: the delivery row in PostgreSQL is the message (listed by the API, and for
+    """`stored` and `in_app`: the delivery row in PostgreSQL is the message (listed by the API, and for
     in_app served from the person's inbox); nothing leaves the building."""
 
     def __init__(self, name: str) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.deliveries.repository import DeliveryRepository
+from engine.delivery.repository import DeliveryRepository
 from engine.errors import NotFound, UnknownPerson
 
 

@@ -14,21 +14,21 @@ from typing import Any
 from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.channels.base import OutgoingMessage
-from engine.channels.registry import RECIPIENT_TRAIT
 from engine.consent.links import unsubscribe_url
 from engine.consent.service import allows
 from engine.db.models import Delivery, Profile
 from engine.db.session import autocommit
-from engine.deliveries.repository import DeliveryRepository, idempotency_key
+from engine.delivery.channels.base import OutgoingMessage
+from engine.delivery.channels.registry import RECIPIENT_TRAIT
+from engine.delivery.context import step_context
+from engine.delivery.policies import Hold, quiet_hours_end, rate_limit_release
+from engine.delivery.repository import DeliveryRepository, idempotency_key
+from engine.delivery.send_repository import SendRepository
 from engine.durations import format_duration
 from engine.enrollments.contracts import DeliveryResult, SendInput
 from engine.errors import InvalidInput, JourneysError, NotFound
-from engine.messaging.context import step_context
-from engine.messaging.policies import Hold, quiet_hours_end, rate_limit_release
-from engine.messaging.repository import SendRepository
 from engine.profiles.zone import profile_zone
-from engine.settings import Settings, parse_cap
+from engine.settings import Settings
 from engine.templates.rendering import render_parts
 
 QUIET_CHANNELS = ("email", "sms", "push")  # the ones that buzz or ping; an inbox waits quietly anyway
@@ -65,7 +65,7 @@ class MessageService:
         commits); without them each statement stands alone (READ COMMITTED gives each its own snapshot in
         a transaction too, and the claim is one INSERT), so autocommit saves the BEGIN and COMMIT round
         trips: a third of a stored send's."""
-        capped = not input.transactional and input.channel in self.settings.frequency_caps
+        capped = not input.transactional and input.channel in self.settings.caps
         if input.rate_limit is not None or capped:
             async with self.session.begin():
                 yield
@@ -187,9 +187,9 @@ class MessageService:
                 return Hold(
                     "deferred", f"rate limit {limit} per {format_duration(per)} for this journey", until
                 )
-        rule = self.settings.frequency_caps.get(channel)
+        rule = self.settings.caps.get(channel)
         if rule is not None and not input.transactional:
-            cap, window_length = parse_cap(rule, channel)
+            cap, window_length = rule
             await self.deliveries.lock(f"frequency:{profile.id}:{channel}")
             sent = await self.deliveries.count_to(
                 profile.id, channel, input.as_of - window_length, input.as_of

@@ -31,12 +31,12 @@ from activities.messaging import MessagingActivities
 from activities.profiles import ProfileActivities
 from activities.stack_check import StackCheckActivities
 from engine import temporal_client
-from engine.audiences.schedule import ensure_schedule
 from engine.db.session import create_engine, create_sessionmaker
 from engine.errors import StartupError
 from engine.long_lived import freeze_startup_objects
-from engine.routing.dispatcher import Dispatcher, running_dispatcher
+from engine.outbox.dispatcher import Dispatcher, running_dispatcher
 from engine.settings import Settings
+from runtime.schedules import ensure_schedule
 from workflows.audience_sweep import AudienceSweepWorkflow
 from workflows.journey import JourneyWorkflow
 from workflows.stack_check import StackCheckWorkflow
@@ -87,7 +87,7 @@ def activities_for(
 def cache_workflow_bytecode() -> None:
     """The sandbox re-imports the workflow modules for every workflow run it loads. Without cached
     bytecode (PYTHONDONTWRITEBYTECODE, a fresh checkout) each of those imports compiles the source
-    again: ~3.5 ms of CPU per run for workflows/journey.py. A read-only install simply skips this."""
+    again, for every run. A read-only install simply skips this."""
     compileall.compile_dir(Path(workflows.__file__).parent, quiet=2)
 
 

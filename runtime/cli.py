@@ -34,7 +34,7 @@ def fail(message: str) -> None:
 @app.command()
 def dev() -> None:
     """Run everything on embedded PostgreSQL and Temporal (unless DATABASE_URL / TEMPORAL_ADDRESS are set)."""
-    from engine.devstack.supervisor import DevStack
+    from runtime.devstack.supervisor import DevStack
 
     try:
         DevStack(get_settings(), say=lambda line: typer.echo(line)).run()
@@ -65,7 +65,7 @@ def api() -> None:
 def worker() -> None:
     """Run the Temporal worker that executes journeys."""
     from engine.logs import configure_logging
-    from engine.worker import run_worker
+    from runtime.worker import run_worker
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format, "worker")
@@ -85,7 +85,7 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Apply database migrations up to the latest revision."""
-    from engine import migrate as migrations
+    from runtime import migrate as migrations
 
     asyncio.run(migrations.upgrade(get_settings()))
     typer.echo("database is at the latest revision")
@@ -94,7 +94,7 @@ def migrate() -> None:
 @app.command()
 def check() -> None:
     """Prove the whole stack works: run a workflow whose activity queries PostgreSQL through the worker."""
-    from engine.stack_check import run_stack_check
+    from runtime.stack_check import run_stack_check
 
     try:
         probe = asyncio.run(run_stack_check(get_settings()))
@@ -117,7 +117,7 @@ def validate(
     file: DefinitionFile,
 ) -> None:
     """Check a journey definition and list every problem with its path (exit 1 if any)."""
-    from engine.journeys.client import JourneysClient
+    from runtime.api_client import JourneysClient
 
     try:
         with JourneysClient(get_settings()) as client:
@@ -137,7 +137,7 @@ def publish(
     file: DefinitionFile,
 ) -> None:
     """Publish a journey: a new version if it changed, nothing if not."""
-    from engine.journeys.client import JourneysClient
+    from runtime.api_client import JourneysClient
 
     try:
         with JourneysClient(get_settings()) as client:
@@ -151,7 +151,7 @@ def publish(
 @app.command("list")
 def list_journeys() -> None:
     """List journeys with their status and latest version."""
-    from engine.journeys.client import JourneysClient
+    from runtime.api_client import JourneysClient
 
     try:
         with JourneysClient(get_settings()) as client:
@@ -168,7 +168,7 @@ def show(key: str = typer.Argument(..., help="journey key, e.g. abandoned-cart")
     """Show a journey: status, versions, and the latest definition as YAML."""
     import yaml
 
-    from engine.journeys.client import JourneysClient
+    from runtime.api_client import JourneysClient
 
     try:
         with JourneysClient(get_settings()) as client:
@@ -191,7 +191,7 @@ def report(
     version: Annotated[int | None, typer.Option(help="only this version")] = None,
 ) -> None:
     """Print the variant report of a journey: lift, intervals, p-values, SRM check, verdict."""
-    from engine.journeys.client import JourneysClient
+    from runtime.api_client import JourneysClient
 
     params = {k: v for k, v in {"goal": goal, "version": version}.items() if v is not None}
     try:
@@ -239,7 +239,7 @@ def send(
     ] = None,
 ) -> None:
     """Send a track event to the API, as an app would (uses the first JOURNEYS_WRITE_KEYS key)."""
-    from engine.journeys.client import JourneysClient
+    from runtime.api_client import JourneysClient
 
     if user is None and anonymous is None:
         fail("give --user or --anonymous")

@@ -1,5 +1,5 @@
-"""What a message template sees (DESIGN.md section 6): the person (traits, live signals, timezone), the
-entry and current events, the journey, the variants, and the person's one-click unsubscribe link."""
+"""What a message template sees (docs/journeys.md, Templates): the person (traits, live signals, timezone),
+the entry and current events, the journey, the variants, and the person's one-click unsubscribe link."""
 
 from __future__ import annotations
 

@@ -8,7 +8,12 @@ from email.utils import formatdate
 
 import aiosmtplib
 
-from engine.channels.base import OutgoingMessage, PermanentDeliveryError, Receipt, TransientDeliveryError
+from engine.delivery.channels.base import (
+    OutgoingMessage,
+    PermanentDeliveryError,
+    Receipt,
+    TransientDeliveryError,
+)
 from engine.settings import Settings
 
 

@@ -14,9 +14,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from engine import search_attributes
-from engine.devstack.binaries import find_binary
-from engine.devstack.ports import wait_for_port
 from engine.errors import StartupError
+from runtime.devstack.binaries import find_binary
+from runtime.devstack.ports import wait_for_port
 
 
 @dataclass

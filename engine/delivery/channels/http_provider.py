@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import httpx
 
-from engine.channels.base import OutgoingMessage, PermanentDeliveryError, Receipt, TransientDeliveryError
+from engine.delivery.channels.base import (
+    OutgoingMessage,
+    PermanentDeliveryError,
+    Receipt,
+    TransientDeliveryError,
+)
 
 RETRYABLE_STATUS = frozenset({408, 425, 429})
 

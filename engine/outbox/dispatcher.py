@@ -6,9 +6,7 @@ events of the same person behind it (their order is kept); nothing is lost. Seve
 run: rows are claimed with FOR UPDATE SKIP LOCKED, and only a person's oldest pending row is eligible.
 
 Each dispatcher runs `dispatch_concurrency` drain loops on that same rule: routing one event waits for a
-signal round trip to Temporal (25-55 ms on the loaded embedded stack, more to a remote cluster), and with
-one loop every event arriving meanwhile queued behind it (bench.journey at 10 events/s: POST → routed
-p99 60-86 ms with one loop, 50-59 ms with four).
+round trip to Temporal, and with a single loop every event arriving meanwhile would queue behind it.
 """
 
 from __future__ import annotations
@@ -22,8 +20,8 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from engine.events.repository import NOTIFY_CHANNEL, OutboxRepository
-from engine.routing.router import EventRouter, RoutingCache
+from engine.outbox.repository import NOTIFY_CHANNEL, OutboxRepository
+from engine.outbox.router import EventRouter, RoutingCache
 from engine.settings import Settings, to_asyncpg_dsn
 
 log = logging.getLogger(__name__)

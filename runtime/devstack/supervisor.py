@@ -20,13 +20,13 @@ from types import FrameType
 
 import httpx
 
-from engine import migrate
-from engine.devstack.ports import require_free
-from engine.devstack.postgres import EmbeddedPostgres
-from engine.devstack.temporal import EmbeddedTemporal
 from engine.errors import JourneysError, StartupError
-from engine.journeys.client import publish_examples
 from engine.settings import Settings
+from runtime import migrate
+from runtime.api_client import publish_examples
+from runtime.devstack.ports import require_free
+from runtime.devstack.postgres import EmbeddedPostgres
+from runtime.devstack.temporal import EmbeddedTemporal
 
 READY_TIMEOUT_SECONDS = 60
 
@@ -50,14 +50,14 @@ def _explanation(path: Path) -> str:
 
 
 class Child:
-    """An API or worker process: `python -m engine.cli <command>` with the stack's environment."""
+    """An API or worker process: `python -m runtime.cli <command>` with the stack's environment."""
 
     def __init__(self, name: str, env: dict[str, str], log_file: Path) -> None:
         self.name = name
         self.log_file = log_file
         with log_file.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "engine.cli", name],
+                [sys.executable, "-m", "runtime.cli", name],
                 env=env,
                 stdout=log,
                 stderr=log,

@@ -10,8 +10,8 @@ from jinja2 import TemplateError
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from engine.delivery.context import message_context
 from engine.errors import InvalidInput, NotFound, Problem
-from engine.messaging.context import message_context
 from engine.profiles.repository import ProfileRepository
 from engine.profiles.service import find_profile
 from engine.settings import Settings
@@ -26,7 +26,7 @@ class SampleEvent(BaseModel):
 
 class PreviewRequest(BaseModel):
     profile: str = Field(min_length=1, max_length=200, description="profile id, user id or anonymous id")
-    channel: str = Field(default="email", pattern=r"^(outbox|email|sms|push|in_app)$")
+    channel: str = Field(default="email", pattern=r"^(stored|outbox|email|sms|push|in_app)$")
     entry: SampleEvent | None = Field(default=None, description="the event that started the journey")
     event: SampleEvent | None = Field(default=None, description="the latest event; the entry if unset")
     journey: str | None = None

@@ -17,6 +17,7 @@ from engine.enrollments.repository import EnrollmentRepository
 from engine.enrollments.service import EnrollmentService
 from engine.identity.repository import IdentityRepository
 from engine.journeys.conditions import Condition
+from engine.journeys.context import condition_context, profile_context
 from engine.journeys.dsl import EventEntry, JourneyDefinition, WaitForEventNode
 from engine.journeys.evaluate import evaluate, needs_profile
 from engine.journeys.repository import JourneyRepository
@@ -82,9 +83,8 @@ class EventRouter:
         return self.cache.live
 
     async def _holds(self, condition: Condition, envelope: EventEnvelope) -> bool:
-        context: dict[str, Any] = {"event": envelope.as_context(), "entry": envelope.as_context()}
-        if needs_profile(condition):
-            context["profile"] = await self._profile(envelope)
+        profile = await self._profile(envelope) if needs_profile(condition) else None
+        context = condition_context(entry=envelope, event=envelope, profile=profile)
         return evaluate(condition, context, envelope.timestamp)
 
     async def _profile(self, envelope: EventEnvelope) -> dict[str, Any]:
@@ -97,7 +97,7 @@ class EventRouter:
                 envelope.profile_id, names, envelope.timestamp
             )
             traits = dict(profile.traits) if profile else {}
-            self._profile_context = {"id": envelope.profile_id, "traits": traits, "signals": signals}
+            self._profile_context = profile_context(envelope.profile_id, traits, signals)
         return self._profile_context
 
     async def route(self, event: Event) -> RouteResult:

@@ -10,9 +10,8 @@ import httpx
 import yaml
 
 from engine.errors import JourneysError, Problem
+from engine.journeys.bundled import example_journeys, example_templates
 from engine.settings import Settings
-
-EXAMPLES = Path(__file__).parent / "examples"
 
 
 class ApiError(JourneysError):
@@ -86,15 +85,6 @@ class JourneysClient:
 
     def show(self, key: str) -> Any:
         return self._call("GET", f"/api/journeys/{key}")
-
-
-def example_templates() -> dict[str, dict[str, str]]:
-    templates: dict[str, dict[str, str]] = yaml.safe_load((EXAMPLES / "templates.yaml").read_text())
-    return templates
-
-
-def example_journeys() -> list[Path]:
-    return sorted(path for path in EXAMPLES.glob("*.yaml") if path.name != "templates.yaml")
 
 
 def publish_examples(settings: Settings) -> list[str]:
