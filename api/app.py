@@ -12,7 +12,17 @@ from fastapi import FastAPI
 from api.deps import AppState
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, MetricsMiddleware
-from api.routes import enrollments, health, ingest, journeys, profiles, reports, templates, unsubscribe
+from api.routes import (
+    enrollments,
+    health,
+    ingest,
+    journeys,
+    outbox,
+    profiles,
+    reports,
+    templates,
+    unsubscribe,
+)
 from engine import temporal_client
 from engine.db.session import create_engine, create_read_sessionmaker, create_sessionmaker
 from engine.ingestion.group_commit import GroupCommit
@@ -59,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(templates.router)
     app.include_router(reports.router)
     app.include_router(unsubscribe.router)
+    app.include_router(outbox.router)
     _document_journey_schema(app)
     return app
 

@@ -27,7 +27,7 @@ from bench.common import embedded_postgres, report, say, temporal_pid
 from bench.handwritten import HandWrittenWaiter
 from bench.handwritten_worker import BASELINE_QUEUE, baseline_worker_process
 from bench.ingest import server
-from bench.journey import REACT, WRITE_KEY, bounded, process_env, scalar, until, worker_process
+from bench.journey_setup import REACT, WRITE_KEY, bounded, process_env, scalar, until, worker_process
 from engine import search_attributes
 from engine.db.session import create_engine, create_sessionmaker
 from engine.journeys.service import JourneyService

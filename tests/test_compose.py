@@ -21,7 +21,9 @@ def test_every_service_the_docs_name_exists() -> None:
     paragraph = readme.split("`docker-compose.yml` (with the `Dockerfile`)", 1)[1].split("\n\n", 1)[0]
     named = set(re.findall(r"`([a-z][a-z-]*)`", paragraph))
     assert {"postgres", "temporal", "temporal-ui", "api", "worker"} <= named
-    assert named <= set(services), f"docs/operations.md names services the compose file lacks: {named - set(services)}"
+    assert named <= set(services), (
+        f"docs/operations.md names services the compose file lacks: {named - set(services)}"
+    )
 
 
 def test_api_and_worker_get_database_and_temporal_addresses() -> None:

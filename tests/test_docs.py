@@ -105,9 +105,7 @@ def test_readme_journeys_commands_run_as_written(cli_env: str) -> None:
 @pytest.mark.parametrize("document", [README, *DOCS], ids=lambda p: p.name)
 def test_every_journeys_command_in_the_docs_exists(document: Path) -> None:
     named = {
-        shlex.split(line)[1]
-        for line in bash_lines(document)
-        if re.match(r"(\.venv/bin/)?journeys \w", line)
+        shlex.split(line)[1] for line in bash_lines(document) if re.match(r"(\.venv/bin/)?journeys \w", line)
     }
     for command in named:
         result = CliRunner().invoke(app, [command, "--help"])

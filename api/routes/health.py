@@ -4,12 +4,16 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+from sqlalchemy.exc import DBAPIError
 
 from api.deps import StateDep
 from engine.health.service import readiness
+from engine.outbox.service import DeadLetterService
 
 router = APIRouter(tags=["operations"])
+# Read from PostgreSQL at each scrape: whichever process routes or parks, every API process reports it.
+OUTBOX = Gauge("journeys_outbox_events", "Outbox events by state", ["state"])
 
 
 @router.get("/health")
@@ -33,5 +37,12 @@ async def ready(state: StateDep) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
+async def metrics(state: StateDep) -> Response:
+    try:
+        async with state.read_sessionmaker() as session:
+            outbox = await DeadLetterService(session).status()
+        OUTBOX.labels("pending").set(outbox.pending)
+        OUTBOX.labels("parked").set(outbox.parked)
+    except (OSError, DBAPIError):  # PostgreSQL away: the request metrics still answer (/ready says why)
+        pass
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -39,17 +39,42 @@ MESSAGE_BODY: dict[str, Any] = {
 }
 
 
-def _write_key(request: Request, body: Any) -> str | None:
+MAX_DEPTH = 64  # objects and arrays inside each other: Segment's messages need a handful
+
+
+def _header_key(request: Request) -> str | None:
+    """The write key of the Authorization header ("" for a header that holds none); None without one."""
     header = request.headers.get("authorization", "")
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() == "basic":
         try:
             return base64.b64decode(credentials).decode().split(":", 1)[0]
         except (binascii.Error, UnicodeDecodeError):
-            return None
+            return ""
     if scheme.lower() == "bearer":
         return credentials.strip()
-    return body.get("writeKey") if isinstance(body, dict) else None
+    return None
+
+
+def _authenticate(key: Any, settings: Settings) -> None:
+    if not isinstance(key, str) or not any(
+        secrets.compare_digest(key.encode(), known.encode()) for known in settings.write_keys
+    ):
+        raise Unauthorized("send a valid write key as the HTTP Basic user name (as Segment SDKs do)")
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest deeper than `limit` (iterative: a deep body exhausts no stack)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _gunzip(body: bytes, limit: int) -> bytes:
@@ -64,12 +89,22 @@ def _gunzip(body: bytes, limit: int) -> bytes:
     return data
 
 
+def _nesting() -> BadRequest:
+    message = f"objects and arrays nest deeper than {MAX_DEPTH} levels"
+    return BadRequest(f"body: {message}", [Problem("(body)", message)])
+
+
 def _no_constant(name: str) -> Any:
     # Python's json reads NaN and Infinity; JSON (and PostgreSQL's jsonb) has neither.
     raise ValueError(f"{name} is not JSON (send null or a number)")
 
 
 async def _read(request: Request, settings: Settings, limit: int) -> Any:
+    """The body as JSON, once its sender is known: a write key in the header is checked before the body
+    is read; one in the body (`writeKey`) right after parsing, before anything else looks at it."""
+    header_key = _header_key(request)
+    if header_key is not None:
+        _authenticate(header_key, settings)
     body = await request.body()
     if request.headers.get("content-encoding", "").lower() == "gzip":
         body = _gunzip(body, limit)
@@ -77,13 +112,18 @@ async def _read(request: Request, settings: Settings, limit: int) -> Any:
         raise PayloadTooLarge(f"request body is {len(body)} bytes; the limit is {limit // 1024} KB")
     try:
         parsed = json.loads(body or b"null", parse_constant=_no_constant)
+    except RecursionError as error:  # nested past the parser's own limit
+        if header_key is None:
+            raise Unauthorized("send a valid write key as the HTTP Basic user name") from error
+        raise _nesting() from error
     except ValueError as error:  # JSONDecodeError and UnicodeDecodeError among them
+        if header_key is None:
+            raise Unauthorized("send a valid write key as the HTTP Basic user name") from error
         raise BadRequest(f"body is not valid JSON: {error}", [Problem("(body)", str(error))]) from error
-    key = _write_key(request, parsed)
-    if key is None or not any(
-        secrets.compare_digest(key.encode(), known.encode()) for known in settings.write_keys
-    ):
-        raise Unauthorized("send a valid write key as the HTTP Basic user name (as Segment SDKs do)")
+    if header_key is None:
+        _authenticate(parsed.get("writeKey") if isinstance(parsed, dict) else None, settings)
+    if _too_deep(parsed, MAX_DEPTH):
+        raise _nesting()
     if not isinstance(parsed, dict):
         raise BadRequest("the body must be a JSON object", [Problem("(body)", "not an object")])
     return parsed

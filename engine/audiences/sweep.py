@@ -17,7 +17,7 @@ from engine.errors import Conflict
 from engine.journeys.context import condition_context, profile_context
 from engine.journeys.dsl import AudienceEntry, JourneyDefinition
 from engine.journeys.evaluate import evaluate, signals_used
-from engine.journeys.repository import JourneyRepository
+from engine.journeys.repository import JourneyRef, JourneyRepository
 from engine.profiles.repository import ProfileRepository
 from engine.signals.repository import SignalRepository
 
@@ -48,13 +48,13 @@ async def sweep(
                 (await journeys.version_by_id(journey.id, version)).definition
             )
             if isinstance(definition.entry, AudienceEntry):
-                live.append((journey, version, definition, definition.entry))
-    for journey, version, definition, entry in live:
+                live.append((JourneyRef(journey.id, journey.key), version, definition, definition.entry))
+    for ref, version, definition, entry in live:
         signals = sorted(signals_used(entry.audience))
         after = ""
         while True:
             async with sessionmaker() as session:
-                page = await ProfileRepository(session).page_outside_journey(journey.id, after, PAGE)
+                page = await ProfileRepository(session).page_outside_journey(ref.id, after, PAGE)
             if not page:
                 break
             after = page[-1].id
@@ -69,13 +69,13 @@ async def sweep(
                         if not evaluate(entry.audience, context, now):
                             continue
                         event = EventEnvelope(
-                            id=f"audience-sweep:{journey.key}:{profile.id}:{now.date().isoformat()}",
+                            id=f"audience-sweep:{ref.key}:{profile.id}:{now.date().isoformat()}",
                             name=AUDIENCE_EVENT,
                             profile_id=profile.id,
                             timestamp=now,
                         )
                         started = await EnrollmentService(session, temporal, task_queue).enroll_into(
-                            journey, version, definition, event, now
+                            ref, version, definition, event, now
                         )
                         totals.enrolled += int(started.started)
                 except Conflict as error:
@@ -83,5 +83,5 @@ async def sweep(
                     # than failing this one for everybody after them.
                     log.info("audience sweep: %s", error)
                     totals.deferred += 1
-            progress(f"{journey.key}: {totals.checked} profiles checked, {totals.enrolled} enrolled")
+            progress(f"{ref.key}: {totals.checked} profiles checked, {totals.enrolled} enrolled")
     return totals

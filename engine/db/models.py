@@ -121,14 +121,19 @@ class Event(Base):
     received_at: Mapped[datetime] = now_column()
 
 
+# Rows the dispatcher still has to route (parked rows are not: they wait for an operator).
+OUTBOX_PENDING = "processed_at IS NULL AND dead_at IS NULL"
+
+
 class OutboxEntry(Base):
     """Written in the same transaction as the event; the dispatcher routes it to Temporal, then marks it."""
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_pending", "id", postgresql_where=text("processed_at IS NULL")),
+        Index("ix_outbox_pending", "id", postgresql_where=text(OUTBOX_PENDING)),
         # "Is there an earlier pending row for this profile?": the per-profile ordering check.
-        Index("ix_outbox_pending_profile", "profile_id", "id", postgresql_where=text("processed_at IS NULL")),
+        Index("ix_outbox_pending_profile", "profile_id", "id", postgresql_where=text(OUTBOX_PENDING)),
+        Index("ix_outbox_dead", "id", postgresql_where=text("processed_at IS NULL AND dead_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -139,6 +144,10 @@ class OutboxEntry(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = now_column()
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A row that failed for a reason of its own waits until then (other rows are claimed meanwhile).
+    retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Parked after too many such failures: out of its person's order until an operator retries it.
+    dead_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CustomSignal(Base):

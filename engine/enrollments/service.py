@@ -40,7 +40,7 @@ from engine.errors import Conflict, InvalidInput, NotFound, Problem
 from engine.journeys.context import condition_context
 from engine.journeys.dsl import EventEntry, JourneyDefinition
 from engine.journeys.evaluate import MISSING, evaluate, lookup
-from engine.journeys.repository import JourneyRepository
+from engine.journeys.repository import JourneyRef, JourneyRepository
 from engine.profiles.repository import ProfileRepository
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class EnrollmentService:
 
     async def enroll_into(
         self,
-        journey: Journey,
+        journey: Journey | JourneyRef,
         version: int,
         definition: JourneyDefinition,
         event: EventEnvelope,
@@ -149,7 +149,7 @@ class EnrollmentService:
 
     async def _start(
         self,
-        journey: Journey,
+        journey: Journey | JourneyRef,
         version: int,
         definition: JourneyDefinition,
         event: EventEnvelope,

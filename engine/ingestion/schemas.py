@@ -3,7 +3,7 @@ the same field names and meaning, so an app switches to journeys by changing the
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -12,6 +12,8 @@ MessageType = Literal["track", "identify", "page", "screen", "group", "alias"]
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 Id = str | int
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 class SegmentMessage(BaseModel):
@@ -42,6 +44,18 @@ class SegmentMessage(BaseModel):
         if not text or len(text) > 200:
             raise ValueError("must be 1 to 200 characters")
         return text
+
+    @field_validator("timestamp", "originalTimestamp", "sentAt")
+    @classmethod
+    def _plausible_time(cls, value: datetime | None) -> datetime | None:
+        # The clock-skew correction subtracts these from each other: a year-1 timestamp sent at year 9999
+        # overflows any date type. No event of a real app happened before 1970 or after 2200.
+        if (
+            value is not None
+            and not EARLIEST <= (value if value.tzinfo else value.replace(tzinfo=UTC)) < LATEST
+        ):
+            raise ValueError(f"must be between {EARLIEST.year} and {LATEST.year}")
+        return value
 
     @model_validator(mode="after")
     def _required_by_type(self) -> SegmentMessage:

@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.durations import parse_duration
 from engine.journeys.conditions import All, AnyOf, Condition, Leaf, Not
+from engine.signals.numbers import as_number
 
 MISSING = object()
 
@@ -57,6 +58,10 @@ def _compare(op: str, actual: Any, expected: Any, now: datetime) -> bool:
             return False
         age = now - moment
         return age <= parse_duration(expected) if op == "within" else age > parse_duration(expected)
+    if isinstance(expected, int | float) and not isinstance(expected, bool):
+        # A number sent as text ("12.50") compares as the number it is, as numeric signals read it.
+        number = as_number(actual)
+        actual = actual if number is None else number
     try:
         if op == "gt":
             return bool(actual > expected)

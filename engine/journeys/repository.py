@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,6 +11,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.db.models import Journey, JourneyVersion
+
+
+@dataclass(frozen=True)
+class JourneyRef:
+    """A journey's identity as plain data: kept across transactions (routing's cache), where an ORM object
+    would be expired by the first rollback and fail everyone who reads it after."""
+
+    id: int
+    key: str
 
 
 class JourneyRepository:

@@ -2,7 +2,10 @@
 acknowledged. Woken by LISTEN/NOTIFY; polls as a fallback (a missed notification, a restart).
 
 Temporal down ⇒ the row stays pending with its error, is retried with backoff, and blocks only the
-events of the same person behind it (their order is kept); nothing is lost. Several dispatchers may
+events of the same person behind it (their order is kept); nothing is lost. A row that fails for a reason
+of its own (a bug, data no rule foresaw) waits a growing delay between attempts while other rows are
+claimed, and after MAX_ATTEMPTS is parked: out of its person's order, so their later events route, and
+listed for an operator (GET /api/outbox/dead) to retry or drop. Several dispatchers may
 run: rows are claimed with FOR UPDATE SKIP LOCKED, and only a person's oldest pending row is eligible.
 
 Each dispatcher runs `dispatch_concurrency` drain loops on that same rule: routing one event waits for a
@@ -14,12 +17,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
+from temporalio.service import RPCError
 
+from engine.errors import Conflict
 from engine.outbox.repository import NOTIFY_CHANNEL, OutboxRepository
 from engine.outbox.router import EventRouter, RoutingCache
 from engine.settings import Settings, to_asyncpg_dsn
@@ -28,6 +34,14 @@ log = logging.getLogger(__name__)
 BATCH = 100
 POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 10.0
+MAX_ATTEMPTS = 5  # a row failing for a reason of its own is parked at its fifth failure
+RETRY_BASE_SECONDS = 1.0  # its waits: 1, 2, 4, 8 s
+# Failures of what routing talks to, not of the event: retried as long as it takes, never parked.
+AWAY = (RPCError, Conflict, OSError, TimeoutError, OperationalError, InterfaceError)
+
+
+def is_away(error: Exception) -> bool:
+    return isinstance(error, AWAY) or (isinstance(error, DBAPIError) and error.connection_invalidated)
 
 
 class Dispatcher:
@@ -37,8 +51,10 @@ class Dispatcher:
         sessionmaker: async_sessionmaker[AsyncSession],
         temporal: Client,
         poll_seconds: float = POLL_SECONDS,
+        retry_base_seconds: float = RETRY_BASE_SECONDS,
     ) -> None:
         self.poll_seconds = poll_seconds  # the fallback when a NOTIFY is missed
+        self.retry_base_seconds = retry_base_seconds
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.temporal = temporal
@@ -48,7 +64,8 @@ class Dispatcher:
         self.routed = 0
 
     async def drain_once(self) -> tuple[int, int]:
-        """Routes one batch; returns (routed, failed)."""
+        """Routes one batch; returns (routed, failed because something routing needs is away). A row
+        failing for a reason of its own is not counted: it waits on its own (retry_at), not the loop."""
         routed = failed = 0
         async with self.sessionmaker() as session, session.begin():
             outbox = OutboxRepository(session)
@@ -61,15 +78,22 @@ class Dispatcher:
                     async with self.sessionmaker() as routing, routing.begin():
                         router = EventRouter(routing, self.temporal, self.settings.task_queue, self.cache)
                         await router.route(event)
-                except Exception as error:  # Temporal unreachable, or a bug: keep the row, record why
-                    failed += 1
-                    log.warning(
-                        "routing event %s failed (attempt %d): %s",
+                except Exception as error:  # Temporal unreachable, or this event's own: keep it, say why
+                    away = is_away(error)
+                    failed += away
+                    park = not away and entry.attempts + 1 >= MAX_ATTEMPTS
+                    log.log(
+                        logging.ERROR if park else logging.WARNING,
+                        "routing event %s failed (attempt %d)%s: %s",
                         event.message_id,
                         entry.attempts + 1,
+                        "; parked for an operator" if park else "",
                         error,
                     )
-                    await outbox.failed(entry.id, f"{type(error).__name__}: {error}")
+                    retry_in = (
+                        None if away else timedelta(seconds=self.retry_base_seconds * 2**entry.attempts)
+                    )
+                    await outbox.failed(entry.id, f"{type(error).__name__}: {error}", retry_in, park)
                 else:
                     routed += 1
                     await outbox.done(entry.id, datetime.now(UTC))

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -26,9 +27,12 @@ _CLAIM = (
             select(_CLAIMED.id)
             .where(
                 _CLAIMED.processed_at.is_(None),
+                _CLAIMED.dead_at.is_(None),
+                or_(_CLAIMED.retry_at.is_(None), _CLAIMED.retry_at <= func.now()),
                 ~exists().where(
                     _EARLIER.profile_id == _CLAIMED.profile_id,
                     _EARLIER.processed_at.is_(None),
+                    _EARLIER.dead_at.is_(None),
                     _EARLIER.id < _CLAIMED.id,
                 ),
             )
@@ -39,6 +43,13 @@ _CLAIM = (
     )
     .order_by(OutboxEntry.id)
 )
+
+
+@dataclass(frozen=True)
+class ParkedRow:
+    entry: OutboxEntry
+    message_id: str
+    event: str
 
 
 class OutboxRepository:
@@ -59,9 +70,69 @@ class OutboxRepository:
             update(OutboxEntry).where(OutboxEntry.id == entry_id).values(processed_at=at)
         )
 
-    async def failed(self, entry_id: int, error: str) -> None:
-        await self.session.execute(
-            update(OutboxEntry)
-            .where(OutboxEntry.id == entry_id)
-            .values(attempts=OutboxEntry.attempts + 1, last_error=error[:2000])
+    async def failed(self, entry_id: int, error: str, retry_in: timedelta | None, park: bool) -> None:
+        """Records a failed attempt. `retry_in`: the row waits that long, other rows are claimed meanwhile
+        (None: at once, as for Temporal being away: the dispatcher's own backoff spaces those). `park`:
+        the row leaves its person's order and waits for an operator."""
+        values: dict[str, object] = {"attempts": OutboxEntry.attempts + 1, "last_error": error[:2000]}
+        if retry_in is not None:
+            values["retry_at"] = func.now() + retry_in
+        if park:
+            values["dead_at"] = func.now()
+        await self.session.execute(update(OutboxEntry).where(OutboxEntry.id == entry_id).values(**values))
+
+    async def parked(self, limit: int) -> Sequence[ParkedRow]:
+        query = (
+            select(OutboxEntry, Event.message_id, Event.name, Event.type)
+            .join(Event, Event.id == OutboxEntry.event_id)
+            .where(OutboxEntry.processed_at.is_(None), OutboxEntry.dead_at.is_not(None))
+            .order_by(OutboxEntry.id)
+            .limit(limit)
         )
+        return [
+            ParkedRow(entry, message_id, name or kind)
+            for entry, message_id, name, kind in await self.session.execute(query)
+        ]
+
+    async def revive(self, entry_id: int) -> bool:
+        """A parked row back in the queue with its attempts reset, and the dispatcher woken for it."""
+        revived = await self.session.execute(
+            update(OutboxEntry)
+            .where(
+                OutboxEntry.id == entry_id,
+                OutboxEntry.processed_at.is_(None),
+                OutboxEntry.dead_at.is_not(None),
+            )
+            .values(dead_at=None, retry_at=None, attempts=0)
+            .returning(OutboxEntry.id)
+        )
+        if revived.first() is None:
+            return False
+        await self.session.execute(text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')"))
+        return True
+
+    async def drop(self, entry_id: int) -> bool:
+        """A parked row given up: marked processed (its event stays stored), kept with its error."""
+        dropped = await self.session.execute(
+            update(OutboxEntry)
+            .where(
+                OutboxEntry.id == entry_id,
+                OutboxEntry.processed_at.is_(None),
+                OutboxEntry.dead_at.is_not(None),
+            )
+            .values(processed_at=func.now())
+            .returning(OutboxEntry.id)
+        )
+        return dropped.first() is not None
+
+    async def counts(self) -> tuple[int, int]:
+        """(pending, parked) rows: for the metrics."""
+        row = (
+            await self.session.execute(
+                text(
+                    "SELECT count(*) FILTER (WHERE dead_at IS NULL),"
+                    " count(*) FILTER (WHERE dead_at IS NOT NULL) FROM outbox WHERE processed_at IS NULL"
+                )
+            )
+        ).one()
+        return int(row[0]), int(row[1])

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from engine.db.models import Event, Journey
+from engine.db.models import Event
 from engine.enrollments.contracts import EventEnvelope
 from engine.enrollments.repository import EnrollmentRepository
 from engine.enrollments.service import EnrollmentService
@@ -20,7 +20,7 @@ from engine.journeys.conditions import Condition
 from engine.journeys.context import condition_context, profile_context
 from engine.journeys.dsl import EventEntry, JourneyDefinition, WaitForEventNode
 from engine.journeys.evaluate import evaluate, needs_profile
-from engine.journeys.repository import JourneyRepository
+from engine.journeys.repository import JourneyRef, JourneyRepository
 from engine.outcomes.service import OutcomeService
 from engine.profiles.repository import ProfileRepository
 from engine.signals.repository import SignalRepository
@@ -52,7 +52,7 @@ class RoutingCache:
     """Definitions by (journey, version) never change; the list of live journeys is refreshed often."""
 
     definitions: dict[tuple[int, int], JourneyDefinition] = field(default_factory=dict)
-    live: list[tuple[Journey, int, JourneyDefinition]] = field(default_factory=list)
+    live: list[tuple[JourneyRef, int, JourneyDefinition]] = field(default_factory=list)
     live_loaded_at: float = -1e9
     goal_events: set[str] = field(default_factory=set)
     goals_loaded_at: float = -1e9
@@ -74,11 +74,12 @@ class EventRouter:
             self.cache.definitions[key] = JourneyDefinition.model_validate(row.definition)
         return self.cache.definitions[key]
 
-    async def _live(self) -> list[tuple[Journey, int, JourneyDefinition]]:
+    async def _live(self) -> list[tuple[JourneyRef, int, JourneyDefinition]]:
         if time.monotonic() - self.cache.live_loaded_at > LIVE_CACHE_SECONDS:
             live = []
             for journey, version in await self.journeys.live_with_latest_version():
-                live.append((journey, version, await self._definition(journey.id, version)))
+                ref = JourneyRef(journey.id, journey.key)
+                live.append((ref, version, await self._definition(journey.id, version)))
             self.cache.live, self.cache.live_loaded_at = live, time.monotonic()
         return self.cache.live
 

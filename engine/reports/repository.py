@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from engine.signals.numbers import numeric_sql
+
 
 @dataclass(frozen=True)
 class VariantTotals:
@@ -89,12 +91,9 @@ class ReportRepository:
         """Variant totals per bucket of an attribute recorded at exposure (traits.x or signals.x)."""
         value = "x.attributes #>> :path"
         if thresholds:
-            cases = [f"WHEN ({value})::numeric < :t{i} THEN :label{i}" for i in range(len(thresholds))]
-            bucket = (
-                f"CASE WHEN {value} IS NULL OR {value} !~ '^-?[0-9.]+$' THEN 'unknown' "
-                + " ".join(cases)
-                + " ELSE :last END"
-            )
+            number = numeric_sql(value)
+            cases = [f"WHEN {number} < :t{i} THEN :label{i}" for i in range(len(thresholds))]
+            bucket = f"CASE WHEN {number} IS NULL THEN 'unknown' " + " ".join(cases) + " ELSE :last END"
         else:
             bucket = f"coalesce({value}, 'unknown')"
         params: dict[str, Any] = {"journey": journey_id, "goal": goal, "node": node, "path": list(path)}

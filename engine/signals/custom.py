@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from engine.durations import parse_duration
+from engine.signals.numbers import numeric_sql
 
 Kind = Literal["count", "sum", "last", "first", "distinct"]
 _PROPERTY = re.compile(r"^[A-Za-z0-9_]{1,100}$")
@@ -50,8 +51,7 @@ def aggregate_sql(
     if kind == "count":
         return f"count(*) FILTER (WHERE {where})", params
     if kind == "sum":
-        numeric = f"CASE WHEN {value} ~ '^-?[0-9.]+$' THEN ({value})::numeric END"
-        return f"coalesce(sum({numeric}) FILTER (WHERE {where}), 0)", params
+        return f"coalesce(sum({numeric_sql(value)}) FILTER (WHERE {where}), 0)", params
     if kind == "distinct":
         return f"count(DISTINCT {value}) FILTER (WHERE {where})", params
     order = "DESC" if kind == "last" else "ASC"

@@ -18,14 +18,17 @@ from engine.db.session import driver_fetch
 from engine.enrollments.repository import RECORDED_SQL
 from engine.profiles.repository import CURRENT_SQL, RESOLVE_SQL
 from engine.signals.custom import aggregate_sql
+from engine.signals.numbers import numeric_sql
 
+# A property that is not a number is left out of a numeric signal (engine.signals.numbers), never cast.
+_TOTAL = numeric_sql("e.properties->>'total'")
+_REVENUE = numeric_sql("e.properties->>'revenue'")
 # Each built-in signal as an aggregate over the profile's events `e` (ts = :as_of).
 _EXPRESSIONS: dict[str, str] = {
-    "cart_value": "coalesce((array_agg((e.properties->>'total')::numeric ORDER BY e.timestamp DESC)"
-    " FILTER (WHERE e.name = 'cart_updated' AND e.properties->>'total' ~ '^-?[0-9.]+$'))[1], 0)",
+    "cart_value": f"coalesce((array_agg({_TOTAL} ORDER BY e.timestamp DESC)"
+    f" FILTER (WHERE e.name = 'cart_updated' AND {_TOTAL} IS NOT NULL))[1], 0)",
     "orders_count": "count(*) FILTER (WHERE e.name = 'order_completed')",
-    "lifetime_value": "coalesce(sum((e.properties->>'revenue')::numeric)"
-    " FILTER (WHERE e.name = 'order_completed' AND e.properties->>'revenue' ~ '^-?[0-9.]+$'), 0)",
+    "lifetime_value": f"coalesce(sum({_REVENUE}) FILTER (WHERE e.name = 'order_completed'), 0)",
     "days_since_last_order": "floor(extract(epoch FROM :as_of - max(e.timestamp)"
     " FILTER (WHERE e.name = 'order_completed')) / 86400)",
     "logins_7d": "count(*) FILTER (WHERE e.name = 'logged_in' AND e.timestamp > :as_of - interval '7 days')",

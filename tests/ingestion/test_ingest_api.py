@@ -101,6 +101,19 @@ async def test_unauthenticated_requests_are_refused_and_write_nothing(
             "contains the NUL character (\\u0000), which cannot be stored",
         ),
         ("/v1/identify", {"userId": "u\x00", "traits": {}}, 400, "body.userId", None),
+        # The clock-skew correction overflowed on these (a 500).
+        (
+            "/v1/track",
+            {
+                "userId": "u",
+                "event": "e",
+                "timestamp": "0001-01-01T00:00:00Z",
+                "sentAt": "9999-12-31T00:00:00Z",
+            },
+            400,
+            "body.timestamp",
+            "must be between 1970 and 2200",
+        ),
     ],
     ids=[
         "no ids",
@@ -111,6 +124,7 @@ async def test_unauthenticated_requests_are_refused_and_write_nothing(
         "empty batch",
         "NUL in a property",
         "NUL in an id",
+        "timestamps out of range",
     ],
 )
 async def test_malformed_messages_get_a_precise_400_and_write_nothing(
@@ -152,6 +166,33 @@ async def test_not_json_is_a_400(
     assert response.status_code == 400
     assert response.json()["message"].startswith("body is not valid JSON")
     assert await counts(db_engine) == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("url", ["/v1/track", "/v1/batch"])
+async def test_deep_nesting_is_refused_after_authentication_and_never_a_500(
+    api_client: httpx.AsyncClient, db_engine: AsyncEngine, url: str
+) -> None:
+    json_headers = {"Content-Type": "application/json"}
+    bomb = b"[" * 1000  # 1 KB that the parser would recurse into, as deep as the interpreter allows
+    anonymous = await api_client.post(url, content=bomb, headers=json_headers)
+    assert anonymous.status_code == 401
+    known = await api_client.post(url, content=bomb, headers={**BASIC, **json_headers})
+    assert known.status_code == 400
+    assert known.json()["message"] == "body: objects and arrays nest deeper than 64 levels"
+    # Deep but parseable: refused at the limit, not later by whatever walks it.
+    nested: dict[str, Any] = {"userId": "u", "event": "e", "properties": {}}
+    inner = nested["properties"]
+    for _ in range(100):
+        inner["x"] = {}
+        inner = inner["x"]
+    body = {"batch": [{**nested, "type": "track"}]} if url == "/v1/batch" else nested
+    deep = await api_client.post(url, json=body, headers=BASIC)
+    assert deep.status_code == 400
+    assert "64 levels" in deep.json()["message"]
+    shallow = {**nested, "properties": {"a": {"b": {"c": [1, [2, [3]]]}}}}
+    ok = await api_client.post("/v1/track", json=shallow, headers=BASIC)
+    assert ok.status_code == 200
+    assert await counts(db_engine) == (1, 1, 1, 1)
 
 
 async def test_size_limits(api_client: httpx.AsyncClient, db_engine: AsyncEngine) -> None:
