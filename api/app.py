@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api.deps import AppState
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, MetricsMiddleware
 from api.routes import (
@@ -57,7 +58,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Journey orchestration: durable customer journeys on Temporal, outcomes in Postgres.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by api.docs, without a CDN
+        redoc_url=None,
     )
+    install_docs(app)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)

@@ -1,5 +1,6 @@
 """/health, /ready, /metrics, OpenAPI and the request-size guard, against real PostgreSQL and Temporal."""
 
+import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -92,3 +93,16 @@ async def test_streamed_body_is_cut_off_at_the_limit(size: int, status: int) -> 
     assert response.status_code == status
     if status == 200:
         assert response.json() == {"read": size}
+
+
+async def test_docs_page_loads_every_asset_from_this_server(api_client: httpx.AsyncClient) -> None:
+    page = await api_client.get("/docs")
+    assert page.status_code == 200
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page.text)
+    assert len(assets) >= 3  # the script, the stylesheet, the icon
+    assert [a for a in assets if not a.startswith("/")] == []  # nothing from a CDN
+    for asset in assets:
+        response = await api_client.get(asset)
+        assert response.status_code == 200, asset
+        assert len(response.content) > 0
+    assert "SwaggerUIBundle" in (await api_client.get("/docs-assets/swagger-ui-bundle.js")).text
