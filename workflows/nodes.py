@@ -38,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
     from engine.journeys.context import condition_context, profile_context
     from engine.journeys.dsl import (
         BranchNode,
-        EntryRef,
         ExitNode,
         Goal,
         JourneyDefinition,
@@ -48,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
         WaitNode,
         WebhookNode,
     )
-    from engine.journeys.evaluate import MISSING, evaluate, lookup, needs_profile, signals_used
+    from engine.journeys.evaluate import evaluate, matches, needs_profile, signals_used
     from engine.outcomes.goals import goal_value
     from workflows.activity_calls import Interrupted, local, remote
     from workflows.compat import batches_steps, last_send_closes
@@ -93,26 +92,19 @@ class NodeHandlers:
         return {"until": wake_at.isoformat(), "detail": detail}, node.next
 
     async def _wait_for_event(self, node: WaitForEventNode) -> tuple[dict[str, Any], str]:
-        def matches(event: EventEnvelope) -> bool:
-            if event.name != node.event:
-                return False
-            context = {"properties": event.properties}
-            entry = self.input.entry.as_context()
-            for path, expected in node.match.items():
-                want = lookup(entry, expected.entry) if isinstance(expected, EntryRef) else expected
-                got = lookup(context, path)
-                if got is MISSING or want is MISSING or got != want:
-                    return False
-            return True
+        def awaited(event: EventEnvelope) -> bool:
+            return event.name == node.event and matches(
+                node.match, event.properties, self.input.entry.as_context()
+            )
 
         # An event that arrived before the journey reached this wait still counts.
         for early in self.state.buffered:
-            if matches(early):
+            if awaited(early):
                 self.state.buffered = [e for e in self.state.buffered if e.id != early.id]
                 self.state.last_event = early
                 return {"outcome": "event", "event_id": early.id, "early": True}, node.on_event
         wake_at = workflow.now() + parse_duration(node.timeout)
-        event = await self._sleep_until(wake_at, f"event: {node.event}", accept=matches)
+        event = await self._sleep_until(wake_at, f"event: {node.event}", accept=awaited)
         if event is None:
             return {"outcome": "timeout", "after": node.timeout}, node.on_timeout
         return {"outcome": "event", "event_id": event.id}, node.on_event
@@ -165,7 +157,11 @@ class NodeHandlers:
     async def _credit_goal(self, event: EventEnvelope) -> Goal | None:
         """Records the outcome when the event reaches the journey's goal; returns that goal."""
         goal = self.journey.goal
-        if goal is None or event.name != goal.event or not await self._holds(goal.when, event):
+        if goal is None or event.name != goal.event:
+            return None
+        if not matches(goal.match, event.properties, self.input.entry.as_context()):
+            return None  # another cart's order: the goal of another enrollment
+        if not await self._holds(goal.when, event):
             return None
         await local(
             BookkeepingActivities.record_outcome,

@@ -83,6 +83,15 @@ Entry = Annotated[
 ]
 
 
+class EntryRef(Strict):
+    entry: str = Field(description="entry-event path whose value the awaited event must carry")
+
+
+# Event path → a literal, or {entry: path} of the entry event: which events are "the same" as the entry's
+# (an order for this cart, not any order).
+Match = dict[str, EntryRef | str | int | float | bool]
+
+
 class Goal(Strict):
     event: str = Field(min_length=1)
     when: Condition | None = None
@@ -91,6 +100,11 @@ class Goal(Strict):
         default=None, description="goal-event path holding revenue, e.g. properties.revenue"
     )
     exit: bool = True
+    match: Match = Field(
+        default_factory=dict,
+        description="goal-event path → literal, or {entry: path}: the entry's `correlate` path, so an order"
+        " for one cart reaches only that cart's enrollment",
+    )
 
 
 class ExitCriterion(Strict):
@@ -133,14 +147,10 @@ class WaitNode(Strict):
         return self
 
 
-class EntryRef(Strict):
-    entry: str = Field(description="entry-event path whose value the awaited event must carry")
-
-
 class WaitForEventNode(Strict):
     type: Literal["wait_for_event"]
     event: str = Field(min_length=1)
-    match: dict[str, EntryRef | str | int | float | bool] = Field(
+    match: Match = Field(
         default_factory=dict, description="awaited-event path → literal, or {entry: path} of the entry event"
     )
     timeout: Duration

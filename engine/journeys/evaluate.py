@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.durations import parse_duration
 from engine.journeys.conditions import All, AnyOf, Condition, Leaf, Not
+from engine.journeys.dsl import EntryRef, Match
 from engine.signals.numbers import as_number
 
 MISSING = object()
@@ -22,6 +23,17 @@ def lookup(context: dict[str, Any], path: str) -> Any:
         else:
             return MISSING
     return value
+
+
+def matches(match: Match, properties: dict[str, Any], entry: dict[str, Any]) -> bool:
+    """Whether an event with these properties carries what `match` asks (paths start `properties.`): each
+    path's literal, or the value the entry event (its context) has at `{entry: path}`."""
+    for path, expected in match.items():
+        want = lookup(entry, expected.entry) if isinstance(expected, EntryRef) else expected
+        got = lookup({"properties": properties}, path)
+        if got is MISSING or want is MISSING or got != want:
+            return False
+    return True
 
 
 def as_time(value: Any) -> datetime | None:

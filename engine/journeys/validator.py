@@ -219,6 +219,21 @@ def entry_problems(document: Mapping[str, Any]) -> Iterator[Problem]:
             )
 
 
+def goal_problems(document: Mapping[str, Any]) -> Iterator[Problem]:
+    """A goal matched to the entry must use the entry's `correlate` path: after an enrollment ends, the
+    correlation is all that is kept of its entry, and goals inside the window still count then."""
+    goal, entry = document.get("goal"), document.get("entry")
+    if not isinstance(goal, Mapping) or not isinstance(goal.get("match"), Mapping):
+        return
+    correlate = entry.get("correlate") if isinstance(entry, Mapping) else None
+    for path, want in goal["match"].items():
+        if isinstance(want, Mapping) and want.get("entry") != correlate:
+            yield Problem(
+                f"goal.match.{path}",
+                f"a goal can be matched to the entry's `correlate` path only ({correlate or 'none set'})",
+            )
+
+
 def template_problems(document: Mapping[str, Any], templates: TemplateCatalog) -> Iterator[Problem]:
     for node_id, node in _nodes(document).items():
         if node.get("type") != "send":
@@ -245,6 +260,7 @@ def validate(
     problems += split_problems(document)
     problems += condition_problems(document, known_signals)
     problems += entry_problems(document)
+    problems += goal_problems(document)
     if templates is not None:
         problems += template_problems(document, templates)
     unique = list(dict.fromkeys(problems))

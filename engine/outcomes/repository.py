@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.db.experiment_tables import Exposure, Outcome
+from engine.db.models import Enrollment
 
 COLUMNS = [
     "journey_id",
@@ -48,6 +49,7 @@ class OutcomeRepository:
         occurred_at: datetime,
         within: timedelta | None,
         external_id: str | None = None,
+        correlation: str | None = None,
     ) -> int:
         """One outcome per matching exposure exposed before the outcome (and inside the attribution
         window, if any), carrying the exposure's variant; idempotent by its unique index."""
@@ -68,6 +70,9 @@ class OutcomeRepository:
         ).where(*exposures_of, Exposure.exposed_at <= occurred_at)
         if within is not None:
             exposures = exposures.where(Exposure.exposed_at >= occurred_at - within)
+        if correlation is not None:  # only the enrollments of that cart (say)
+            correlated = select(Enrollment.id).where(Enrollment.correlation == correlation)
+            exposures = exposures.where(Exposure.enrollment_id.in_(correlated))
         where = text("external_id IS NOT NULL") if external_id else text("external_id IS NULL")
         keys = ["external_id", "exposure_id"] if external_id else ["exposure_id", "goal"]
         statement = (

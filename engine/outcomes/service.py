@@ -15,8 +15,8 @@ from engine.enrollments.contracts import EventEnvelope
 from engine.errors import NotFound
 from engine.identity.repository import IdentityRepository
 from engine.journeys.context import condition_context
-from engine.journeys.dsl import JourneyDefinition
-from engine.journeys.evaluate import evaluate, needs_profile
+from engine.journeys.dsl import EntryRef, EventEntry, Goal, JourneyDefinition, Match
+from engine.journeys.evaluate import MISSING, evaluate, lookup, matches, needs_profile
 from engine.journeys.repository import JourneyRepository
 from engine.outcomes.goals import goal_value
 from engine.outcomes.repository import OutcomeRepository
@@ -36,6 +36,24 @@ class OfflineOutcome(BaseModel):
 
 class OutcomeRecorded(BaseModel):
     credited: int  # exposures credited now (0 when this external id was recorded before)
+
+
+MISMATCH = object()
+
+
+def goal_correlation(goal: Goal, definition: JourneyDefinition, event: EventEnvelope) -> object:
+    """For a goal event after the enrollment ended, where only the enrollment's `correlation` is left of its
+    entry: MISMATCH if the event fails the goal's literal `match` values, the correlation value its
+    `{entry: <correlate path>}` asks for, or None when the goal is not correlated."""
+    literal: Match = {path: want for path, want in goal.match.items() if not isinstance(want, EntryRef)}
+    if not matches(literal, event.properties, {}):
+        return MISMATCH
+    entry = definition.entry
+    for path, want in goal.match.items():
+        if isinstance(want, EntryRef) and isinstance(entry, EventEntry) and want.entry == entry.correlate:
+            value = lookup({"properties": event.properties}, path)
+            return MISMATCH if value is MISSING or value is None else str(value)
+    return None
 
 
 class OutcomeService:
@@ -79,8 +97,12 @@ class OutcomeService:
         comes back two days after the last email still counts for the variant that emailed her)."""
         credited = 0
         for journey_id, version in await self.repo.exposed_versions(profiles):
-            goal = definitions[(journey_id, version)].goal if (journey_id, version) in definitions else None
-            if goal is None or goal.event != event.name:
+            definition = definitions.get((journey_id, version))
+            goal = definition.goal if definition is not None else None
+            if definition is None or goal is None or goal.event != event.name:
+                continue
+            correlated = goal_correlation(goal, definition, event)
+            if correlated is MISMATCH:
                 continue
             if goal.when is not None and (
                 needs_profile(goal.when)
@@ -93,6 +115,7 @@ class OutcomeService:
                     Exposure.version == version,
                     Exposure.profile_id.in_(profiles),
                 ],
+                correlation=correlated if isinstance(correlated, str) else None,
                 goal=goal.event,
                 value=goal_value(goal, event),
                 occurred_at=event.timestamp,

@@ -314,3 +314,22 @@ def test_the_stored_channel_keeps_its_old_name_outbox() -> None:
     assert definition is not None
     assert definition.nodes["remind"].channel == "stored"  # type: ignore[union-attr]
     assert problems_of(with_changes(nodes__remind__channel="fax")) != []
+
+
+def test_a_goal_is_matched_to_the_entry_by_its_correlate_path_only() -> None:
+    entry = {"event": "cart_updated", "correlate": "properties.cart_id"}
+    ok = with_changes(
+        entry=entry,
+        goal={"event": "order_completed", "match": {"properties.cart_id": {"entry": "properties.cart_id"}}},
+    )
+    assert problems_of(ok) == []
+    other = with_changes(
+        entry=entry,
+        goal={"event": "order_completed", "match": {"properties.sku": {"entry": "properties.sku"}}},
+    )
+    assert problems_of(other) == [
+        Problem(
+            "goal.match.properties.sku",
+            "a goal can be matched to the entry's `correlate` path only (properties.cart_id)",
+        )
+    ]

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from scipy import stats
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
@@ -172,13 +172,26 @@ async def test_a_goal_after_the_journey_ended_is_credited_inside_the_window(
     await seed(sessionmaker, "offer", {"discount": (1, 0.0, 1.0)})
     async with sessionmaker() as session, session.begin():
         await ProfileRepository(session).upsert("p-discount-0")
-        for message_id, days in (("in-window", 2), ("too-late", 5)):
+        # The exposure's enrollment, ended, for cart c-1: abandoned-cart's goal is an order for that cart.
+        await session.execute(
+            text(
+                "INSERT INTO enrollments (id, workflow_id, journey_id, version, profile_id, correlation,"
+                " status, holdout, started_at, ended_at) SELECT 'offer-discount-0', 'w', id, 1,"
+                " 'p-discount-0', 'c-1', 'completed', false, :now, :now FROM journeys"
+            ),
+            {"now": NOW},
+        )
+        for message_id, days, cart in (
+            ("in-window", 2, "c-1"),
+            ("other-cart", 2, "c-2"),
+            ("too-late", 5, "c-1"),
+        ):
             event = Event(
                 message_id=message_id,
                 profile_id="p-discount-0",
                 type="track",
                 name="order_completed",
-                properties={"revenue": 45},
+                properties={"revenue": 45, "cart_id": cart},
                 context={},
                 timestamp=NOW.replace(day=1 + days),
             )
@@ -187,7 +200,8 @@ async def test_a_goal_after_the_journey_ended_is_credited_inside_the_window(
             await EventRouter(session, temporal_client, "unused", RoutingCache()).route(event)
     async with sessionmaker() as session:
         rows = (await session.execute(select(Outcome.value, Outcome.occurred_at))).all()
-    assert [(float(value), at.day) for value, at in rows] == [(45.0, 3)]  # the 3-day window from exposure
+    # Only the order for the exposure's own cart, inside the 3-day window from exposure.
+    assert [(float(value), at.day) for value, at in rows] == [(45.0, 3)]
 
 
 async def test_breakdown_by_a_signal_recorded_at_exposure(
