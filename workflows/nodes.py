@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         WaitUntilInput,
         WebhookInput,
     )
+    from engine.events.names import event_key
     from engine.journeys.assignment import variant_for
     from engine.journeys.conditions import Condition
     from engine.journeys.context import condition_context, profile_context
@@ -93,7 +94,7 @@ class NodeHandlers:
 
     async def _wait_for_event(self, node: WaitForEventNode) -> tuple[dict[str, Any], str]:
         def awaited(event: EventEnvelope) -> bool:
-            return event.name == node.event and matches(
+            return event.key == event_key(node.event) and matches(
                 node.match, event.properties, self.input.entry.as_context()
             )
 
@@ -149,7 +150,7 @@ class NodeHandlers:
         if goal is not None and goal.exit:
             raise Interrupted("exited:goal", f"goal event {goal.event} ({event.id})")
         for index, criterion in enumerate(self.journey.exit_when):
-            if criterion.event is not None and criterion.event != event.name:
+            if criterion.event is not None and event_key(criterion.event) != event.key:
                 continue
             if criterion.when is None or await self._holds(criterion.when, event):
                 raise Interrupted("exited:criteria", f"exit_when[{index}] on event {event.name} ({event.id})")
@@ -157,7 +158,7 @@ class NodeHandlers:
     async def _credit_goal(self, event: EventEnvelope) -> Goal | None:
         """Records the outcome when the event reaches the journey's goal; returns that goal."""
         goal = self.journey.goal
-        if goal is None or event.name != goal.event:
+        if goal is None or event_key(goal.event) != event.key:
             return None
         if not matches(goal.match, event.properties, self.input.entry.as_context()):
             return None  # another cart's order: the goal of another enrollment

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from engine.consent.links import read_token
 from engine.consent.repository import ConsentRepository
 from engine.errors import InvalidInput, NotFound, Problem
+from engine.events.names import event_key
 from engine.profiles.repository import ProfileRepository
 
 ConsentChannel = Literal["all", "email", "sms", "push", "in_app"]
@@ -47,7 +48,7 @@ class ConsentService:
 
     async def from_event(self, profile_id: str, name: str, properties: dict[str, Any]) -> None:
         """Apply a consent event; an unknown `channel` property changes nothing (the event is kept)."""
-        subscribed = CONSENT_EVENTS.get(name.lower())
+        subscribed = CONSENT_EVENTS.get(event_key(name))
         channel = properties.get("channel", "all")
         if subscribed is not None and channel in CHANNELS:
             await self.repo.set(profile_id, channel, subscribed, "event")

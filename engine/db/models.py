@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     DateTime,
     ForeignKey,
     Index,
@@ -23,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from engine.events.names import KEY_SQL
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -115,6 +118,10 @@ class Event(Base):
     profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False)
     type: Mapped[str] = mapped_column(String(16), nullable=False)
     name: Mapped[str | None] = mapped_column(String(200))
+    # The name as compared (engine.events.names), kept by PostgreSQL.
+    name_key: Mapped[str | None] = mapped_column(
+        Text, Computed(KEY_SQL.format(column="name"), persisted=True)
+    )
     properties: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     context: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

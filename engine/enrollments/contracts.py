@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.durations import parse_duration
+from engine.events.names import event_key
 from engine.journeys.assignment import in_holdout
 from engine.journeys.dsl import JourneyDefinition
 
@@ -34,6 +35,11 @@ class EventEnvelope(BaseModel):
     profile_id: str
     properties: dict[str, Any] = Field(default_factory=dict)
     timestamp: datetime
+
+    @property
+    def key(self) -> str:
+        """The name as compared with a journey's event names (engine.events.names)."""
+        return event_key(self.name)
 
     def as_context(self) -> dict[str, Any]:
         return {

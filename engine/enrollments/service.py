@@ -37,6 +37,7 @@ from engine.enrollments.schemas import (
     StepOut,
 )
 from engine.errors import Conflict, InvalidInput, NotFound, Problem
+from engine.events.names import same_event
 from engine.journeys.context import condition_context
 from engine.journeys.dsl import EventEntry, JourneyDefinition
 from engine.journeys.evaluate import MISSING, evaluate, lookup
@@ -217,7 +218,7 @@ class EnrollmentService:
             timestamp=datetime.now(UTC),
         )
         if isinstance(entry, EventEntry):
-            if name != entry.event:
+            if not same_event(name, entry.event):
                 raise InvalidInput(
                     f"event: this journey is entered by {entry.event!r}",
                     [Problem("event", f"expected {entry.event!r}")],

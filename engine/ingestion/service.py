@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.consent.service import CONSENT_EVENTS, ConsentService
 from engine.errors import Problem
+from engine.events.names import event_key
 from engine.events.repository import EventRepository
 from engine.identity.service import IdentityService, Pair
 from engine.ingestion.schemas import MAX_EVENT_BYTES, IngestResult, SegmentMessage
@@ -83,7 +84,7 @@ def changes_only_events(message: SegmentMessage) -> bool:
     """No traits, no alias, no consent: the message adds an event and touches nothing else."""
     if message.type == "alias" or message.all_traits:
         return False
-    return not (message.type == "track" and message.event_name.lower() in CONSENT_EVENTS)
+    return not (message.type == "track" and event_key(message.event_name) in CONSENT_EVENTS)
 
 
 def event_rows(
@@ -148,7 +149,7 @@ class IngestionService:
             [(profile_id, merged, timezones.get(profile_id)) for profile_id, merged in traits.items()]
         )
         for message, profile_id in zip(messages, profiles, strict=True):
-            if message.type == "track" and message.event_name.lower() in CONSENT_EVENTS:
+            if message.type == "track" and event_key(message.event_name) in CONSENT_EVENTS:
                 await self.consent.from_event(profile_id, message.event_name, message.properties)
         stored = await self.events.store(event_rows(messages, profiles, received_at))
         return IngestResult(accepted=stored, duplicates=len(messages) - stored)

@@ -15,6 +15,7 @@ from engine.db.models import Event
 from engine.enrollments.contracts import EventEnvelope
 from engine.enrollments.repository import EnrollmentRepository
 from engine.enrollments.service import EnrollmentService
+from engine.events.names import event_key, same_event
 from engine.identity.repository import IdentityRepository
 from engine.journeys.conditions import Condition
 from engine.journeys.context import condition_context, profile_context
@@ -31,14 +32,14 @@ LIVE_CACHE_SECONDS = 2.0  # a journey published or paused is seen by routing wit
 
 
 def interesting_events(definition: JourneyDefinition) -> set[str]:
-    """Events a running enrollment of this definition must hear about."""
+    """Events a running enrollment of this definition must hear about, by key (engine.events.names)."""
     names = {definition.entry.event} if isinstance(definition.entry, EventEntry) else set()
     if definition.goal is not None:
         names.add(definition.goal.event)
     for criterion in definition.exit_when:
         names.add(criterion.event or ANY_EVENT)  # a profile-only criterion is checked on every event
     names |= {node.event for node in definition.nodes.values() if isinstance(node, WaitForEventNode)}
-    return names
+    return {name if name == ANY_EVENT else event_key(name) for name in names}
 
 
 @dataclass
@@ -116,7 +117,7 @@ class EventRouter:
         enrolled_journeys = {enrollment.journey_id for enrollment in running}
         for enrollment in running:
             interest = interesting_events(await self._definition(enrollment.journey_id, enrollment.version))
-            if not (envelope.name in interest or ANY_EVENT in interest):
+            if not (envelope.key in interest or ANY_EVENT in interest):
                 continue
             # A workflow gone meanwhile has nothing left to be told (goal credit comes from
             # _credit_goals); any other failure is retried.
@@ -125,7 +126,7 @@ class EventRouter:
         for journey, version, definition in await self._live():
             entry = definition.entry
             if isinstance(entry, EventEntry):
-                if entry.event == envelope.name and (
+                if same_event(entry.event, envelope.name) and (
                     entry.when is None or await self._holds(entry.when, envelope)
                 ):
                     started = await self.enrollments.enroll_into(journey, version, definition, envelope)
@@ -137,7 +138,7 @@ class EventRouter:
                 )
                 started = await self.enrollments.enroll_into(journey, version, definition, matched)
                 result.entered.append(started.workflow_id)
-        if envelope.name in await self._goal_events():
+        if envelope.key in await self._goal_events():
             await self._credit_goals(
                 envelope, await IdentityRepository(self.session).aliases(event.profile_id)
             )
@@ -146,7 +147,7 @@ class EventRouter:
     async def _goal_events(self) -> set[str]:
         """Every event any journey version counts as its goal: the rest need no attribution query."""
         if time.monotonic() - self.cache.goals_loaded_at > LIVE_CACHE_SECONDS:
-            self.cache.goal_events = await self.journeys.goal_events()
+            self.cache.goal_events = {event_key(name) for name in await self.journeys.goal_events()}
             self.cache.goals_loaded_at = time.monotonic()
         return self.cache.goal_events
 

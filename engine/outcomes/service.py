@@ -13,6 +13,7 @@ from engine.db.experiment_tables import Exposure
 from engine.durations import parse_duration
 from engine.enrollments.contracts import EventEnvelope
 from engine.errors import NotFound
+from engine.events.names import event_key
 from engine.identity.repository import IdentityRepository
 from engine.journeys.context import condition_context
 from engine.journeys.dsl import EntryRef, EventEntry, Goal, JourneyDefinition, Match
@@ -99,7 +100,7 @@ class OutcomeService:
         for journey_id, version in await self.repo.exposed_versions(profiles):
             definition = definitions.get((journey_id, version))
             goal = definition.goal if definition is not None else None
-            if definition is None or goal is None or goal.event != event.name:
+            if definition is None or goal is None or event_key(goal.event) != event.key:
                 continue
             correlated = goal_correlation(goal, definition, event)
             if correlated is MISMATCH:

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from engine.durations import parse_duration
+from engine.events.names import event_key
 from engine.signals.numbers import numeric_sql
 
 Kind = Literal["count", "sum", "last", "first", "distinct"]
@@ -40,8 +41,8 @@ def aggregate_sql(
 ) -> tuple[str, dict[str, object]]:
     """An aggregate over `events e` (as of :as_of) with its bind parameters; names are bound, never pasted."""
     suffix = uuid_suffix(kind, event, prop, window_seconds)
-    params: dict[str, object] = {f"ev_{suffix}": event}
-    where = f"e.name = :ev_{suffix}"
+    params: dict[str, object] = {f"ev_{suffix}": event_key(event)}
+    where = f"e.name_key = :ev_{suffix}"
     if window_seconds:
         where += f" AND e.timestamp > :as_of - make_interval(secs => :win_{suffix})"
         params[f"win_{suffix}"] = window_seconds

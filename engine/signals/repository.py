@@ -21,26 +21,31 @@ from engine.signals.custom import aggregate_sql
 from engine.signals.numbers import numeric_sql
 
 # A property that is not a number is left out of a numeric signal (engine.signals.numbers), never cast.
+# Segment's e-commerce spec: `Checkout Started` carries `value`, `Order Completed` `revenue` (or `total`).
 _TOTAL = numeric_sql("e.properties->>'total'")
-_REVENUE = numeric_sql("e.properties->>'revenue'")
+_VALUE = numeric_sql("e.properties->>'value'")
+_PAID = numeric_sql("e.properties->>'revenue'")
+_CART = f"coalesce({_TOTAL}, {_VALUE})"
+_REVENUE = f"coalesce({_PAID}, {_TOTAL})"
 # Each built-in signal as an aggregate over the profile's events `e` (ts = :as_of).
 _EXPRESSIONS: dict[str, str] = {
-    "cart_value": f"coalesce((array_agg({_TOTAL} ORDER BY e.timestamp DESC)"
-    f" FILTER (WHERE e.name = 'cart_updated' AND {_TOTAL} IS NOT NULL))[1], 0)",
-    "orders_count": "count(*) FILTER (WHERE e.name = 'order_completed')",
-    "lifetime_value": f"coalesce(sum({_REVENUE}) FILTER (WHERE e.name = 'order_completed'), 0)",
+    "cart_value": f"coalesce((array_agg({_CART} ORDER BY e.timestamp DESC)"
+    f" FILTER (WHERE e.name_key IN ('cart_updated', 'checkout_started') AND {_CART} IS NOT NULL))[1], 0)",
+    "orders_count": "count(*) FILTER (WHERE e.name_key = 'order_completed')",
+    "lifetime_value": f"coalesce(sum({_REVENUE}) FILTER (WHERE e.name_key = 'order_completed'), 0)",
     "days_since_last_order": "floor(extract(epoch FROM :as_of - max(e.timestamp)"
-    " FILTER (WHERE e.name = 'order_completed')) / 86400)",
-    "logins_7d": "count(*) FILTER (WHERE e.name = 'logged_in' AND e.timestamp > :as_of - interval '7 days')",
+    " FILTER (WHERE e.name_key = 'order_completed')) / 86400)",
+    "logins_7d": "count(*) FILTER (WHERE e.name_key IN ('logged_in', 'signed_in')"
+    " AND e.timestamp > :as_of - interval '7 days')",
     "days_since_last_login": "floor(extract(epoch FROM :as_of - max(e.timestamp)"
-    " FILTER (WHERE e.name = 'logged_in')) / 86400)",
-    "open_tickets": "greatest(count(*) FILTER (WHERE e.name = 'ticket_opened')"
-    " - count(*) FILTER (WHERE e.name = 'ticket_closed'), 0)",
+    " FILTER (WHERE e.name_key IN ('logged_in', 'signed_in'))) / 86400)",
+    "open_tickets": "greatest(count(*) FILTER (WHERE e.name_key = 'ticket_opened')"
+    " - count(*) FILTER (WHERE e.name_key = 'ticket_closed'), 0)",
     # Every event in the last 90 days counts 1, halving every 7 days; 10 fresh events ≈ 100.
     "engagement_score": "least(100, round(10 * coalesce(sum(power(0.5,"
     " extract(epoch FROM :as_of - e.timestamp) / 604800.0))"
     " FILTER (WHERE e.timestamp > :as_of - interval '90 days'), 0)))",
-    "email_opens_30d": "count(*) FILTER (WHERE e.name = 'email_opened'"
+    "email_opens_30d": "count(*) FILTER (WHERE e.name_key = 'email_opened'"
     " AND e.timestamp > :as_of - interval '30 days')",
 }
 
