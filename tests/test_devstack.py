@@ -182,3 +182,88 @@ def test_crashing_child_gives_one_line_and_stops_everything(state_dir: Path) -> 
         if any(str(state_dir) in a for a in p.info["cmdline"] or [])
     ]
     assert_all_gone(leftovers)
+
+
+def find(dev: DevProcess, *words: str) -> psutil.Process:
+    """The one process of the stack whose command line has all these words."""
+    matching = [
+        p
+        for p in dev.processes()
+        if p.is_running()
+        and p.status() != psutil.STATUS_ZOMBIE
+        and all(any(word in part for part in p.cmdline()) for word in words)
+    ]
+    assert len({p.pid for p in matching}) == 1, [p.cmdline() for p in matching]
+    return matching[0]
+
+
+def wait_for_line(dev: DevProcess, lines: list[str], text: str, timeout: float = 90) -> None:
+    """Reads the supervisor's stdout until a line contains `text` (collecting what it read)."""
+    assert dev.process.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = dev.process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip())
+        if text in line:
+            return
+    raise AssertionError(f"no line with {text!r} in: {lines}")
+
+
+async def test_every_process_killed_with_sigkill_is_restarted(state_dir: Path) -> None:
+    dev = DevProcess(state_dir)
+    dev.start()
+    out: list[str] = []
+    api = f"http://127.0.0.1:{dev.ports['API']}"
+    try:
+        wait_for_line(dev, out, "journeys is ready")
+        for name, words in (
+            ("the worker process", ("runtime.cli", "worker")),
+            ("the api process", ("runtime.cli", "api")),
+            ("PostgreSQL", ("postgres", "-D")),
+            ("the Temporal dev server", ("server", "start-dev")),
+        ):
+            victim = find(dev, *words)
+            victim.send_signal(signal.SIGKILL)
+            wait_for_line(dev, out, f"{name} stopped; restarting it")
+            wait_for_line(dev, out, f"{name} restarted")
+            assert find(dev, *words).pid != victim.pid
+            dev.wait_ready()  # the API answers /ready again: PostgreSQL and Temporal reachable
+        # The stack as a whole works again: an event posted now enrolls its sender.
+        body = {"userId": "after-kills", "event": "Signed Up"}
+        posted = httpx.post(f"{api}/v1/track", json=body, auth=("dev-write-key", ""))
+        assert posted.status_code == 200
+        headers = {"Authorization": "Bearer dev-admin-token"}
+        enrolled: list[object] = []
+        for _ in range(300):
+            enrolled = httpx.get(f"{api}/api/profiles/after-kills/enrollments", headers=headers).json()
+            if enrolled:
+                break
+            await asyncio.sleep(0.1)
+        assert len(enrolled) == 1
+        children = dev.processes()
+    finally:
+        code, _, err = dev.stop(signal.SIGINT)
+    assert code == 0, err
+    assert_all_gone(children)
+
+
+def test_a_process_that_keeps_dying_stops_the_stack_with_one_line(state_dir: Path) -> None:
+    dev = DevProcess(state_dir)
+    dev.start()
+    out: list[str] = []
+    wait_for_line(dev, out, "journeys is ready")
+    # The worker dies as soon as it is back, again and again.
+    deaths = 0
+    while dev.process.poll() is None and deaths < 10:
+        try:
+            find(dev, "runtime.cli", "worker").send_signal(signal.SIGKILL)
+            deaths += 1
+        except AssertionError:
+            pass  # between a death and its restart
+        time.sleep(0.5)
+    _, err = dev.process.communicate(timeout=120)
+    assert dev.process.returncode == 1
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("journeys: the worker process keeps stopping (6 times in 120 s)"), err

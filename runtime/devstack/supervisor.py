@@ -1,8 +1,10 @@
 """`journeys dev`: embedded PostgreSQL + Temporal, migrations, then the API and the worker as separate
 child processes (one busy event loop must not starve the other), supervised until Ctrl-C.
 
-Every failure the operator can fix (busy port, missing binary, crashing child) ends as a one-line
-`StartupError`; whatever was started is stopped in reverse order on every exit path.
+Every failure the operator can fix at start (busy port, missing binary, crashing child) ends as a
+one-line `StartupError`; whatever was started is stopped in reverse order on every exit path. Once the
+stack is ready, a process that dies (the API, the worker, PostgreSQL, Temporal) is restarted with a
+growing delay and a line saying so; one that keeps dying stops the stack with one line.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from contextlib import ExitStack, suppress
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import FrameType
 
@@ -29,6 +34,9 @@ from runtime.devstack.postgres import EmbeddedPostgres
 from runtime.devstack.temporal import EmbeddedTemporal
 
 READY_TIMEOUT_SECONDS = 60
+RESTARTS = 5  # deaths of one process within RESTART_WINDOW_SECONDS before the stack gives up
+RESTART_WINDOW_SECONDS = 120.0
+POLL_SECONDS = 0.5
 
 
 class Stop(Exception):
@@ -85,6 +93,26 @@ class Child:
             self.process.wait()
 
 
+@dataclass
+class Watched:
+    """A process the supervisor keeps running once the stack is ready."""
+
+    name: str
+    alive: Callable[[], bool]
+    restart: Callable[[], None]
+    log_file: Path
+    deaths: deque[float] = field(default_factory=deque)
+
+    def delay(self, now: float) -> float | None:
+        """Seconds to wait before restarting it after this death; None once it died too often."""
+        self.deaths.append(now)
+        while self.deaths and self.deaths[0] < now - RESTART_WINDOW_SECONDS:
+            self.deaths.popleft()
+        if len(self.deaths) > RESTARTS:
+            return None
+        return float(min(30, 2 ** (len(self.deaths) - 1)))
+
+
 class DevStack:
     def __init__(self, settings: Settings, say: Callable[[str], None]) -> None:
         self.settings = settings
@@ -124,7 +152,8 @@ class DevStack:
         s = self.settings
         self.say(f"state folder: {self.state_dir}")
         self.preflight()
-        env = dict(os.environ)
+        env = self.env = dict(os.environ)
+        self.watched: list[Watched] = []
         ui_url = None
         if s.embedded_database:
             self.say(f"starting PostgreSQL on 127.0.0.1:{s.pg_port}")
@@ -132,6 +161,7 @@ class DevStack:
             stack.callback(postgres.stop)
             postgres.start()
             env["DATABASE_URL"] = postgres.url
+            self.watched.append(Watched("PostgreSQL", postgres.running, postgres.start, postgres.log_file))
         if s.embedded_temporal:
             self.say(f"starting Temporal dev server on 127.0.0.1:{s.temporal_port}")
             temporal = EmbeddedTemporal(
@@ -144,18 +174,28 @@ class DevStack:
             temporal.start()
             env["TEMPORAL_ADDRESS"] = temporal.address
             ui_url = temporal.ui_url
+            self.watched.append(
+                Watched("the Temporal dev server", temporal.running, temporal.start, temporal.log_file)
+            )
         child_settings = s.model_copy(
             update={"database_url": env.get("DATABASE_URL"), "temporal_address": env.get("TEMPORAL_ADDRESS")}
         )
         self.say("applying database migrations")
         asyncio.run(migrate.upgrade(child_settings))
 
-        self.children: list[Child] = []
+        self.children: dict[str, Child] = {}
+        stack.callback(self._stop_children)
         for name in ("worker", "api"):
             self.say(f"starting the {name}")
-            child = Child(name, env, self.logs / f"{name}.log")
-            stack.callback(child.stop)
-            self.children.append(child)
+            self._start_child(name)
+            self.watched.append(
+                Watched(
+                    f"the {name} process",
+                    partial(self._child_alive, name),
+                    partial(self._start_child, name),
+                    self.logs / f"{name}.log",
+                )
+            )
         api_url = f"http://{s.api_host}:{s.api_port}"
         self._wait_ready(f"{api_url}/ready", ui_url)
         self._publish_examples_once()
@@ -167,6 +207,16 @@ class DevStack:
         self.say(f"  logs         {self.logs}")
         self.say("")
         self.say("journeys is ready; press Ctrl-C to stop")
+
+    def _stop_children(self) -> None:
+        for child in reversed(self.children.values()):
+            child.stop()
+
+    def _child_alive(self, name: str) -> bool:
+        return self.children[name].process.poll() is None
+
+    def _start_child(self, name: str) -> None:
+        self.children[name] = Child(name, self.env, self.logs / f"{name}.log")
 
     def _publish_examples_once(self) -> None:
         """On first start only: a marketer who archived an example does not want it back."""
@@ -186,7 +236,7 @@ class DevStack:
         last_error = ""
         with httpx.Client(timeout=2) as http:
             while pending:
-                for child in self.children:
+                for child in self.children.values():
                     child.check_alive()
                 url = pending[0]
                 with suppress(httpx.HTTPError):
@@ -201,6 +251,25 @@ class DevStack:
 
     def _supervise(self) -> None:
         while True:
-            for child in self.children:
-                child.check_alive()
-            time.sleep(0.5)
+            for watched in self.watched:
+                if not watched.alive():
+                    self._revive(watched)
+            time.sleep(POLL_SECONDS)
+
+    def _revive(self, watched: Watched) -> None:
+        delay = watched.delay(time.monotonic())
+        detail = _explanation(watched.log_file)
+        if delay is None:
+            raise StartupError(
+                f"{watched.name} keeps stopping ({RESTARTS + 1} times in {RESTART_WINDOW_SECONDS:.0f} s)"
+                + (f": {detail}" if detail else "")
+                + f" (log: {watched.log_file})"
+            )
+        self.say(f"{watched.name} stopped; restarting it in {delay:.0f} s (log: {watched.log_file})")
+        time.sleep(delay)
+        try:
+            watched.restart()
+        except StartupError as error:  # counted as another death at the next look
+            self.say(f"{watched.name} did not restart: {error.message}")
+            return
+        self.say(f"{watched.name} restarted")

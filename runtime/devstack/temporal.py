@@ -76,6 +76,9 @@ class EmbeddedTemporal:
                 await asyncio.sleep(0.1)
         return False
 
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def stop(self, timeout: float = 15) -> None:
         if self.process is None or self.process.poll() is not None:
             return
