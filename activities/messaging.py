@@ -19,12 +19,19 @@ from engine.db.session import autocommit
 from engine.delivery.channels.base import PermanentDeliveryError, StoredOnly, TransientDeliveryError
 from engine.delivery.channels.registry import build_channels
 from engine.delivery.repository import DeliveryRepository
-from engine.delivery.service import MessageService
+from engine.delivery.service import RENDER_FAILED, MessageService
 from engine.delivery.webhooks import call_webhook, prepare_webhook
 from engine.enrollments.contracts import Closing, DeliveryResult, SendInput, StepInput, WebhookInput
 from engine.enrollments.repository import EnrollmentRepository
 from engine.errors import JourneysError
 from engine.settings import Settings
+
+
+def render_failures(channel: str, template: str) -> None:
+    """Counted on the worker's metrics endpoint (the SDK's Prometheus registry), beside Temporal's own."""
+    activity.metric_meter().create_counter(
+        "journeys_render_failures", "messages that could not be rendered for their person"
+    ).add(1, {"channel": channel, "template": template})
 
 
 class MessagingActivities:
@@ -80,6 +87,10 @@ class MessagingActivities:
                 except JourneysError as error:  # missing or broken template: retrying cannot help
                     raise ApplicationError(error.message, non_retryable=True) from error
                 if isinstance(prepared, DeliveryResult):
+                    if prepared.status == "failed":  # it cannot render for this person: no retry helps
+                        if (prepared.detail or "").startswith(RENDER_FAILED):
+                            render_failures(input.channel, input.template)
+                        raise ApplicationError(prepared.detail or "failed", non_retryable=True)
                     return prepared
                 if stored:  # a row claimed as pending before stored channels were claimed as sent
                     return await service.finish(prepared, "sent", None)

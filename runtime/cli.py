@@ -124,6 +124,7 @@ def validate(
             result = client.validate(file)
     except JourneysError as error:
         _api_failure(error)
+    _warn(file, result)
     if result["valid"]:
         typer.echo(f"{file}: valid")
         return
@@ -144,8 +145,16 @@ def publish(
             result = client.publish(file)
     except JourneysError as error:
         _api_failure(error)
+    _warn(file, result)
     verb = "published" if result["created"] else "unchanged, still"
     typer.echo(f"{result['key']}: {verb} version {result['version']} ({result['status']})")
+
+
+def _warn(file: Path, result: dict[str, Any]) -> None:
+    for warning in result.get("warnings", []):
+        typer.secho(
+            f"{file}: warning: {warning['path']}: {warning['message']}", err=True, fg=typer.colors.YELLOW
+        )
 
 
 @app.command("list")

@@ -26,7 +26,7 @@ from engine.delivery.repository import DeliveryRepository, idempotency_key
 from engine.delivery.send_repository import SendRepository
 from engine.durations import format_duration
 from engine.enrollments.contracts import DeliveryResult, SendInput
-from engine.errors import InvalidInput, JourneysError, NotFound
+from engine.errors import JourneysError, NotFound
 from engine.profiles.zone import profile_zone
 from engine.settings import Settings
 from engine.templates.rendering import render_parts
@@ -51,6 +51,9 @@ def message_of(delivery: Delivery) -> OutgoingMessage:
         html=payload.get("html"),
         headers=payload.get("headers") or {},
     )
+
+
+RENDER_FAILED = "render failed"
 
 
 class MessageService:
@@ -119,7 +122,14 @@ class MessageService:
         try:
             rendered = render_parts(template.subject, template.body, template.html, context)
         except (TemplateError, ValueError) as error:
-            raise InvalidInput(f"template {input.template!r}: {error}") from error
+            # Recorded, not only raised: the enrollment, the report and the metrics show who got nothing.
+            reason = f"{RENDER_FAILED}: template {input.template!r}: {error}"
+            delivery_id = await self.deliveries.save(
+                key, {**row, "status": "failed", "reason": reason[:1000], "payload": {}}
+            )
+            if delivery_id is None:
+                return await self._owned(key)
+            return DeliveryResult(status="failed", delivery_id=delivery_id, detail=reason)
         headers = {}
         if input.channel == "email":
             # RFC 8058 one-click unsubscribe: mail clients show an "Unsubscribe" button that POSTs here.

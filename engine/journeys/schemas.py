@@ -18,6 +18,7 @@ class ProblemOut(BaseModel):
 class ValidationResult(BaseModel):
     valid: bool
     problems: list[ProblemOut]
+    warnings: list[ProblemOut] = []  # allowed, but worth a look (e.g. a trait without a default)
 
 
 class VersionSummary(BaseModel):
@@ -49,6 +50,7 @@ class DraftSaved(BaseModel):
     key: str
     status: JourneyStatus
     problems: list[ProblemOut]
+    warnings: list[ProblemOut] = []
 
 
 class PublishResult(BaseModel):
@@ -56,6 +58,7 @@ class PublishResult(BaseModel):
     version: int
     created: bool  # False: the content equals the latest version, nothing was written
     status: JourneyStatus
+    warnings: list[ProblemOut] = []
 
 
 class Change(BaseModel):

@@ -25,7 +25,7 @@ from engine.journeys.schemas import (
     VersionDiff,
     VersionSummary,
 )
-from engine.journeys.validator import validate
+from engine.journeys.validator import template_warnings, validate
 from engine.signals.service import SignalService
 from engine.templates.service import TemplateService
 
@@ -47,13 +47,17 @@ class JourneyService:
         self.templates = TemplateService(session)
         self.signals = SignalService(session)
 
-    async def check(self, document: Any) -> tuple[JourneyDefinition | None, list[Problem]]:
+    async def check(self, document: Any) -> tuple[JourneyDefinition | None, list[Problem], list[Problem]]:
+        """The definition (None if it has problems), its problems, and its warnings."""
         templates = await self.templates.catalog()
-        return validate(document, known_signals=await self.signals.known(), templates=templates)
+        definition, problems = validate(
+            document, known_signals=await self.signals.known(), templates=templates
+        )
+        return definition, problems, template_warnings(document, templates)
 
     async def dry_run(self, document: Any) -> ValidationResult:
-        _, problems = await self.check(document)
-        return ValidationResult(valid=not problems, problems=_out(problems))
+        _, problems, warnings = await self.check(document)
+        return ValidationResult(valid=not problems, problems=_out(problems), warnings=_out(warnings))
 
     async def _require(self, key: str, *, for_update: bool = False) -> Journey:
         journey = await self.repo.get(key, for_update=for_update)
@@ -73,7 +77,7 @@ class JourneyService:
     async def save_draft(self, key: str, document: Any) -> DraftSaved:
         """Drafts may be work in progress: stored even with problems, which are returned."""
         self._key_matches(key, document)
-        _, problems = await self.check(document)
+        _, problems, warnings = await self.check(document)
         name = document.get("name") if isinstance(document.get("name"), str) else key
         journey = await self.repo.get_or_create_locked(key, name)
         if journey.status == "archived":
@@ -81,7 +85,7 @@ class JourneyService:
         journey.draft = dict(document)
         journey.name = name
         await self.repo.touch(journey)
-        return DraftSaved(key=key, status=journey.status, problems=_out(problems))
+        return DraftSaved(key=key, status=journey.status, problems=_out(problems), warnings=_out(warnings))
 
     async def publish(self, key: str, document: Any | None, author: str) -> PublishResult:
         if document is None:
@@ -90,7 +94,7 @@ class JourneyService:
                 raise Conflict(f"journey {key!r} has no draft to publish: send a definition in the body")
             document = existing.draft
         self._key_matches(key, document)
-        definition, problems = await self.check(document)
+        definition, problems, warnings = await self.check(document)
         if definition is None:
             first = problems[0]
             raise InvalidInput(f"{len(problems)} problem(s); first: {first.path}: {first.message}", problems)
@@ -101,7 +105,9 @@ class JourneyService:
             raise Conflict(f"journey {key!r} is archived; archived journeys cannot be published")
         latest = await self.repo.latest_version(journey.id)
         if latest is not None and latest.checksum == digest:
-            return PublishResult(key=key, version=latest.version, created=False, status=journey.status)
+            return PublishResult(
+                key=key, version=latest.version, created=False, status=journey.status, warnings=_out(warnings)
+            )
         number = (latest.version if latest else 0) + 1
         await self.repo.add_version(journey, number, normalized, digest, author)
         journey.name = definition.name
@@ -109,7 +115,9 @@ class JourneyService:
         if journey.status == "draft":
             journey.status = "live"
         await self.repo.touch(journey)
-        return PublishResult(key=key, version=number, created=True, status=journey.status)
+        return PublishResult(
+            key=key, version=number, created=True, status=journey.status, warnings=_out(warnings)
+        )
 
     async def transition(self, key: str, action: str) -> JourneySummary:
         allowed_from, target = TRANSITIONS[action]

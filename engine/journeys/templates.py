@@ -14,6 +14,19 @@ class TemplateCatalog:
     def __init__(self, sources: Mapping[str, str]) -> None:
         self._sources = dict(sources)
 
+    def warnings(self, name: str) -> list[str]:
+        """What may fail for some people only: sending works, but not for everyone (see unguarded_traits)."""
+        source = self._sources.get(name)
+        try:
+            tree = TEXT.parse(source) if source is not None else None
+        except TemplateSyntaxError:
+            return []  # a problem, reported as one
+        return [
+            f"template {name!r} line {line}: profile.traits.{trait} has no default; people without it"
+            f" get no message (write {{{{ profile.traits.{trait} | default('…') }}}})"
+            for line, trait in (unguarded_traits(tree) if tree is not None else [])
+        ]
+
     def problems(self, name: str) -> list[str]:
         source = self._sources.get(name)
         if source is None:
@@ -32,6 +45,44 @@ class TemplateCatalog:
             f"template {name!r} line {line} reaches for the internal attribute {attribute!r}"
             for line, attribute in _private_attributes(tree)
         ]
+
+
+def _trait_name(node: nodes.Node) -> str | None:
+    """`x` for `profile.traits.x` or `profile.traits['x']`."""
+    if isinstance(node, nodes.Getattr):
+        holder, name = node.node, node.attr
+    elif (
+        isinstance(node, nodes.Getitem)
+        and isinstance(node.arg, nodes.Const)
+        and isinstance(node.arg.value, str)
+    ):
+        holder, name = node.node, node.arg.value
+    else:
+        return None
+    if (
+        isinstance(holder, nodes.Getattr)
+        and holder.attr == "traits"
+        and isinstance(holder.node, nodes.Name)
+        and holder.node.name == "profile"
+    ):
+        return name
+    return None
+
+
+def unguarded_traits(tree: nodes.Template) -> list[tuple[int, str]]:
+    """Trait references a person may lack, with neither `| default(...)` nor an `is defined` test on
+    them: rendering fails for whoever lacks the trait, and the message is not sent."""
+    guarded = {
+        id(node.node)
+        for node in tree.find_all((nodes.Filter, nodes.Test))
+        if node.name in ("default", "d", "defined", "undefined")
+    }
+    found = []
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        name = _trait_name(node)
+        if name is not None and id(node) not in guarded:
+            found.append((node.lineno, name))
+    return sorted(set(found))
 
 
 def _private_attributes(tree: nodes.Template) -> list[tuple[int, str]]:

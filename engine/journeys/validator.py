@@ -234,7 +234,8 @@ def goal_problems(document: Mapping[str, Any]) -> Iterator[Problem]:
             )
 
 
-def template_problems(document: Mapping[str, Any], templates: TemplateCatalog) -> Iterator[Problem]:
+def _templates_used(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(path, template name) of every template a send node may render."""
     for node_id, node in _nodes(document).items():
         if node.get("type") != "send":
             continue
@@ -243,8 +244,25 @@ def template_problems(document: Mapping[str, Any], templates: TemplateCatalog) -
             names += [(f"content.{variant}", name) for variant, name in node["content"].items()]
         for field, name in names:
             if isinstance(name, str):
-                for message in templates.problems(name):
-                    yield Problem(f"nodes.{node_id}.{field}", message)
+                yield f"nodes.{node_id}.{field}", name
+
+
+def template_problems(document: Mapping[str, Any], templates: TemplateCatalog) -> Iterator[Problem]:
+    for path, name in _templates_used(document):
+        for message in templates.problems(name):
+            yield Problem(path, message)
+
+
+def template_warnings(document: Any, templates: TemplateCatalog | None) -> list[Problem]:
+    """What publishing allows but a marketer should see: templates that fail for some people."""
+    if templates is None or not isinstance(document, Mapping):
+        return []
+    found = [
+        Problem(path, message)
+        for path, name in _templates_used(document)
+        for message in templates.warnings(name)
+    ]
+    return list(dict.fromkeys(found))
 
 
 def validate(

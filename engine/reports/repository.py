@@ -127,6 +127,19 @@ class ReportRepository:
         )
         return [row[0] for row in rows]
 
+    async def failed_deliveries(
+        self, journey_key: str, limit: int = 20
+    ) -> Sequence[tuple[str | None, str | None, int]]:
+        rows = await self.session.execute(
+            text(
+                "SELECT template, reason, count(*) FROM deliveries"
+                " WHERE journey_key = :key AND status = 'failed'"
+                " GROUP BY template, reason ORDER BY count(*) DESC, template LIMIT :limit"
+            ),
+            {"key": journey_key, "limit": limit},
+        )
+        return [(template, reason, int(count)) for template, reason, count in rows]
+
     async def funnel(
         self, journey_id: int, version: int | None
     ) -> Sequence[tuple[str, int, int, dict[str, int]]]:

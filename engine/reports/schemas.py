@@ -50,6 +50,15 @@ class FunnelStep(BaseModel):
     ended: dict[str, int]
 
 
+class FailedDeliveries(BaseModel):
+    """Messages that did not go out, by template and reason (a template that cannot render for some
+    people shows here), most frequent first."""
+
+    template: str | None
+    reason: str | None
+    count: int
+
+
 class Report(BaseModel):
     journey: str
     version: int | None
@@ -57,6 +66,7 @@ class Report(BaseModel):
     splits: list[SplitResult]
     holdout: list[SplitResult]
     funnel: list[FunnelStep]
+    failed_deliveries: list[FailedDeliveries] = []
     alpha: float
 
 

@@ -14,6 +14,7 @@ from engine.reports.repository import ReportRepository, VariantTotals
 from engine.reports.schemas import (
     Breakdown,
     BreakdownBucket,
+    FailedDeliveries,
     FunnelStep,
     Range,
     Report,
@@ -151,6 +152,10 @@ class ReportService:
             splits=splits,
             holdout=holdouts,
             funnel=funnel,
+            failed_deliveries=[
+                FailedDeliveries(template=template, reason=reason, count=count)
+                for template, reason, count in await self.repo.failed_deliveries(key)
+            ],
             alpha=alpha,
         )
 

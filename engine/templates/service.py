@@ -25,6 +25,7 @@ class TemplateOut(TemplateUpdate):
     name: str
     version: int
     updated_at: datetime
+    warnings: list[str] = []  # on saving: what renders for some people only
 
 
 class TemplateVersionOut(TemplateUpdate):
@@ -65,7 +66,8 @@ class TemplateService:
         if current is None or current[1] != checksum:
             version = 1 if current is None else current[0] + 1
             await self.repo.add_version(name, version, update.subject, update.body, update.html, checksum)
-        return await self.get(name)
+        catalog = TemplateCatalog({name: _source(update.subject, update.body, update.html)})
+        return (await self.get(name)).model_copy(update={"warnings": catalog.warnings(name)})
 
     async def get(self, name: str) -> TemplateOut:
         template = await self.repo.get(name)

@@ -37,11 +37,11 @@ def example(name: str) -> str:
 async def test_reference_journeys_validate_and_publish(api_client: httpx.AsyncClient, path: Path) -> None:
     key = path.stem
     validation = await api_client.post("/api/journeys/validate", content=path.read_bytes(), headers=YAML)
-    assert validation.json() == {"valid": True, "problems": []}
+    assert validation.json() == {"valid": True, "problems": [], "warnings": []}
 
     first = await api_client.post(f"/api/journeys/{key}/publish", content=path.read_bytes(), headers=YAML)
     assert first.status_code == 201, first.text
-    assert first.json() == {"key": key, "version": 1, "created": True, "status": "live"}
+    assert first.json() == {"key": key, "version": 1, "created": True, "status": "live", "warnings": []}
 
     # The same content again, even re-encoded as JSON, is a no-op.
     as_json = json.dumps(yaml.safe_load(path.read_text()))
@@ -49,7 +49,7 @@ async def test_reference_journeys_validate_and_publish(api_client: httpx.AsyncCl
         f"/api/journeys/{key}/publish", content=as_json, headers={**ADMIN, "Content-Type": "application/json"}
     )
     assert again.status_code == 200
-    assert again.json() == {"key": key, "version": 1, "created": False, "status": "live"}
+    assert again.json() == {"key": key, "version": 1, "created": False, "status": "live", "warnings": []}
     detail = (await api_client.get(f"/api/journeys/{key}", headers=ADMIN)).json()
     assert [v["version"] for v in detail["versions"]] == [1]
 

@@ -171,9 +171,12 @@ async def test_a_failed_send_is_recorded_and_the_journey_goes_on(harness: Harnes
     step = next(s for s in (await harness.detail(started.enrollment_id)).steps if s.node_id == "greet")
     assert step.decision == {
         "status": "failed",
-        "detail": "template 'needs_coupon': 'dict object' has no attribute 'coupon'",
+        "detail": "render failed: template 'needs_coupon': 'dict object' has no attribute 'coupon'",
     }
-    assert await harness.count(Delivery) == 0
+    # Nothing was sent, and the failure is on record for the enrollment and the report.
+    [delivery] = (await harness.detail(started.enrollment_id)).deliveries
+    assert (delivery.status, delivery.template) == ("failed", "needs_coupon")
+    assert (delivery.reason or "").startswith("render failed")
     await harness.keep_history(started.workflow_id, "failed-send-continues")
 
 
