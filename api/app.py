@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -13,6 +12,7 @@ from api.deps import AppState
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, MetricsMiddleware
+from api.openapi import complete_openapi
 from api.routes import (
     enrollments,
     health,
@@ -74,28 +74,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(unsubscribe.router)
     app.include_router(outbox.router)
-    _document_journey_schema(app)
+    complete_openapi(app)
     return app
-
-
-def _document_journey_schema(app: FastAPI) -> None:
-    """Routes read raw JSON/YAML bodies, so FastAPI cannot see the definition model: add it to OpenAPI."""
-    from fastapi.openapi.utils import get_openapi
-
-    from engine.ingestion.schemas import SegmentMessage
-    from engine.journeys.dsl import JourneyDefinition
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
-            definitions = JourneyDefinition.model_json_schema(ref_template="#/components/schemas/{model}")
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components.update(definitions.pop("$defs", {}))
-            components["JourneyDefinition"] = definitions
-            components["SegmentMessage"] = SegmentMessage.model_json_schema(
-                ref_template="#/components/schemas/{model}"
-            )
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import JourneysError, Problem
 
@@ -31,6 +33,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(JourneysError)
     async def _domain(_: Request, error: JourneysError) -> JSONResponse:
         return JSONResponse(error_body(error.code, error.message, error.problems), error.status_code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        # FastAPI's and Starlette's own refusals (a body that is not JSON, no such route, a wrong method)
+        # answer in the same shape as everything else.
+        code = HTTPStatus(error.status_code).phrase.lower().replace(" ", "_")
+        return JSONResponse(error_body(code, str(error.detail)), error.status_code, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -43,7 +43,7 @@ def contradiction(condition: Any) -> str | None:
 
 
 def _field_contradiction(path: str, group: list[dict[str, Any]]) -> str | None:
-    ops = {leaf.get("op") for leaf in group}
+    ops = {op for leaf in group if isinstance(op := leaf.get("op"), str)}
     if {"exists", "not_exists"} <= ops:
         return f"{path} cannot both exist and not exist"
     low, low_strict, high, high_strict = float("-inf"), False, float("inf"), False

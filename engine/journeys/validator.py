@@ -131,7 +131,7 @@ def split_problems(document: Mapping[str, Any]) -> Iterator[Problem]:
         seen: set[str] = set()
         for index, variant in enumerate(node["variants"]):
             name = variant.get("name") if isinstance(variant, Mapping) else None
-            if name in seen:
+            if isinstance(name, str) and name in seen:
                 yield Problem(f"nodes.{node_id}.variants[{index}].name", f"duplicate variant name {name!r}")
             if isinstance(name, str):
                 seen.add(name)

@@ -270,3 +270,35 @@ async def test_racing_publishes_of_the_same_content_create_one_version(
     )
     assert sorted(r.status_code for r in responses) == [200] * 5 + [201]
     assert await row_counts(db_engine) == (1, 1)
+
+
+async def test_definitions_of_the_wrong_shapes_are_problems_never_a_500(
+    api_client: httpx.AsyncClient,
+) -> None:
+    # Found by the fuzz pass (tests/test_fuzz_api.py): a condition's `op` or a variant's `name` that is
+    # an object crashed the semantic checks.
+    document = {
+        "key": "odd",
+        "name": "Odd",
+        "entry": {"event": "go", "when": {"all": [{"field": "event.x", "op": {"no": 1}, "value": 1}]}},
+        "start": "s",
+        "nodes": {
+            "s": {"type": "split", "variants": [{"name": {"a": 1}, "weight": 100, "next": "e"}]},
+            "e": {"type": "exit"},
+        },
+    }
+    response = await api_client.post("/api/journeys/validate", json=document, headers=ADMIN)
+    assert response.status_code == 200
+    assert response.json()["valid"] is False
+    assert response.json()["problems"]
+
+
+async def test_a_body_that_is_not_json_gets_the_one_error_shape(api_client: httpx.AsyncClient) -> None:
+    response = await api_client.post(
+        "/api/journeys/abandoned-cart/enrollments",
+        content=b"\xff\xfe not json",
+        headers={**ADMIN, "Content-Type": "application/json"},
+    )
+    assert 400 <= response.status_code < 500
+    body = response.json()
+    assert set(body) >= {"error", "message"}
