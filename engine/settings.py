@@ -123,6 +123,10 @@ class Settings(BaseSettings):
         description="per channel, across all journeys: `email=2/1d,sms=1/12h` (messages per rolling window)",
     )
 
+    allow_dev_secrets: bool = Field(
+        default=False,
+        description="let `journeys api`/`worker` start with the development secrets (journeys dev sets it)",
+    )
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
 
@@ -149,6 +153,22 @@ class Settings(BaseSettings):
         for channel, rule in value.items():
             parse_cap(rule, channel)
         return value
+
+    def development_secrets(self) -> list[str]:
+        """The settings still at their development values: anyone who read this code knows them (an admin
+        token, a write key, HMAC keys whose links and signatures could then be forged), and without a
+        public URL the links in messages point at wherever the API happens to listen."""
+        defaults = type(self).model_fields
+        found = [
+            f"JOURNEYS_{name.upper()}"
+            for name in ("admin_token", "webhook_secret", "link_secret")
+            if getattr(self, name) == defaults[name].default
+        ]
+        if set(self.write_keys) & {"dev-write-key"}:
+            found.append("JOURNEYS_WRITE_KEYS")
+        if self.public_url is None:
+            found.append("JOURNEYS_PUBLIC_URL")
+        return found
 
     @cached_property
     def caps(self) -> dict[str, tuple[int, timedelta]]:

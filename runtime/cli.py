@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from engine.errors import JourneysError, StartupError
-from engine.settings import get_settings
+from engine.settings import Settings, get_settings
 
 # pgserver falls back to /tmp when XDG_RUNTIME_DIR is unset and warns about it on every start.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -42,6 +42,15 @@ def dev() -> None:
         fail(error.message)
 
 
+def _refuse_development_secrets(settings: Settings) -> None:
+    missing = settings.development_secrets()
+    if missing and not settings.allow_dev_secrets:
+        fail(
+            f"refusing to serve with development secrets: set {', '.join(missing)}"
+            " (or JOURNEYS_ALLOW_DEV_SECRETS=true on a machine of your own)"
+        )
+
+
 @app.command()
 def api() -> None:
     """Serve the HTTP API (production: point DATABASE_URL and TEMPORAL_ADDRESS at real services)."""
@@ -51,6 +60,7 @@ def api() -> None:
     from engine.logs import configure_logging
 
     settings = get_settings()
+    _refuse_development_secrets(settings)
     configure_logging(settings.log_level, settings.log_format, "api")
     uvicorn.run(
         create_app(settings),
@@ -68,6 +78,7 @@ def worker() -> None:
     from runtime.worker import run_worker
 
     settings = get_settings()
+    _refuse_development_secrets(settings)
     configure_logging(settings.log_level, settings.log_format, "worker")
     code = 0
     try:

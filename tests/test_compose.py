@@ -7,6 +7,8 @@ from typing import Any
 
 import yaml
 
+from engine.settings import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -61,3 +63,16 @@ def test_search_attributes_match_the_engine() -> None:
     script = (ROOT / "deploy" / "temporal-namespace.sh").read_text()
     for key in search_attributes.ALL:
         assert f"{key.name}={key.indexed_value_type.name.title()}" in script
+
+
+def test_secrets_come_from_an_uncommitted_env_file() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert not re.search(r"(TOKEN|KEYS|SECRET)\s*:", text), "a secret is written in the compose file"
+    services = compose()["services"]
+    for name in ("api", "worker", "migrate"):
+        assert services[name]["env_file"] == "journeys.env"
+    assert "journeys.env" in (ROOT / ".gitignore").read_text().split()
+    example = (ROOT / "deploy" / "journeys.env.example").read_text()
+    # Every setting the api and worker refuse to start without is in the example, to be filled in.
+    for variable in Settings().development_secrets():
+        assert f"\n{variable}=" in example

@@ -152,7 +152,8 @@ class DevStack:
         s = self.settings
         self.say(f"state folder: {self.state_dir}")
         self.preflight()
-        env = self.env = dict(os.environ)
+        # The dev stack is a machine of one's own: its children may use the development secrets.
+        env = self.env = {**os.environ, "JOURNEYS_ALLOW_DEV_SECRETS": "true"}
         self.watched: list[Watched] = []
         ui_url = None
         if s.embedded_database:
