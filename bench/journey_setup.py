@@ -236,6 +236,7 @@ def process_env(client: Client, settings: Settings) -> dict[str, str]:
         "JOURNEYS_WRITE_KEYS": WRITE_KEY,
         "JOURNEYS_LOG_LEVEL": "WARNING",
         "JOURNEYS_WORKER_METRICS_PORT": str(free_port()),
+        "JOURNEYS_ALLOW_DEV_SECRETS": "true",  # a benchmark's own throwaway stack
     }
 
 
