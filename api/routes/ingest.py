@@ -63,17 +63,18 @@ def _authenticate(key: Any, settings: Settings) -> None:
         raise Unauthorized("send a valid write key as the HTTP Basic user name (as Segment SDKs do)")
 
 
-def _too_deep(value: Any, limit: int) -> bool:
-    """Whether objects and arrays nest deeper than `limit` (iterative: a deep body exhausts no stack)."""
+def _too_deep(body: bytes, value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest deeper than `limit` (iterative: a deep body exhausts no stack).
+    A body with fewer brackets than the limit cannot, and is not walked (the hot path's usual case)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
         if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in children)
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
 
 
@@ -122,7 +123,7 @@ async def _read(request: Request, settings: Settings, limit: int) -> Any:
         raise BadRequest(f"body is not valid JSON: {error}", [Problem("(body)", str(error))]) from error
     if header_key is None:
         _authenticate(parsed.get("writeKey") if isinstance(parsed, dict) else None, settings)
-    if _too_deep(parsed, MAX_DEPTH):
+    if isinstance(parsed, dict | list) and _too_deep(body, parsed, MAX_DEPTH):
         raise _nesting()
     if not isinstance(parsed, dict):
         raise BadRequest("the body must be a JSON object", [Problem("(body)", "not an object")])
