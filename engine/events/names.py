@@ -10,10 +10,13 @@ import re
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _SEPARATORS = re.compile(r"[\s_.\-]+")
 
-# The same rule over a text column, for the generated column (migration 0015) and its model.
+# The same rule over a text column, for the generated column (migration 0015) and its model. A name that
+# is its own key already (snake_case, the usual case) is taken as it is: every stored event computes this,
+# and one match costs PostgreSQL far less than two replacements.
 KEY_SQL = (
-    "lower(trim(both '_' from regexp_replace(regexp_replace({column}, '([a-z0-9])([A-Z])', '\\1_\\2', 'g'),"
-    " '[[:space:]_.-]+', '_', 'g')))"
+    "CASE WHEN {column} ~ '^[a-z0-9]+(_[a-z0-9]+)*$' THEN {column} ELSE"
+    " lower(trim(both '_' from regexp_replace(regexp_replace({column}, '([a-z0-9])([A-Z])', '\\1_\\2', 'g'),"
+    " '[[:space:]_.-]+', '_', 'g'))) END"
 )
 
 

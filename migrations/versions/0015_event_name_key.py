@@ -22,8 +22,9 @@ depends_on: str | Sequence[str] | None = None
 
 # Written out, not imported: a migration must keep meaning what it meant when it ran.
 KEY = (
-    "lower(trim(both '_' from regexp_replace(regexp_replace(name, '([a-z0-9])([A-Z])', '\\1_\\2', 'g'),"
-    " '[[:space:]_.-]+', '_', 'g')))"
+    "CASE WHEN name ~ '^[a-z0-9]+(_[a-z0-9]+)*$' THEN name ELSE"
+    " lower(trim(both '_' from regexp_replace(regexp_replace(name, '([a-z0-9])([A-Z])', '\\1_\\2', 'g'),"
+    " '[[:space:]_.-]+', '_', 'g'))) END"
 )
 
 
