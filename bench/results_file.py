@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import targets
+
 RESULTS = Path(__file__).parent / "results"
 RESULTS_MD = Path(__file__).parent / "RESULTS.md"
 ORDER = ["ingest", "read_path", "journey", "report", "capacity"]
@@ -40,7 +42,7 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def render(results: dict[str, dict[str, Any]], summary: dict[str, Any] | None) -> str:
+def render(results: dict[str, dict[str, Any]]) -> str:
     lines = [
         "# Benchmark results",
         "",
@@ -49,15 +51,10 @@ def render(results: dict[str, dict[str, Any]], summary: dict[str, Any] | None) -
         "on these noisy 2-core machines compare ratios and medians, not rates across runs.",
         "",
     ]
-    if summary is not None:
-        lines += ["## Summary against the targets", ""]
-        if summary.get("quick"):
-            lines += ["(`--quick`: smaller runs, indicative only)", ""]
-        lines += ["| figure | target | met |", "|---|---|---|"]
-        lines += [
-            f"| {s['figure']} | {s['target']} | {'yes' if s['met'] else 'no'} |" for s in summary["summary"]
-        ]
-        lines.append("")
+    lines += ["## Against the targets", "", "| figure | target | met |", "|---|---|---|"]
+    for figure, target, met in targets.summary(results):
+        lines.append(f"| {figure} | {target} | {'yes' if met else 'no'} |")
+    lines.append("")
     for name in sorted(results, key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER)):
         result = results[name]
         lines += [f"## {name}", ""]
@@ -73,14 +70,8 @@ def render(results: dict[str, dict[str, Any]], summary: dict[str, Any] | None) -
 
 
 def write() -> Path:
-    results = {
-        path.stem: json.loads(path.read_text())
-        for path in sorted(RESULTS.glob("*.json"))
-        if path.stem != "summary"
-    }
-    summary_path = RESULTS / "summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
-    RESULTS_MD.write_text(render(results, summary))
+    results = {path.stem: json.loads(path.read_text()) for path in sorted(RESULTS.glob("*.json"))}
+    RESULTS_MD.write_text(render(results))
     return RESULTS_MD
 
 
