@@ -96,34 +96,28 @@ class OutboxRepository:
 
     async def revive(self, entry_id: int) -> bool:
         """A parked row back in the queue with its attempts reset, and the dispatcher woken for it."""
-        revived = await self.session.execute(
-            update(OutboxEntry)
-            .where(
-                OutboxEntry.id == entry_id,
-                OutboxEntry.processed_at.is_(None),
-                OutboxEntry.dead_at.is_not(None),
-            )
-            .values(dead_at=None, retry_at=None, attempts=0)
-            .returning(OutboxEntry.id)
-        )
-        if revived.first() is None:
+        if not await self._set_parked(entry_id, dead_at=None, retry_at=None, attempts=0):
             return False
         await self.session.execute(text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')"))
         return True
 
     async def drop(self, entry_id: int) -> bool:
         """A parked row given up: marked processed (its event stays stored), kept with its error."""
-        dropped = await self.session.execute(
+        return await self._set_parked(entry_id, processed_at=func.now())
+
+    async def _set_parked(self, entry_id: int, **values: object) -> bool:
+        """Changes a parked row; False when no parked row has that id."""
+        changed = await self.session.execute(
             update(OutboxEntry)
             .where(
                 OutboxEntry.id == entry_id,
                 OutboxEntry.processed_at.is_(None),
                 OutboxEntry.dead_at.is_not(None),
             )
-            .values(processed_at=func.now())
+            .values(**values)
             .returning(OutboxEntry.id)
         )
-        return dropped.first() is not None
+        return changed.first() is not None
 
     async def counts(self) -> tuple[int, int]:
         """(pending, parked) rows: for the metrics."""

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +68,27 @@ def crm() -> Any:
         yield server
 
 
+@asynccontextmanager
+async def event_path(
+    api: httpx.AsyncClient,
+    db: AsyncEngine,
+    temporal: WorkflowEnvironment,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crm_url: str,
+    **dispatcher_options: float,
+) -> AsyncIterator[Stack]:
+    """API + worker + dispatcher on the dev server: the whole event path, in one process."""
+    await publish_examples(api, crm_url)
+    dispatcher = Dispatcher(settings, sessionmaker, temporal.client, **dispatcher_options)
+    async with (
+        httpx.AsyncClient() as http,
+        build_worker(temporal.client, settings, sessionmaker, http),
+        running_dispatcher(dispatcher),
+    ):
+        yield Stack(api, db, dispatcher)
+
+
 @pytest.fixture
 async def stack(
     api_client: httpx.AsyncClient,
@@ -76,12 +98,5 @@ async def stack(
     sessionmaker: async_sessionmaker[AsyncSession],
     crm: CrmStandIn,
 ) -> AsyncIterator[Stack]:
-    """API + worker + dispatcher on the dev server: the whole event path, in one process."""
-    await publish_examples(api_client, crm.url)
-    dispatcher = Dispatcher(settings, sessionmaker, temporal_dev.client)
-    async with (
-        httpx.AsyncClient() as http,
-        build_worker(temporal_dev.client, settings, sessionmaker, http),
-        running_dispatcher(dispatcher),
-    ):
-        yield Stack(api_client, db_engine, dispatcher)
+    async with event_path(api_client, db_engine, temporal_dev, settings, sessionmaker, crm.url) as stack:
+        yield stack

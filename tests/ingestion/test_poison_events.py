@@ -12,10 +12,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from engine.outbox.dispatcher import MAX_ATTEMPTS, Dispatcher, running_dispatcher
+from engine.outbox.dispatcher import MAX_ATTEMPTS
 from engine.settings import Settings
-from runtime.worker import build_worker
-from tests.ingestion.conftest import ADMIN, WRITE, Stack, eventually, publish_examples
+from tests.ingestion.conftest import ADMIN, WRITE, Stack, event_path, eventually
 from tests.support.crm import CrmStandIn
 
 # A real fault, inside PostgreSQL: recording any enrollment of this person fails, as a bug or a constraint
@@ -45,14 +44,10 @@ async def fast_retry_stack(
     crm: CrmStandIn,
 ) -> AsyncIterator[Stack]:
     """The whole event path, with a dispatcher whose retry waits are 20 ms instead of a second."""
-    await publish_examples(api_client, crm.url)
-    dispatcher = Dispatcher(settings, sessionmaker, temporal_dev.client, retry_base_seconds=0.02)
-    async with (
-        httpx.AsyncClient() as http,
-        build_worker(temporal_dev.client, settings, sessionmaker, http),
-        running_dispatcher(dispatcher),
-    ):
-        stack = Stack(api_client, db_engine, dispatcher)
+    path = event_path(
+        api_client, db_engine, temporal_dev, settings, sessionmaker, crm.url, retry_base_seconds=0.02
+    )
+    async with path as stack:
         try:
             yield stack
         finally:
