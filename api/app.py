@@ -27,6 +27,7 @@ from api.routes import (
 from engine import temporal_client
 from engine.db.session import create_engine, create_read_sessionmaker, create_sessionmaker
 from engine.ingestion.group_commit import GroupCommit
+from engine.ingestion.rate_limits import IngestLimits
 from engine.long_lived import freeze_startup_objects
 from engine.settings import Settings, get_settings
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             create_read_sessionmaker(engine),
             client,
             GroupCommit(sessionmaker),
+            IngestLimits(settings.rate_limit_per_key, settings.rate_limit_per_ip),
         )
         freeze_startup_objects()
         try:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from engine.ingestion.group_commit import GroupCommit
+from engine.ingestion.rate_limits import IngestLimits
 from engine.settings import Settings
 
 
@@ -28,6 +29,7 @@ class AppState:
     read_sessionmaker: async_sessionmaker[AsyncSession]  # autocommit, for GET routes
     temporal: Client
     group_commit: GroupCommit  # the ingest hot path's shared statements
+    limits: IngestLimits  # ingestion's request budgets, per write key and per client address
 
 
 async def get_state(request: Request) -> AppState:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -11,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.errors import JourneysError, Problem
+from engine.errors import JourneysError, Problem, TooManyRequests
 
 
 def error_body(code: str, message: str, problems: list[Problem] | None = None) -> dict[str, Any]:
@@ -32,7 +33,11 @@ def _path(location: tuple[Any, ...]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(JourneysError)
     async def _domain(_: Request, error: JourneysError) -> JSONResponse:
-        return JSONResponse(error_body(error.code, error.message, error.problems), error.status_code)
+        headers = None
+        if isinstance(error, TooManyRequests):  # whole seconds, rounded up, as HTTP wants them
+            headers = {"Retry-After": str(max(1, math.ceil(error.retry_after)))}
+        body = error_body(error.code, error.message, error.problems)
+        return JSONResponse(body, error.status_code, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:

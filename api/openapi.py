@@ -36,6 +36,7 @@ WHY = {
     "413": "The body is over the size limit",
     "415": "The body is in a format this route does not read",
     "422": "The request is well-formed but invalid; `problems` lists every problem with its path",
+    "429": "Over the write key's or the address's request budget: retry after Retry-After seconds",
     "503": "PostgreSQL or Temporal is unreachable for the moment: retry (see Retry-After)",
 }
 PUBLIC = ("/health", "/ready", "/metrics", "/unsubscribe", "/docs")
@@ -53,6 +54,8 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[str]:
         found |= {"400", "413", "415", "422"}
     if operation.get("parameters"):
         found.add("422")
+    if path.startswith("/v1/"):
+        found.add("429")
     return found
 
 

@@ -63,6 +63,15 @@ class UnsupportedMediaType(JourneysError):
     code = "unsupported_media_type"
 
 
+class TooManyRequests(JourneysError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class InvalidInput(JourneysError):
     status_code = 422
     code = "invalid"

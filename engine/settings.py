@@ -77,6 +77,16 @@ class Settings(BaseSettings):
     admin_token: str = "dev-admin-token"
     write_keys: Annotated[list[str], NoDecode] = ["dev-write-key"]
     max_body_bytes: int = 1_000_000
+    rate_limit_per_key: float = Field(
+        default=5000,
+        ge=0,
+        description="ingestion requests a second per write key (bursts of twice that); 0: off",
+    )
+    rate_limit_per_ip: float = Field(
+        default=5000,
+        ge=0,
+        description="ingestion requests a second per client address (bursts of twice that); 0: off",
+    )
 
     # Embedded services (only used when the URLs above are unset).
     pg_port: int = 55432

@@ -56,11 +56,12 @@ def _header_key(request: Request) -> str | None:
     return None
 
 
-def _authenticate(key: Any, settings: Settings) -> None:
+def _authenticate(key: Any, settings: Settings) -> str:
     if not isinstance(key, str) or not any(
         secrets.compare_digest(key.encode(), known.encode()) for known in settings.write_keys
     ):
         raise Unauthorized("send a valid write key as the HTTP Basic user name (as Segment SDKs do)")
+    return key
 
 
 def _too_deep(body: bytes, value: Any, limit: int) -> bool:
@@ -100,12 +101,14 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON (send null or a number)")
 
 
-async def _read(request: Request, settings: Settings, limit: int) -> Any:
+async def _read(request: Request, state: AppState, limit: int) -> Any:
     """The body as JSON, once its sender is known: a write key in the header is checked before the body
     is read; one in the body (`writeKey`) right after parsing, before anything else looks at it."""
+    settings = state.settings
     header_key = _header_key(request)
+    address = request.client.host if request.client else None
     if header_key is not None:
-        _authenticate(header_key, settings)
+        state.limits.check(_authenticate(header_key, settings), address)
     body = await request.body()
     if request.headers.get("content-encoding", "").lower() == "gzip":
         body = _gunzip(body, limit)
@@ -122,7 +125,8 @@ async def _read(request: Request, settings: Settings, limit: int) -> Any:
             raise Unauthorized("send a valid write key as the HTTP Basic user name") from error
         raise BadRequest(f"body is not valid JSON: {error}", [Problem("(body)", str(error))]) from error
     if header_key is None:
-        _authenticate(parsed.get("writeKey") if isinstance(parsed, dict) else None, settings)
+        key = _authenticate(parsed.get("writeKey") if isinstance(parsed, dict) else None, settings)
+        state.limits.check(key, address)
     if isinstance(parsed, dict | list) and _too_deep(body, parsed, MAX_DEPTH):
         raise _nesting()
     if not isinstance(parsed, dict):
@@ -143,7 +147,7 @@ async def _ingest(state: AppState, messages: list[SegmentMessage]) -> IngestResu
 
 
 async def _single(request: Request, state: StateDep, kind: str) -> IngestResult:
-    raw = await _read(request, state.settings, MAX_EVENT_BYTES)
+    raw = await _read(request, state, MAX_EVENT_BYTES)
     if (nul := nul_character(raw, "body")) is not None:
         raise BadRequest(f"{nul.path}: {nul.message}", [nul])
     try:
@@ -194,7 +198,7 @@ async def alias(request: Request, state: StateDep) -> IngestResult:
 async def batch(request: Request, state: StateDep) -> IngestResult:
     """Up to 500 KB of messages (`{"batch": [...]}`). Invalid items are reported by index in `rejected`
     and the valid ones are kept: an SDK retry of the whole batch could not fix them anyway."""
-    raw = await _read(request, state.settings, MAX_BATCH_BYTES)
+    raw = await _read(request, state, MAX_BATCH_BYTES)
     items = raw.get("batch")
     if not isinstance(items, list) or not items:
         raise BadRequest(
