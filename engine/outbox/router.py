@@ -15,7 +15,7 @@ from engine.db.models import Event
 from engine.enrollments.contracts import EventEnvelope
 from engine.enrollments.repository import EnrollmentRepository
 from engine.enrollments.service import EnrollmentService
-from engine.events.names import event_key, same_event
+from engine.events.names import event_key
 from engine.identity.repository import IdentityRepository
 from engine.journeys.conditions import Condition
 from engine.journeys.context import condition_context, profile_context
@@ -53,6 +53,7 @@ class RoutingCache:
     """Definitions by (journey, version) never change; the list of live journeys is refreshed often."""
 
     definitions: dict[tuple[int, int], JourneyDefinition] = field(default_factory=dict)
+    interests: dict[tuple[int, int], set[str]] = field(default_factory=dict)  # interesting_events, by key
     live: list[tuple[JourneyRef, int, JourneyDefinition]] = field(default_factory=list)
     live_loaded_at: float = -1e9
     goal_events: set[str] = field(default_factory=set)
@@ -67,6 +68,14 @@ class EventRouter:
         self.journeys = JourneyRepository(session)
         self.enrollments = EnrollmentService(session, temporal, task_queue)
         self._profile_context: dict[str, Any] | None = None
+
+    async def _interest(self, journey_id: int, version: int) -> set[str]:
+        """Computed once per version: every routed event asks it of each of the person's enrollments."""
+        found = self.cache.interests.get((journey_id, version))
+        if found is None:
+            found = interesting_events(await self._definition(journey_id, version))
+            self.cache.interests[(journey_id, version)] = found
+        return found
 
     async def _definition(self, journey_id: int, version: int) -> JourneyDefinition:
         key = (journey_id, version)
@@ -110,14 +119,14 @@ class EventRouter:
             properties=event.properties,
             timestamp=event.timestamp,
         )
-        result = RouteResult()
+        result, key = RouteResult(), envelope.key  # the name as journeys compare it, computed once
         self._profile_context = None
         # The person's running enrollments, including those begun under ids since merged into this one.
         running = await EnrollmentRepository(self.session).active_for_person(event.profile_id)
         enrolled_journeys = {enrollment.journey_id for enrollment in running}
         for enrollment in running:
-            interest = interesting_events(await self._definition(enrollment.journey_id, enrollment.version))
-            if not (envelope.key in interest or ANY_EVENT in interest):
+            interest = await self._interest(enrollment.journey_id, enrollment.version)
+            if not (key in interest or ANY_EVENT in interest):
                 continue
             # A workflow gone meanwhile has nothing left to be told (goal credit comes from
             # _credit_goals); any other failure is retried.
@@ -126,7 +135,7 @@ class EventRouter:
         for journey, version, definition in await self._live():
             entry = definition.entry
             if isinstance(entry, EventEntry):
-                if same_event(entry.event, envelope.name) and (
+                if event_key(entry.event) == key and (
                     entry.when is None or await self._holds(entry.when, envelope)
                 ):
                     started = await self.enrollments.enroll_into(journey, version, definition, envelope)
@@ -138,7 +147,7 @@ class EventRouter:
                 )
                 started = await self.enrollments.enroll_into(journey, version, definition, matched)
                 result.entered.append(started.workflow_id)
-        if envelope.key in await self._goal_events():
+        if key in await self._goal_events():
             await self._credit_goals(
                 envelope, await IdentityRepository(self.session).aliases(event.profile_id)
             )
