@@ -8,6 +8,7 @@ from temporalio import activity
 from temporalio.client import Client
 
 from engine.audiences.sweep import sweep
+from engine.settings import Settings
 
 
 class SweepInput(BaseModel):
@@ -22,16 +23,16 @@ class SweepResult(BaseModel):
 
 class AudienceActivities:
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], temporal: Client, task_queue: str
+        self, sessionmaker: async_sessionmaker[AsyncSession], temporal: Client, settings: Settings
     ) -> None:
         self._sessionmaker = sessionmaker
         self._temporal = temporal
-        self._task_queue = task_queue
+        self._settings = settings
 
     @activity.defn
     async def sweep_audiences(self, input: SweepInput) -> SweepResult:
         """Idempotent: admission refuses anyone already enrolled, so a retried sweep enrolls nobody twice."""
         totals = await sweep(
-            self._sessionmaker, self._temporal, self._task_queue, input.now, activity.heartbeat
+            self._sessionmaker, self._temporal, self._settings, input.now, activity.heartbeat
         )
         return SweepResult(checked=totals.checked, enrolled=totals.enrolled, deferred=totals.deferred)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from engine.db.session import autocommit
-from engine.enrollments.admission import admit
+from engine.enrollments.admission import ERASED, admit
 from engine.enrollments.contracts import (
     BeginInput,
     BeginResult,
@@ -26,6 +26,7 @@ from engine.enrollments.contracts import (
 from engine.enrollments.repository import EnrollmentRepository
 from engine.journeys.repository import JourneyRepository
 from engine.outcomes.service import OutcomeService
+from engine.profiles.repository import ProfileRepository
 from engine.profiles.snapshot import read_snapshot, snapshot_if_recorded
 from engine.splits.adaptive import current_weights
 
@@ -68,6 +69,8 @@ class BookkeepingActivities:
         """Why the enrollment is refused, or None once it is recorded."""
         async with self._sessionmaker() as session, session.begin():
             repo = EnrollmentRepository(session)
+            if not await ProfileRepository(session).lock_present(input.profile_id):
+                return ERASED  # erased after this run was started by an entry that did not record it
             previous = await repo.lock_entry(input.journey_id, input.profile_id, input.correlation)
             if await repo.recorded(input.enrollment_id):
                 return None  # a retry of this activity admitted it meanwhile

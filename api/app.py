@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(profiles.router)
+    app.include_router(profiles.own)
     app.include_router(journeys.router)
     app.include_router(enrollments.router)
     app.include_router(templates.router)

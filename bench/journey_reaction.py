@@ -90,7 +90,7 @@ async def reaction(
             cache = RoutingCache()
             for pid in warmup + profiles:
                 async with sessionmaker() as session, session.begin():
-                    await EventRouter(session, client, settings.task_queue, cache).route(
+                    await EventRouter(session, client, settings, cache).route(
                         entry_event(pid, "cart_updated")
                     )
             await until(lambda: all_waiting(sessionmaker, WARMUP + k))  # on both sides

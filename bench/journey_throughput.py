@@ -42,7 +42,7 @@ async def throughput(
         async def route() -> None:
             # What the outbox dispatcher does for each committed event (in the worker process too).
             async with sessionmaker() as session, session.begin():
-                router = EventRouter(session, client, settings.task_queue, cache)
+                router = EventRouter(session, client, settings, cache)
                 routed = await router.route(entry_event(pid, "cart_abandoned"))
             # Then waits for the run's end as execute_workflow does for the hand-written one: from Temporal
             # (an enrollment records its end in PostgreSQL before its workflow completes), with as many in

@@ -12,9 +12,10 @@ from temporalio.service import RPCError, RPCStatusCode
 JOURNEY_KEY = SearchAttributeKey.for_keyword("JourneyKey")
 JOURNEY_VERSION = SearchAttributeKey.for_int("JourneyVersion")
 CURRENT_NODE = SearchAttributeKey.for_keyword("CurrentNode")
-PROFILE_ID = SearchAttributeKey.for_keyword("ProfileId")
+# A keyed hash of the profile id (engine.enrollments.pseudonyms), not the id: it outlives an erasure.
+PERSON_KEY = SearchAttributeKey.for_keyword("PersonKey")
 
-ALL: list[SearchAttributeKey] = [JOURNEY_KEY, JOURNEY_VERSION, CURRENT_NODE, PROFILE_ID]  # type: ignore[type-arg]
+ALL: list[SearchAttributeKey] = [JOURNEY_KEY, JOURNEY_VERSION, CURRENT_NODE, PERSON_KEY]  # type: ignore[type-arg]
 
 
 def dev_server_flags() -> list[str]:

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     api_url: str | None = Field(default=None, description="where CLI commands reach the API")
     admin_token: str = "dev-admin-token"
     write_keys: Annotated[list[str], NoDecode] = ["dev-write-key"]
+    # Read-only keys for /api/* (reports, journeys, enrollments, profiles): an analyst's, a BI tool's.
+    analyst_tokens: Annotated[list[str], NoDecode] = []
+    person_token_max_seconds: int = Field(
+        default=30 * 86400,
+        ge=60,
+        description="longest life of a per-person token (POST /api/profiles/{id}/token)",
+    )
     max_body_bytes: int = 1_000_000
     rate_limit_per_key: float = Field(
         default=5000,
@@ -140,7 +147,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
 
-    @field_validator("write_keys", "webhook_allowed_hosts", mode="before")
+    @field_validator("write_keys", "analyst_tokens", "webhook_allowed_hosts", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

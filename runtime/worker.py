@@ -65,7 +65,7 @@ def activities_for(
     books = BookkeepingActivities(sessionmaker, settings.default_timezone)
     profiles = ProfileActivities(sessionmaker, settings.default_timezone)
     messaging = MessagingActivities(sessionmaker, http, settings)
-    audience = AudienceActivities(sessionmaker, client, settings.task_queue)
+    audience = AudienceActivities(sessionmaker, client, settings)
     return [
         audience.sweep_audiences,
         checks.probe_database,

@@ -90,6 +90,7 @@ def settings(migrated: EmbeddedPostgres, temporal_dev: WorkflowEnvironment, tmp_
         state_dir=tmp_path / "state",
         admin_token="test-admin-token",
         write_keys=["test-write-key"],
+        analyst_tokens=["test-analyst-token"],
         webhook_allowed_hosts=["127.0.0.1"],  # the local CRM stand-in
     )
 

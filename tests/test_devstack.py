@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -211,6 +212,41 @@ def wait_for_line(dev: DevProcess, lines: list[str], text: str, timeout: float =
     raise AssertionError(f"no line with {text!r} in: {lines}")
 
 
+ADMIN_DEV = {"Authorization": "Bearer dev-admin-token"}
+
+
+class OrderDrill(threading.Thread):
+    """Posts `Order Completed` events one after another, each with its own messageId, retrying each until
+    it is answered 200; counts the acknowledged ones and the failed attempts."""
+
+    def __init__(self, api: str) -> None:
+        super().__init__(daemon=True)
+        self.api, self.user = api, f"drill-{uuid.uuid4().hex[:8]}"
+        self.acknowledged = self.failures = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=5) as client:
+            while not self._stop_event.is_set():
+                body = {"userId": self.user, "event": "Order Completed", "messageId": uuid.uuid4().hex}
+                while True:
+                    try:
+                        answer = client.post(f"{self.api}/v1/track", json=body, auth=("dev-write-key", ""))
+                        if answer.status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    self.failures += 1
+                    time.sleep(0.05)
+                self.acknowledged += 1
+
+    def stop(self) -> int:
+        self._stop_event.set()
+        self.join(timeout=60)
+        assert not self.is_alive()
+        return self.acknowledged
+
+
 async def test_every_process_killed_with_sigkill_is_restarted(state_dir: Path) -> None:
     dev = DevProcess(state_dir)
     dev.start()
@@ -218,6 +254,10 @@ async def test_every_process_killed_with_sigkill_is_restarted(state_dir: Path) -
     api = f"http://127.0.0.1:{dev.ports['API']}"
     try:
         wait_for_line(dev, out, "journeys is ready")
+        # All along, a shop's server posts orders as an SDK does: each retried with its messageId
+        # until it gets a 200, however the stack fails meanwhile.
+        drill = OrderDrill(api)
+        drill.start()
         for name, words in (
             ("the worker process", ("runtime.cli", "worker")),
             ("the api process", ("runtime.cli", "api")),
@@ -230,11 +270,16 @@ async def test_every_process_killed_with_sigkill_is_restarted(state_dir: Path) -
             wait_for_line(dev, out, f"{name} restarted")
             assert find(dev, *words).pid != victim.pid
             dev.wait_ready()  # the API answers /ready again: PostgreSQL and Temporal reachable
+        acknowledged = drill.stop()
+        assert drill.failures > 0, "the drill met no failure: the kills came between its calls"
+        # Every order acknowledged is stored once: none lost while PostgreSQL was down, none twice.
+        orders = httpx.get(f"{api}/api/profiles/{drill.user}/signals?names=orders_count", headers=ADMIN_DEV)
+        assert orders.json()["signals"]["orders_count"] == acknowledged
         # The stack as a whole works again: an event posted now enrolls its sender.
         body = {"userId": "after-kills", "event": "Signed Up"}
         posted = httpx.post(f"{api}/v1/track", json=body, auth=("dev-write-key", ""))
         assert posted.status_code == 200
-        headers = {"Authorization": "Bearer dev-admin-token"}
+        headers = ADMIN_DEV
         enrolled: list[object] = []
         for _ in range(300):
             enrolled = httpx.get(f"{api}/api/profiles/after-kills/enrollments", headers=headers).json()

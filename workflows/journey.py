@@ -121,6 +121,7 @@ class JourneyWorkflow(NodeHandlers):
             admission = Admission.for_entry(
                 self.journey,
                 enrollment_id=input.enrollment_id,
+                workflow_id=workflow.info().workflow_id,
                 journey_key=input.journey_key,
                 journey_id=input.journey_id,
                 version=input.version,

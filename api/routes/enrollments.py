@@ -21,7 +21,7 @@ Status = Literal["active", "completed", "exited:goal", "exited:criteria", "exite
 
 
 async def service(session: SessionDep, temporal: TemporalDep, settings: SettingsDep) -> EnrollmentService:
-    return EnrollmentService(session, temporal, settings.task_queue)
+    return EnrollmentService(session, temporal, settings)
 
 
 ServiceDep = Annotated[EnrollmentService, Depends(service)]
@@ -46,12 +46,13 @@ async def journey_enrollments(
     return await enrollments.list(journey=key, status=status, limit=limit)
 
 
-@router.get("/api/profiles/{profile_id}/enrollments")
+@router.get("/api/profiles/{key}/enrollments")
 async def profile_enrollments(
-    profile_id: str, enrollments: ServiceDep, status: Status | None = None, limit: int = Limit
+    key: str, enrollments: ServiceDep, status: Status | None = None, limit: int = Limit
 ) -> list[EnrollmentSummary]:
-    """Enrollments of a profile across journeys, newest first."""
-    return await enrollments.list(profile_id=profile_id, status=status, limit=limit)
+    """A person's enrollments across journeys, newest first: by profile id, user id or anonymous id, with
+    those begun under profiles since merged into theirs."""
+    return await enrollments.of_person(key, status, limit)
 
 
 @router.get("/api/enrollments/{enrollment_id}")

@@ -117,5 +117,5 @@ async def archive(
     """Retire a journey for good: no entries, no publishing, running enrollments exit."""
     summary = await JourneyService(session).transition(key, "archive")
     await session.commit()  # archived before the exits go out, so no new entry slips in between
-    await EnrollmentService(session, temporal, settings.task_queue).exit_all(key, "journey archived")
+    await EnrollmentService(session, temporal, settings).exit_all(key, "journey archived")
     return summary

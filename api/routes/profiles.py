@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from api.auth import AdminDep
+from api.auth import AdminDep, PersonDep
 from api.deps import ReadSessionDep, SessionDep, SettingsDep, TemporalDep
 from engine.consent.service import ConsentChannel, ConsentService, ConsentView
 from engine.delivery.inbox import InboxMessage, InboxService
+from engine.errors import InvalidInput, Problem
+from engine.profiles import tokens
 from engine.profiles.service import ProfileService, ProfileView, SignalsView, find_profile, live_signals
 from engine.signals.custom import CustomSignal, CustomSignalCreate
 from engine.signals.service import SignalService
 
 router = APIRouter(tags=["profiles"], dependencies=[AdminDep])
+# What a person's own token also opens (api/auth.py): their signals and inbox.
+own = APIRouter(tags=["profiles"], dependencies=[PersonDep])
 
 
 async def service(session: SessionDep, temporal: TemporalDep, settings: SettingsDep) -> ProfileService:
-    return ProfileService(session, temporal, settings.task_queue)
+    return ProfileService(session, temporal, settings)
 
 
 ServiceDep = Annotated[ProfileService, Depends(service)]
@@ -32,6 +37,38 @@ async def get_profile(key: str, profiles: ServiceDep) -> ProfileView:
     return await profiles.view(key)
 
 
+class PersonTokenRequest(BaseModel):
+    ttl_seconds: int = Field(default=86400, ge=60, description="how long the token is valid (default a day)")
+
+
+class PersonToken(BaseModel):
+    token: str
+    expires_at: datetime
+
+
+@router.post("/api/profiles/{key}/token")
+async def person_token(
+    key: str, session: ReadSessionDep, settings: SettingsDep, request: PersonTokenRequest | None = None
+) -> PersonToken:
+    """A token for this person's own website or app: it reads their live signals and inbox and marks
+    their messages read (`Authorization: Bearer <token>` on `/api/profiles/{key}/signals` and
+    `/inbox`, with the same `{key}`), and nothing else. Signed, not stored: it lives until it expires."""
+    await find_profile(session, key)
+    ttl = (request or PersonTokenRequest()).ttl_seconds
+    if ttl > settings.person_token_max_seconds:
+        raise InvalidInput(
+            f"ttl_seconds: at most {settings.person_token_max_seconds}",
+            [
+                Problem(
+                    "ttl_seconds",
+                    f"at most {settings.person_token_max_seconds} (JOURNEYS_PERSON_TOKEN_MAX_SECONDS)",
+                )
+            ],
+        )
+    expires_at = datetime.now(UTC) + timedelta(seconds=ttl)
+    return PersonToken(token=tokens.mint(settings.link_secret, key, expires_at), expires_at=expires_at)
+
+
 @router.delete("/api/profiles/{key}")
 async def erase_profile(key: str, profiles: ServiceDep) -> dict[str, int]:
     """Erase a person: events, traits and identities go; running enrollments exit; experiment counts stay,
@@ -39,7 +76,7 @@ async def erase_profile(key: str, profiles: ServiceDep) -> dict[str, int]:
     return {"enrollments_exited": await profiles.erase(key)}
 
 
-@router.get("/api/profiles/{key}/signals")
+@own.get("/api/profiles/{key}/signals")
 async def get_signals(
     key: str,
     session: ReadSessionDep,
@@ -69,7 +106,7 @@ async def set_consent(
     return await ConsentService(session).set(profile_id, channel, change.subscribed, "api")
 
 
-@router.get("/api/profiles/{key}/inbox")
+@own.get("/api/profiles/{key}/inbox")
 async def inbox(
     key: str,
     session: ReadSessionDep,
@@ -80,7 +117,7 @@ async def inbox(
     return await InboxService(session).messages(key, limit, unread)
 
 
-@router.post("/api/profiles/{key}/inbox/{message_id}/read", status_code=204)
+@own.post("/api/profiles/{key}/inbox/{message_id}/read", status_code=204)
 async def mark_read(key: str, message_id: int, session: SessionDep) -> None:
     """Mark an in-app message read (again is fine)."""
     await InboxService(session).mark_read(await find_profile(session, key), message_id)

@@ -78,5 +78,5 @@ async def record_outcome(
     outcome: OfflineOutcome, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
 ) -> OutcomeRecorded:
     """Offline feedback (a CRM deal won, a refund), idempotent by `external_id`."""
-    profile_id = await ProfileService(session, temporal, settings.task_queue).find(outcome.profile)
+    profile_id = await ProfileService(session, temporal, settings).find(outcome.profile)
     return await OutcomeService(session).offline(outcome, profile_id)

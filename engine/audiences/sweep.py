@@ -19,6 +19,7 @@ from engine.journeys.dsl import AudienceEntry, JourneyDefinition
 from engine.journeys.evaluate import evaluate, signals_used
 from engine.journeys.repository import JourneyRef, JourneyRepository
 from engine.profiles.repository import ProfileRepository
+from engine.settings import Settings
 from engine.signals.repository import SignalRepository
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class SweepTotals:
 async def sweep(
     sessionmaker: async_sessionmaker[AsyncSession],
     temporal: Client,
-    task_queue: str,
+    settings: Settings,
     now: datetime,
     progress: Callable[[str], None] = lambda _: None,
 ) -> SweepTotals:
@@ -74,7 +75,7 @@ async def sweep(
                             profile_id=profile.id,
                             timestamp=now,
                         )
-                        started = await EnrollmentService(session, temporal, task_queue).enroll_into(
+                        started = await EnrollmentService(session, temporal, settings).enroll_into(
                             ref, version, definition, event, now
                         )
                         totals.enrolled += int(started.started)

@@ -175,7 +175,8 @@ class Enrollment(Base):
     """Postgres mirror of one pass through a journey, for listing and reporting without asking Temporal.
 
     `id` is fixed when the enrollment starts and survives continue-as-new; the workflow id
-    (`journey:{key}:{profile}[:{correlation}]`) is reused by later re-entries, so it is not unique here.
+    (`journey:{key}:{pseudonym}`, engine.enrollments.pseudonyms) is reused by later re-entries, so it is not
+    unique here.
     """
 
     __tablename__ = "enrollments"

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from engine.delivery.channels.base import PermanentDeliveryError, TransientDeliveryError
 from engine.delivery.channels.http_provider import is_retryable
 from engine.delivery.context import step_context
-from engine.delivery.egress import refusal
+from engine.delivery.egress import destination
 from engine.delivery.repository import DeliveryRepository, idempotency_key
 from engine.enrollments.contracts import DeliveryResult, WebhookInput
 from engine.errors import InvalidInput
@@ -85,14 +85,15 @@ async def prepare_webhook(
 async def call_webhook(http: httpx.AsyncClient, settings: Settings, call: WebhookCall) -> str:
     """Makes the call; returns its status line. TransientDeliveryError: retry with the same key;
     PermanentDeliveryError (refused by the egress rule, or a 4xx): never."""
-    refused = await refusal(call.url, [host.lower() for host in settings.webhook_allowed_hosts])
-    if refused is not None:
-        raise PermanentDeliveryError(f"webhook refused: {refused}", refused)
+    target = await destination(call.url, [host.lower() for host in settings.webhook_allowed_hosts])
+    if isinstance(target, str):
+        raise PermanentDeliveryError(f"webhook refused: {target}", target)
     is_text = isinstance(call.body, str)
     content = call.body.encode() if isinstance(call.body, str) else json.dumps(call.body).encode()
     headers = {
         "Content-Type": "text/plain" if is_text else "application/json",
         **call.headers,
+        **target.headers,
         # The receiver de-duplicates on this key; it is the same on every retry of this step.
         "Idempotency-Key": call.key,
         "X-Journeys-Signature": sign(settings.webhook_secret, int(time.time()), content),
@@ -100,10 +101,11 @@ async def call_webhook(http: httpx.AsyncClient, settings: Settings, call: Webhoo
     try:
         response = await http.request(
             call.method,
-            call.url,
+            target.url,
             content=content if call.body is not None else None,
             headers=headers,
             timeout=settings.webhook_timeout_seconds,
+            extensions=target.extensions,
         )
     except httpx.HTTPError as error:
         raise TransientDeliveryError(f"webhook {call.url}: {type(error).__name__}: {error}") from error

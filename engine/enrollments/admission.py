@@ -11,6 +11,8 @@ from engine.enrollments.contracts import Admission
 from engine.enrollments.repository import EnrollmentRepository
 from engine.journeys.assignment import HOLDOUT_NODE
 
+ERASED = "the person was erased"  # refused: their profile is gone (checked under its row lock)
+
 
 def refusal(previous: Enrollment | None, candidate: Admission) -> str | None:
     """Why the candidate may not enter after `previous`, the latest enrollment of its (journey, profile,

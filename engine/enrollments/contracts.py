@@ -21,12 +21,6 @@ EXIT_SIGNAL = "exit"
 VIEW_QUERY = "view"
 
 
-def workflow_id_for(journey_key: str, profile_id: str, correlation: str | None) -> str:
-    """One active enrollment per user per journey (per correlation value, e.g. per cart)."""
-    base = f"journey:{journey_key}:{profile_id}"
-    return f"{base}:{correlation}" if correlation else base
-
-
 class EventEnvelope(BaseModel):
     """An event as journeys see it. `id` is the Segment messageId: the key for de-duplication."""
 
@@ -165,6 +159,7 @@ class Admission(BaseModel):
         definition: JourneyDefinition,
         *,
         enrollment_id: str,
+        workflow_id: str,
         journey_key: str,
         journey_id: int,
         version: int,
@@ -175,7 +170,7 @@ class Admission(BaseModel):
         reentry = definition.entry.reentry
         return cls(
             enrollment_id=enrollment_id,
-            workflow_id=workflow_id_for(journey_key, profile_id, correlation),
+            workflow_id=workflow_id,
             journey_id=journey_id,
             version=version,
             profile_id=profile_id,

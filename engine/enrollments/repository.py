@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,16 +43,6 @@ _FINISH = text(
 # check and the start node's profile read in one round trip).
 RECORDED_SQL = "EXISTS (SELECT 1 FROM enrollments WHERE id = :enrollment_id)"
 _RECORDED = text(f"SELECT {RECORDED_SQL}")
-_PREVIOUS = (
-    select(Enrollment)
-    .where(
-        Enrollment.journey_id == bindparam("journey_id"),
-        Enrollment.profile_id == bindparam("profile_id"),
-        Enrollment.correlation.is_not_distinct_from(bindparam("correlation")),
-    )
-    .order_by((Enrollment.status == "active").desc(), Enrollment.started_at.desc())
-    .limit(1)
-)
 _LOCKED_PREVIOUS = select(Enrollment).from_statement(
     text("SELECT * FROM enrollment_entry_previous(:journey_id, :profile_id, :correlation)")
 )
@@ -60,11 +50,24 @@ _LOCKED_PREVIOUS = select(Enrollment).from_statement(
 # The person's profile ids are collected once (an InitPlan), then looked up in the partial index of active
 # enrollments. Written as `profile_id IN (SELECT ...)`, PostgreSQL planned a nested loop rescanning profiles
 # once per active enrollment whenever its statistics said few were active (a fresh or a growing table), on
-# the path of every routed event.
+# the path of every routed event. The person's row is locked FOR SHARE for the routing transaction: an
+# erasure (which locks it FOR UPDATE) waits for the event's routing to finish, and routing that comes
+# after the erasure finds nobody, so starts nothing and credits nothing.
 _ACTIVE_FOR_PERSON = select(Enrollment).from_statement(
     text(
-        "SELECT * FROM enrollments WHERE status = 'active' AND profile_id = ANY(ARRAY("
-        "SELECT id FROM profiles WHERE id = :profile_id OR merged_into = :profile_id))"
+        "WITH person AS (SELECT id FROM profiles WHERE id = :profile_id FOR SHARE)"
+        " SELECT * FROM enrollments WHERE status = 'active' AND profile_id = ANY(ARRAY("
+        "SELECT id FROM profiles WHERE id IN (SELECT id FROM person)"
+        " OR merged_into IN (SELECT id FROM person)))"
+    )
+)
+# The latest enrollment of (journey, person, correlation), across the profiles merged into the person.
+_PREVIOUS = select(Enrollment).from_statement(
+    text(
+        "SELECT * FROM enrollments WHERE journey_id = :journey_id AND profile_id = ANY(ARRAY("
+        "SELECT CAST(:profile_id AS text) UNION ALL SELECT id FROM profiles WHERE merged_into = :profile_id))"
+        " AND correlation IS NOT DISTINCT FROM :correlation"
+        " ORDER BY status = 'active' DESC, started_at DESC LIMIT 1"
     )
 )
 
@@ -78,7 +81,8 @@ class EnrollmentRepository:
     ) -> Enrollment | None:
         """Serialises admissions of one (journey, profile, correlation) until the transaction ends, so
         the re-entry policy is decided on a consistent picture even if two entries race; returns
-        `previous` as read under that lock (one round trip: the function of migration 0013)."""
+        `previous` as read under that lock, among the enrollments of the profile and of every profile
+        merged into it (one round trip: the function of migrations 0013 and 0016)."""
         params = {"journey_id": journey_id, "profile_id": profile_id, "correlation": correlation}
         return (await self.session.execute(_LOCKED_PREVIOUS, params)).scalar_one_or_none()
 
@@ -95,14 +99,12 @@ class EnrollmentRepository:
         """Running enrollments of the profile and of every profile merged into it."""
         return (await self.session.execute(_ACTIVE_FOR_PERSON, {"profile_id": profile_id})).scalars().all()
 
-    async def active_for_profiles(self, profile_ids: Sequence[str]) -> Sequence[Enrollment]:
-        query = select(Enrollment).where(
-            Enrollment.profile_id.in_(profile_ids), Enrollment.status == "active"
-        )
+    async def of_profiles(self, profile_ids: Sequence[str]) -> Sequence[Enrollment]:
+        query = select(Enrollment).where(Enrollment.profile_id.in_(profile_ids))
         return (await self.session.execute(query)).scalars().all()
 
     async def previous(self, journey_id: int, profile_id: str, correlation: str | None) -> Enrollment | None:
-        """The active enrollment of (journey, profile, correlation) if there is one, else the latest."""
+        """The active enrollment of (journey, person, correlation) if there is one, else the latest."""
         return (
             await self.session.execute(
                 _PREVIOUS, {"journey_id": journey_id, "profile_id": profile_id, "correlation": correlation}
@@ -149,15 +151,15 @@ class EnrollmentRepository:
         self,
         *,
         journey_id: int | None = None,
-        profile_id: str | None = None,
+        profile_ids: Sequence[str] | None = None,
         status: str | None = None,
         limit: int = 100,
     ) -> Sequence[tuple[Enrollment, str]]:
         query = select(Enrollment, Journey.key).join(Journey, Journey.id == Enrollment.journey_id)
         if journey_id is not None:
             query = query.where(Enrollment.journey_id == journey_id)
-        if profile_id is not None:
-            query = query.where(Enrollment.profile_id == profile_id)
+        if profile_ids is not None:
+            query = query.where(Enrollment.profile_id.in_(profile_ids))
         if status is not None:
             query = query.where(Enrollment.status == status)
         rows = await self.session.execute(query.order_by(Enrollment.started_at.desc()).limit(limit))

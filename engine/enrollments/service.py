@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -14,7 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from engine import search_attributes
 from engine.db.models import Enrollment, Journey
-from engine.enrollments.admission import admit
+from engine.enrollments.admission import ERASED, admit
 from engine.enrollments.contracts import (
     EVENT_SIGNAL,
     EXIT_SIGNAL,
@@ -26,6 +29,7 @@ from engine.enrollments.contracts import (
     EventEnvelope,
     ExitRequest,
 )
+from engine.enrollments.pseudonyms import person_key, workflow_id_for
 from engine.enrollments.repository import EnrollmentRepository
 from engine.enrollments.schemas import (
     DeliveryOut,
@@ -36,13 +40,15 @@ from engine.enrollments.schemas import (
     ExposureOut,
     StepOut,
 )
-from engine.errors import Conflict, InvalidInput, NotFound, Problem
+from engine.errors import Conflict, InvalidInput, NotFound, Problem, UnknownPerson
 from engine.events.names import same_event
+from engine.identity.repository import IdentityRepository
 from engine.journeys.context import condition_context
 from engine.journeys.dsl import EventEntry, JourneyDefinition
 from engine.journeys.evaluate import MISSING, evaluate, lookup
 from engine.journeys.repository import JourneyRef, JourneyRepository
 from engine.profiles.repository import ProfileRepository
+from engine.settings import Settings
 
 log = logging.getLogger(__name__)
 RPC_TIMEOUT = timedelta(seconds=5)  # Temporal down: fail fast, the outbox row is retried later
@@ -74,10 +80,10 @@ def _summary(enrollment: Enrollment, journey_key: str) -> EnrollmentSummary:
 
 
 class EnrollmentService:
-    def __init__(self, session: AsyncSession, temporal: Client, task_queue: str) -> None:
+    def __init__(self, session: AsyncSession, temporal: Client, settings: Settings) -> None:
         self.session = session
         self.temporal = temporal
-        self.task_queue = task_queue
+        self.settings = settings
         self.repo = EnrollmentRepository(session)
         self.journeys = JourneyRepository(session)
 
@@ -108,6 +114,8 @@ class EnrollmentService:
         caller commits after this returns (and rolls back if Temporal could not be reached, or on Conflict:
         the person's previous run of the journey is still closing)."""
         now = now or datetime.now(UTC)
+        if not await ProfileRepository(self.session).lock_present(event.profile_id):
+            return EnrollmentStarted(workflow_id="", enrollment_id=None, started=False, refused=ERASED)
         correlation = entry_correlation(definition, event)
         # At most one enrollment of (journey, profile, correlation) is active, and it is the latest.
         previous = await self.repo.lock_entry(journey.id, event.profile_id, correlation)
@@ -120,6 +128,9 @@ class EnrollmentService:
         candidate = Admission.for_entry(
             definition,
             enrollment_id=uuid.uuid4().hex,
+            workflow_id=workflow_id_for(
+                self.settings.link_secret, journey.key, event.profile_id, correlation
+            ),
             journey_key=journey.key,
             journey_id=journey.id,
             version=version,
@@ -174,7 +185,7 @@ class EnrollmentService:
                 entry=event,
             ),
             id=candidate.workflow_id,
-            task_queue=self.task_queue,
+            task_queue=self.settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             rpc_timeout=RPC_TIMEOUT,
             request_eager_start=True,
@@ -182,7 +193,9 @@ class EnrollmentService:
                 [
                     SearchAttributePair(search_attributes.JOURNEY_KEY, journey.key),
                     SearchAttributePair(search_attributes.JOURNEY_VERSION, version),
-                    SearchAttributePair(search_attributes.PROFILE_ID, event.profile_id),
+                    SearchAttributePair(
+                        search_attributes.PERSON_KEY, person_key(self.settings.link_secret, event.profile_id)
+                    ),
                     SearchAttributePair(search_attributes.CURRENT_NODE, definition.start),
                 ]
             ),
@@ -232,11 +245,20 @@ class EnrollmentService:
         await ProfileRepository(self.session).upsert(request.profile_id)
         return event
 
+    async def of_person(self, key: str, status: str | None, limit: int) -> list[EnrollmentSummary]:
+        """A person's enrollments by profile id, user id or anonymous id, including those begun under
+        profiles since merged into theirs."""
+        profile_id = await ProfileRepository(self.session).resolve(key)
+        if profile_id is None:
+            raise UnknownPerson(key)
+        aliases = await IdentityRepository(self.session).aliases(profile_id)
+        return await self.list(profile_ids=aliases, status=status, limit=limit)
+
     async def list(
         self,
         *,
         journey: str | None = None,
-        profile_id: str | None = None,
+        profile_ids: Sequence[str] | None = None,
         status: str | None = None,
         limit: int = 100,
     ) -> list[EnrollmentSummary]:
@@ -246,7 +268,9 @@ class EnrollmentService:
             if found is None:
                 raise NotFound(f"no journey with key {journey!r}")
             journey_id = found.id
-        rows = await self.repo.list(journey_id=journey_id, profile_id=profile_id, status=status, limit=limit)
+        rows = await self.repo.list(
+            journey_id=journey_id, profile_ids=profile_ids, status=status, limit=limit
+        )
         return [_summary(enrollment, key) for enrollment, key in rows]
 
     async def detail(self, enrollment_id: str) -> EnrollmentDetail:
@@ -313,6 +337,29 @@ class EnrollmentService:
         await self.temporal.get_workflow_handle(workflow_id).signal(
             EXIT_SIGNAL, ExitRequest(reason=reason), rpc_timeout=RPC_TIMEOUT
         )
+
+    async def delete_histories(self, workflow_ids: Iterable[str]) -> None:
+        """Every run of these workflows, running or closed, deleted with its history (a running one is
+        terminated by its deletion; a closed one goes once the server has processed its closing, which
+        takes the dev server half a minute): for an erasure, since a history holds the entry event and
+        the profile reads of the enrollment."""
+        for workflow_id in sorted(set(workflow_ids)):
+            runs = [""]  # the latest run, which the visibility store may not list yet
+            if "'" not in workflow_id:  # ids are pseudonyms; a quote could only come from an id of before
+                query = f"WorkflowId = '{workflow_id}'"
+                runs += [run.run_id async for run in self.temporal.list_workflows(query)]
+            for run_id in runs:
+                request = DeleteWorkflowExecutionRequest(
+                    namespace=self.temporal.namespace,
+                    workflow_execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id),
+                )
+                try:
+                    await self.temporal.workflow_service.delete_workflow_execution(
+                        request, timeout=RPC_TIMEOUT
+                    )
+                except RPCError as error:
+                    if error.status != RPCStatusCode.NOT_FOUND:  # gone already, or asked twice
+                        raise
 
     async def exit_all(self, journey_key: str, reason: str) -> int:
         """Archiving a journey ends its running enrollments (each ends as exited:operator)."""

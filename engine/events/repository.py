@@ -14,14 +14,28 @@ from engine.db.session import driver_connection
 from engine.outbox.repository import NOTIFY_CHANNEL
 
 
-def _store(rows: str) -> str:
-    """One statement: the events of `rows` (message_id, profile_id, type, name, properties and context as JSON
-    text, timestamp), an outbox row for each one stored, in event order, and the dispatcher's wake-up.
-    pg_notify is delivered by PostgreSQL at commit, so the dispatcher never wakes for rows it cannot see."""
+def _person(profiles: str) -> str:
+    """The profiles of `profiles` (a query of ids) as the statement writes, not as its caller read them:
+    locked FOR SHARE, which waits for a merge or an erasure that holds one (each locks its profiles
+    first: engine.identity.repository, engine.profiles.service) and then reads the row as that left it.
+    So an event read for a profile being merged away lands on the survivor, and one whose profile was
+    erased meanwhile is not stored. In id order, as every statement here locks them."""
     return (
-        "stored AS (INSERT INTO events (message_id, profile_id, type, name, properties, context, timestamp)"
-        " SELECT m, p, t, n, CAST(pr AS jsonb), CAST(c AS jsonb), ts"
-        f" FROM ({rows}) AS r(m, p, t, n, pr, c, ts)"
+        "person AS (SELECT id, coalesce(merged_into, id) AS survivor FROM profiles"
+        f" WHERE id IN ({profiles}) ORDER BY id FOR SHARE)"
+    )
+
+
+def _store(rows: str) -> str:
+    """The events of `rows` (m: message_id, p: profile_id, t: type, n: name, pr and c: properties and
+    context as JSON text, ts: timestamp, o: order) on their profile's `person` row (_person), an outbox
+    row for each one stored, in event order; the caller's statement then wakes the dispatcher. pg_notify
+    is delivered by PostgreSQL at commit, so the dispatcher never wakes for rows it cannot see."""
+    return (
+        f"r AS ({rows}),"
+        " stored AS (INSERT INTO events (message_id, profile_id, type, name, properties, context, timestamp)"
+        " SELECT r.m, person.survivor, r.t, r.n, CAST(r.pr AS jsonb), CAST(r.c AS jsonb), r.ts"
+        " FROM r JOIN person ON person.id = r.p ORDER BY r.o"
         " ON CONFLICT (message_id) DO NOTHING RETURNING id, profile_id, message_id),"
         " queued AS (INSERT INTO outbox (event_id, profile_id) SELECT id, profile_id FROM stored ORDER BY id"
         " RETURNING 1)"
@@ -31,12 +45,13 @@ def _store(rows: str) -> str:
 _WAKE = f"CASE WHEN count(*) > 0 THEN pg_notify('{NOTIFY_CHANNEL}', '')::text END"
 
 STORE = text(
-    "WITH "
-    + _store(
-        "SELECT * FROM unnest(CAST(:message_id AS text[]), CAST(:profile_id AS text[]),"
-        " CAST(:type AS text[]), CAST(:name AS text[]), CAST(:properties AS text[]),"
-        " CAST(:context AS text[]), CAST(:timestamp AS timestamptz[]))"
-    )
+    "WITH given AS (SELECT * FROM unnest(CAST(:message_id AS text[]), CAST(:profile_id AS text[]),"
+    " CAST(:type AS text[]), CAST(:name AS text[]), CAST(:properties AS text[]),"
+    " CAST(:context AS text[]), CAST(:timestamp AS timestamptz[])) WITH ORDINALITY"
+    " AS g(m, p, t, n, pr, c, ts, o)), "
+    + _person("SELECT p FROM given")
+    + ", "
+    + _store("SELECT * FROM given")
     + f" SELECT count(*), {_WAKE} FROM queued"
 )
 
@@ -54,11 +69,13 @@ STORE_FOR_KNOWN = (
     "  WHEN u.profile_id IS NOT NULL AND (g.anonymous_id IS NULL OR a.profile_id = u.profile_id)"
     "  THEN u.profile_id WHEN g.user_id IS NULL THEN a.profile_id END AS profile_id"
     " FROM given g LEFT JOIN identities u ON u.kind = 'user_id' AND u.value = g.user_id"
-    " LEFT JOIN identities a ON a.kind = 'anonymous_id' AND a.value = g.anonymous_id),"
-    " settled AS (SELECT request FROM resolved GROUP BY request HAVING bool_and(profile_id IS NOT NULL)), "
+    " LEFT JOIN identities a ON a.kind = 'anonymous_id' AND a.value = g.anonymous_id), "
+    + _person("SELECT profile_id FROM resolved")
+    + ", settled AS (SELECT request FROM resolved LEFT JOIN person ON person.id = resolved.profile_id"
+    " GROUP BY request HAVING bool_and(person.id IS NOT NULL)), "
     + _store(
-        "SELECT message_id, profile_id, type, name, properties, context, timestamp FROM resolved"
-        " WHERE request IN (SELECT request FROM settled) ORDER BY n"
+        "SELECT message_id AS m, profile_id AS p, type AS t, name AS n, properties AS pr, context AS c,"
+        " timestamp AS ts, n AS o FROM resolved WHERE request IN (SELECT request FROM settled)"
     )
     + f" SELECT ARRAY(SELECT request FROM settled), ARRAY(SELECT message_id FROM stored),"
     f" (SELECT {_WAKE} FROM queued)"

@@ -68,7 +68,17 @@ class IdentityRepository:
             )
 
     async def merge(self, loser: str, survivor: str) -> None:
-        """Everything of `loser` moves to `survivor`; survivor's traits win where both have one."""
+        """Everything of `loser` moves to `survivor`; survivor's traits win where both have one.
+
+        The loser (and the profiles merged into it before) are locked first, FOR UPDATE: an event being
+        written for one of them holds it FOR SHARE (engine.events.repository), so the merge waits for
+        that event to commit and then moves it, and an event written after the lock waits for the merge
+        and lands on the survivor. Without the lock an event committed between the moves below and the
+        commit stayed on the merged-away profile."""
+        await self.session.execute(
+            text("SELECT id FROM profiles WHERE id = :loser OR merged_into = :loser ORDER BY id FOR UPDATE"),
+            {"loser": loser},
+        )
         await self.session.execute(
             text(
                 "UPDATE profiles s SET traits = l.traits || s.traits,"
@@ -77,7 +87,6 @@ class IdentityRepository:
             ),
             {"survivor": survivor, "loser": loser},
         )
-        await self.session.execute(update(Event).where(Event.profile_id == loser).values(profile_id=survivor))
         await self.session.execute(
             update(Identity).where(Identity.profile_id == loser).values(profile_id=survivor)
         )
@@ -87,6 +96,7 @@ class IdentityRepository:
         await self.session.execute(
             update(Profile).where(Profile.id == loser).values(merged_into=survivor, traits={})
         )
+        await self.session.execute(update(Event).where(Event.profile_id == loser).values(profile_id=survivor))
 
     async def aliases(self, profile_id: str) -> list[str]:
         """The profile and every profile merged into it: their enrollments are this person's too."""

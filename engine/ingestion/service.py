@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.consent.service import CONSENT_EVENTS, ConsentService
@@ -37,6 +38,16 @@ def corrected_timestamp(message: SegmentMessage, received_at: datetime) -> datet
         device_time = received_at - (sent_at - device_time)
     # An event from the future is a broken clock, not a prophecy.
     return min(device_time, received_at + CLOCK_SKEW_LIMIT)
+
+
+# A foreign key to a profile deleted meanwhile (an erasure), or a deadlock PostgreSQL broke.
+RACES = ("23503", "40P01")
+
+
+def raced(error: DBAPIError) -> bool:
+    """Whether the ingest failed for what a concurrent erasure or merge did, not for its data: asked
+    again, it succeeds."""
+    return getattr(error.orig, "sqlstate", None) in RACES
 
 
 def parse_message(raw: Any, implied_type: str | None) -> SegmentMessage:

@@ -70,13 +70,16 @@ class Dispatcher:
         async with self.sessionmaker() as session, session.begin():
             outbox = OutboxRepository(session)
             for entry, event in await outbox.claim(BATCH):
+                if event is None:  # erased with its person: nothing left to route (done deletes the row)
+                    await outbox.done(entry.id, datetime.now(UTC))
+                    continue
                 try:
                     # Each event's enrollments commit on their own, at once: the workflows just started
                     # take the same entry locks (begin_enrollment) and must not wait for the whole batch.
                     # A crash before the marks below commit re-routes the event: harmless (signals are
                     # deduplicated by event id, a started enrollment is found by its workflow id).
                     async with self.sessionmaker() as routing, routing.begin():
-                        router = EventRouter(routing, self.temporal, self.settings.task_queue, self.cache)
+                        router = EventRouter(routing, self.temporal, self.settings, self.cache)
                         await router.route(event)
                 except Exception as error:  # Temporal unreachable, or this event's own: keep it, say why
                     away = is_away(error)

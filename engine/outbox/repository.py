@@ -21,7 +21,7 @@ _EARLIER = aliased(OutboxEntry)
 # One round trip: the head rows are chosen and locked in the subquery, the outer select joins their events.
 _CLAIM = (
     select(OutboxEntry, Event)
-    .join(Event, Event.id == OutboxEntry.event_id)
+    .outerjoin(Event, Event.id == OutboxEntry.event_id)
     .where(
         OutboxEntry.id.in_(
             select(_CLAIMED.id)
@@ -45,6 +45,13 @@ _CLAIM = (
 )
 
 
+_DONE = text(
+    "WITH gone AS (DELETE FROM outbox o WHERE o.id = :id"
+    " AND NOT EXISTS (SELECT FROM events e WHERE e.id = o.event_id) RETURNING 1)"
+    " UPDATE outbox SET processed_at = :at WHERE id = :id AND NOT EXISTS (SELECT FROM gone)"
+)
+
+
 @dataclass(frozen=True)
 class ParkedRow:
     entry: OutboxEntry
@@ -56,8 +63,10 @@ class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def claim(self, limit: int) -> Sequence[tuple[OutboxEntry, Event]]:
-        """Pending rows that are the oldest pending row of their profile, locked for this transaction.
+    async def claim(self, limit: int) -> Sequence[tuple[OutboxEntry, Event | None]]:
+        """Pending rows that are the oldest pending row of their profile, locked for this transaction,
+        with their event: None if it is gone (its person erased while the row waited), which must not
+        hold up the person's later rows (the row has no foreign key: migration 0010).
 
         Only a profile's head row is eligible, and rows other dispatchers hold are skipped, so several
         dispatchers can run while each person's events still reach Temporal in the order they came.
@@ -66,9 +75,9 @@ class OutboxRepository:
         return [(row[0], row[1]) for row in rows]
 
     async def done(self, entry_id: int, at: datetime) -> None:
-        await self.session.execute(
-            update(OutboxEntry).where(OutboxEntry.id == entry_id).values(processed_at=at)
-        )
+        """Marks the row processed; deletes it instead if its event is gone, as its person was erased
+        meanwhile (the erasure skips rows a dispatcher holds), so nothing keeps their id."""
+        await self.session.execute(_DONE, {"id": entry_id, "at": at})
 
     async def failed(self, entry_id: int, error: str, retry_in: timedelta | None, park: bool) -> None:
         """Records a failed attempt. `retry_in`: the row waits that long, other rows are claimed meanwhile

@@ -24,6 +24,7 @@ from engine.journeys.evaluate import evaluate, needs_profile
 from engine.journeys.repository import JourneyRef, JourneyRepository
 from engine.outcomes.service import OutcomeService
 from engine.profiles.repository import ProfileRepository
+from engine.settings import Settings
 from engine.signals.repository import SignalRepository
 from engine.signals.service import SignalService
 
@@ -61,12 +62,14 @@ class RoutingCache:
 
 
 class EventRouter:
-    def __init__(self, session: AsyncSession, temporal: Client, task_queue: str, cache: RoutingCache) -> None:
+    def __init__(
+        self, session: AsyncSession, temporal: Client, settings: Settings, cache: RoutingCache
+    ) -> None:
         self.session = session
         self.temporal = temporal
         self.cache = cache
         self.journeys = JourneyRepository(session)
-        self.enrollments = EnrollmentService(session, temporal, task_queue)
+        self.enrollments = EnrollmentService(session, temporal, settings)
         self._profile_context: dict[str, Any] | None = None
 
     async def _interest(self, journey_id: int, version: int) -> set[str]:

@@ -55,6 +55,14 @@ class ProfileRepository:
         )
         return (await self.session.execute(query)).scalars().all()
 
+    async def lock_present(self, profile_id: str) -> bool:
+        """Whether the profile exists, its row locked FOR SHARE until the transaction ends: an entry
+        checks it so that it waits for an erasure in progress (which locks FOR UPDATE) and then refuses."""
+        found = await self.session.execute(
+            text("SELECT 1 FROM profiles WHERE id = :id FOR SHARE"), {"id": profile_id}
+        )
+        return found.first() is not None
+
     async def get_current(self, profile_id: str) -> Profile | None:
         """The profile, or the one it was merged into: one query, for the activities' hot path."""
         return (await self.session.execute(_CURRENT, {"profile_id": profile_id})).scalar_one_or_none()
@@ -108,24 +116,48 @@ class ProfileRepository:
         )
 
 
+ERASED_ID = "erased"  # what stays in place of an erased person's ids, where a row must keep a value
+
+
 class ErasureRepository:
     """Right to erasure: the person's data goes; experiment counts stay, no longer tied to them."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def stop_routing(self, profile_ids: list[str]) -> None:
+        """Their events not yet routed are dropped. A row a dispatcher is routing is locked by it: this
+        waits for that routing to commit (the enrollment it starts is then seen and ended). Before
+        `lock`: the routing may itself wait for the profile's row."""
+        await self.session.execute(
+            text("DELETE FROM outbox WHERE profile_id = ANY(:ids)"), {"ids": profile_ids}
+        )
+
+    async def lock(self, profile_ids: list[str]) -> None:
+        """FOR UPDATE until the erasure commits: events being written for them, entries and merges wait
+        (each takes the row FOR SHARE or FOR UPDATE first), then find them gone."""
+        await self.session.execute(
+            text("SELECT id FROM profiles WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"), {"ids": profile_ids}
+        )
+
     async def erase(self, profile_ids: list[str]) -> None:
-        params = {"ids": profile_ids}
+        """Everything that names them, in every table; enrollments, exposures and outcomes stay, counted
+        but anonymous (the trait snapshot an exposure kept for breakdowns goes too)."""
+        params = {"ids": profile_ids, "erased": ERASED_ID}
         for statement in (
             "DELETE FROM events WHERE profile_id = ANY(:ids)",
-            "DELETE FROM outbox WHERE profile_id = ANY(:ids)",
+            # Rows a dispatcher holds are skipped, not waited for: their routing waits for this erasure
+            # (the profile lock), and the dispatcher deletes them once it finds their event gone.
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE profile_id = ANY(:ids)"
+            " FOR UPDATE SKIP LOCKED)",
             "DELETE FROM identities WHERE profile_id = ANY(:ids)",
-            "UPDATE deliveries SET payload = '{}'::jsonb, profile_id = 'erased' WHERE profile_id = ANY(:ids)",
+            "UPDATE deliveries SET payload = '{}'::jsonb, profile_id = :erased WHERE profile_id = ANY(:ids)",
             "UPDATE enrollment_steps SET decision = NULL WHERE enrollment_id IN"
             " (SELECT id FROM enrollments WHERE profile_id = ANY(:ids))",
-            "UPDATE exposures SET profile_id = 'erased' WHERE profile_id = ANY(:ids)",
+            "UPDATE exposures SET profile_id = :erased, attributes = NULL WHERE profile_id = ANY(:ids)",
             "UPDATE outcomes SET profile_id = NULL WHERE profile_id = ANY(:ids)",
-            "UPDATE enrollments SET profile_id = 'erased', correlation = NULL WHERE profile_id = ANY(:ids)",
+            "UPDATE enrollments SET profile_id = :erased, correlation = NULL, workflow_id = :erased"
+            " WHERE profile_id = ANY(:ids)",
             "UPDATE profiles SET merged_into = NULL WHERE id = ANY(:ids)",
             "DELETE FROM profiles WHERE id = ANY(:ids)",
         ):

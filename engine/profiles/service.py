@@ -15,7 +15,8 @@ from engine.enrollments.service import EnrollmentService
 from engine.errors import InvalidInput, Problem, UnknownPerson
 from engine.events.repository import EventRepository
 from engine.identity.repository import IdentityRepository
-from engine.profiles.repository import ErasureRepository, ProfileRepository
+from engine.profiles.repository import ERASED_ID, ErasureRepository, ProfileRepository
+from engine.settings import Settings
 from engine.signals.catalog import BUILTIN_SIGNALS
 from engine.signals.repository import SignalRepository
 from engine.signals.service import SignalService
@@ -78,10 +79,10 @@ async def live_signals(session: AsyncSession, key: str, names: list[str] | None)
 
 
 class ProfileService:
-    def __init__(self, session: AsyncSession, temporal: Client, task_queue: str) -> None:
+    def __init__(self, session: AsyncSession, temporal: Client, settings: Settings) -> None:
         self.session = session
         self.temporal = temporal
-        self.task_queue = task_queue
+        self.settings = settings
         self.identity = IdentityRepository(session)
         self.profiles = ProfileRepository(session)
 
@@ -95,10 +96,8 @@ class ProfileService:
         names = list(await SignalService(self.session).known())
         signals = await SignalRepository(self.session).compute(profile_id, names, datetime.now(UTC))
         aliases = await self.identity.aliases(profile_id)
-        enrollments: list[EnrollmentSummary] = []
-        service = EnrollmentService(self.session, self.temporal, self.task_queue)
-        for alias in aliases:
-            enrollments += await service.list(profile_id=alias, status="active")
+        service = EnrollmentService(self.session, self.temporal, self.settings)
+        enrollments = await service.list(profile_ids=aliases, status="active")
         return ProfileView(
             id=profile_id,
             traits=dict(profile.traits),
@@ -122,12 +121,25 @@ class ProfileService:
         )
 
     async def erase(self, key: str) -> int:
-        """Returns how many running enrollments were told to exit. The caller commits."""
+        """Returns how many running enrollments were ended. The caller commits.
+
+        In this order: the person's events not yet routed are dropped (waiting for one being routed);
+        their profiles are locked, so that no event, entry or merge for them goes on until the erasure
+        commits; their enrollments, running or ended, then known, are ended and their Temporal histories
+        deleted; last, every row that names them. Temporal before the commit: should it be away, nothing
+        is erased and the caller can ask again."""
         profile_id = await self.find(key)
-        aliases = await self.identity.aliases(profile_id)
-        running = await EnrollmentRepository(self.session).active_for_profiles(aliases)
-        enrollments = EnrollmentService(self.session, self.temporal, self.task_queue)
+        erasure = ErasureRepository(self.session)
+        await erasure.stop_routing(await self.identity.aliases(profile_id))
+        await erasure.lock([profile_id])
+        aliases = await self.identity.aliases(profile_id)  # a merge into theirs committed meanwhile
+        await erasure.lock(aliases)
+        enrollments = await EnrollmentRepository(self.session).of_profiles(aliases)
+        service = EnrollmentService(self.session, self.temporal, self.settings)
+        await service.delete_histories(e.workflow_id for e in enrollments if e.workflow_id != ERASED_ID)
+        running = [e for e in enrollments if e.status == "active"]
+        now = datetime.now(UTC)
         for enrollment in running:
-            await enrollments.signal_exit(enrollment.workflow_id, "profile erased")
-        await ErasureRepository(self.session).erase(aliases)
+            await service.repo.finish(enrollment.id, "exited:operator", enrollment.current_node, now)
+        await erasure.erase(aliases)
         return len(running)

@@ -19,6 +19,7 @@ from engine.db.models import Event, Journey
 from engine.journeys.bundled import EXAMPLES
 from engine.outbox.router import EventRouter, RoutingCache
 from engine.profiles.repository import ProfileRepository
+from engine.settings import Settings
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 YAML = {**ADMIN, "Content-Type": "application/yaml"}
@@ -197,7 +198,7 @@ async def test_a_goal_after_the_journey_ended_is_credited_inside_the_window(
             )
             session.add(event)
             await session.flush()
-            await EventRouter(session, temporal_client, "unused", RoutingCache()).route(event)
+            await EventRouter(session, temporal_client, Settings(), RoutingCache()).route(event)
     async with sessionmaker() as session:
         rows = (await session.execute(select(Outcome.value, Outcome.occurred_at))).all()
     # Only the order for the exposure's own cart, inside the 3-day window from exposure.

@@ -118,7 +118,7 @@ class Harness:
     async def _enroll(self, key: str, event: EventEnvelope) -> EnrollmentStarted:
         await self.profile(event.profile_id)
         async with self.sessionmaker() as session, session.begin():
-            service = EnrollmentService(session, self.client, self.settings.task_queue)
+            service = EnrollmentService(session, self.client, self.settings)
             # Admission uses the test server's clock, which earlier tests moved forward.
             started = await service.enroll(key, event, now=await self.env.get_current_time())
         self.started.append(started.workflow_id)
@@ -217,9 +217,7 @@ class Harness:
 
     async def detail(self, enrollment_id: str) -> EnrollmentDetail:
         async with self.sessionmaker() as session:
-            return await EnrollmentService(session, self.client, self.settings.task_queue).detail(
-                enrollment_id
-            )
+            return await EnrollmentService(session, self.client, self.settings).detail(enrollment_id)
 
     async def count(self, model: Any, **where: Any) -> int:
         async with self.sessionmaker() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from engine.delivery.webhooks import sign
+from engine.enrollments.pseudonyms import workflow_id_for
 from engine.journeys.assignment import in_holdout, variant_for
 from tests.runtime.harness import Delivery, EnrollmentStep, Harness
 from tests.support.crm import CrmStandIn
@@ -206,9 +207,10 @@ async def test_one_enrollment_per_cart(harness: Harness) -> None:
     await harness.at_node(first.workflow_id, "wait_purchase")
     again = await harness.enroll("abandoned-cart", harness.event(pid, "cart_updated", cart_id="A", total=25))
     other = await harness.enroll("abandoned-cart", harness.event(pid, "cart_updated", cart_id="B", total=5))
-    assert first.workflow_id == again.workflow_id == f"journey:abandoned-cart:{pid}:A"
+    secret = harness.settings.link_secret
+    assert first.workflow_id == again.workflow_id == workflow_id_for(secret, "abandoned-cart", pid, "A")
     assert again.enrollment_id == first.enrollment_id
-    assert other.workflow_id == f"journey:abandoned-cart:{pid}:B"
+    assert other.workflow_id == workflow_id_for(secret, "abandoned-cart", pid, "B") != first.workflow_id
     assert first.started
     assert not again.started
     assert other.started

@@ -61,7 +61,8 @@ async def test_enroll_inspect_and_exit(api: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 202
     started = response.json()
-    assert started["workflow_id"] == "journey:onboarding:web"
+    assert started["workflow_id"].startswith("journey:onboarding:")
+    assert "web" not in started["workflow_id"].removeprefix("journey:onboarding:")  # a pseudonym
     assert started["started"] is True
     enrollment_url = f"/api/enrollments/{started['enrollment_id']}"
 
@@ -102,7 +103,7 @@ async def test_bad_enrollment_requests(
     assert response.status_code == status, response.text
     if path is not None:
         assert path in [p["path"] for p in response.json()["problems"]]
-    assert (await api.get("/api/profiles/x/enrollments", headers=ADMIN)).json() == []
+    assert (await api.get("/api/profiles/x/enrollments", headers=ADMIN)).status_code == 404  # nobody made
 
 
 async def test_a_paused_journey_takes_no_entries(api: httpx.AsyncClient) -> None:

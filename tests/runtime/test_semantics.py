@@ -15,6 +15,7 @@ from engine import search_attributes
 from engine.audiences.sweep import sweep
 from engine.db.models import Enrollment as EnrollmentModel
 from engine.db.models import Event
+from engine.enrollments.pseudonyms import person_key
 from engine.enrollments.repository import EnrollmentRepository
 from engine.enrollments.service import EnrollmentService
 from engine.errors import Conflict
@@ -104,9 +105,7 @@ async def test_an_enrollment_terminated_in_temporal_is_closed_and_does_not_block
         )
         session.add(tick)
         await session.flush()
-        routed = await EventRouter(
-            session, harness.client, harness.settings.task_queue, RoutingCache()
-        ).route(tick)
+        routed = await EventRouter(session, harness.client, harness.settings, RoutingCache()).route(tick)
     assert routed.signalled == []
     assert await enrollment_status(sessionmaker, first.enrollment_id) == "exited:operator"
 
@@ -184,7 +183,7 @@ async def test_the_sweep_defers_a_person_whose_previous_run_is_closing(
     await harness.at_node(first.workflow_id, "first")
     await mark_ended(sessionmaker, first.enrollment_id)
     now = await harness.env.get_current_time()
-    totals = await sweep(sessionmaker, harness.client, harness.settings.task_queue, now)
+    totals = await sweep(sessionmaker, harness.client, harness.settings, now)
     assert (totals.enrolled, totals.deferred) == (1, 1)
     assert await harness.count(EnrollmentModel, profile_id="a-closing") == 1
     async with sessionmaker() as session:
@@ -217,9 +216,7 @@ async def test_operator_exit_ends_a_waiting_enrollment(harness: Harness) -> None
     started = await harness.enroll("onboarding", harness.event("op", "signed_up"))
     await harness.at_node(started.workflow_id, "wait_project")
     async with harness.sessionmaker() as session:
-        await EnrollmentService(session, harness.client, harness.settings.task_queue).exit(
-            started.enrollment_id
-        )
+        await EnrollmentService(session, harness.client, harness.settings).exit(started.enrollment_id)
     result = await harness.result(started.workflow_id)
     assert (result.status, result.reason) == ("exited:operator", "operator")
     assert (await harness.detail(started.enrollment_id)).status == "exited:operator"
@@ -240,7 +237,7 @@ async def test_pause_stops_new_entries_and_archive_exits_running_ones(harness: H
     async with harness.sessionmaker() as session, session.begin():
         await JourneyService(session).transition("onboarding", "archive")
     async with harness.sessionmaker() as session:
-        exited = await EnrollmentService(session, harness.client, harness.settings.task_queue).exit_all(
+        exited = await EnrollmentService(session, harness.client, harness.settings).exit_all(
             "onboarding", "journey archived"
         )
     assert exited == 1
@@ -255,7 +252,9 @@ async def test_enrollments_carry_search_attributes(harness: Harness) -> None:
     attributes = (await harness.handle(started.workflow_id).describe()).typed_search_attributes
     assert attributes.get(search_attributes.JOURNEY_KEY) == "onboarding"
     assert attributes.get(search_attributes.JOURNEY_VERSION) == 1
-    assert attributes.get(search_attributes.PROFILE_ID) == "sa"
+    # The person, by a keyed hash only: Temporal keeps it beyond an erasure.
+    assert attributes.get(search_attributes.PERSON_KEY) == person_key(harness.settings.link_secret, "sa")
+    assert "sa" not in started.workflow_id.split(":")
     assert attributes.get(search_attributes.CURRENT_NODE) == "wait_project"
     # Each upsert is a history event and a billed action on Temporal Cloud, a patch two events: `welcome`,
     # the start node, was shown at start; the enrollment stops at wait_project, shown once; no patch asked.
