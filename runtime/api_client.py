@@ -49,7 +49,7 @@ class JourneysClient:
                 raise ApiError(f"HTTP {response.status_code}: {response.text[:200]}") from None
             problems = [Problem(p["path"], p["message"]) for p in body.get("problems", [])]
             raise ApiError(body.get("message", response.reason_phrase), problems)
-        return response.json()
+        return response.text if kwargs.get("params", {}).get("format") == "csv" else response.json()
 
     def validate(self, path: Path) -> Any:
         return self._call(

@@ -8,12 +8,13 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
 from engine.errors import JourneysError, StartupError
 from engine.settings import Settings, get_settings
+from engine.stats.scale import Scale
 
 # pgserver falls back to /tmp when XDG_RUNTIME_DIR is unset and warns about it on every start.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -209,27 +210,34 @@ def report(
     key: Annotated[str, typer.Argument(help="journey key")],
     goal: Annotated[str | None, typer.Option(help="only this goal")] = None,
     version: Annotated[int | None, typer.Option(help="only this version")] = None,
+    scale: Annotated[
+        Scale, typer.Option(help="relative: lift as treatment/control − 1; absolute: difference of means")
+    ] = "relative",
+    format: Annotated[
+        Literal["table", "json", "csv"], typer.Option(help="table to read, json or csv for a tool")
+    ] = "table",
 ) -> None:
     """Print the variant report of a journey: lift, intervals, p-values, SRM check, verdict."""
     from runtime.api_client import JourneysClient
 
-    params = {k: v for k, v in {"goal": goal, "version": version}.items() if v is not None}
+    params = {"goal": goal, "version": version, "scale": scale, "format": "csv" if format == "csv" else None}
     try:
         with JourneysClient(get_settings()) as client:
-            data = client.report(key, params)
+            data = client.report(key, {k: v for k, v in params.items() if v is not None})
     except JourneysError as error:
         _api_failure(error)
+    if format != "table":
+        typer.echo(data.rstrip("\n") if format == "csv" else json.dumps(data, indent=2))
+        return
+    percent = scale == "relative"
     for split in [*data["splits"], *data["holdout"]]:
         typer.echo(f"\n{split['node']} · goal {split['goal']} · control {split['control']}")
         header = ("variant", "exposed", "conv", "rate", "lift", "95% CI", "p(Holm)", "P(beat)")
         typer.echo("  {:<16}{:>9}{:>7}{:>8}{:>9}{:>19}{:>9}{:>8}".format(*header))
         for v in split["variants"]:
-            lift = f"{v['lift']:+.1%}" if v["lift"] is not None else "-"
-            ci = (
-                f"{v['lift_interval']['low']:+.1%}..{v['lift_interval']['high']:+.1%}"
-                if v["lift_interval"]
-                else "-"
-            )
+            lift = _effect(v["lift"], percent)
+            bounds = v["lift_interval"]
+            ci = f"{_effect(bounds['low'], percent)}..{_effect(bounds['high'], percent)}" if bounds else "-"
             p = f"{v['p_value_holm']:.3f}" if v["p_value_holm"] is not None else "-"
             beat = f"{v['chance_to_beat_control']:.0%}" if v["chance_to_beat_control"] is not None else "-"
             typer.echo(
@@ -239,6 +247,12 @@ def report(
         typer.echo(f"  {split['verdict']}")
     if not data["splits"] and not data["holdout"]:
         typer.echo(f"{key}: no exposures yet")
+
+
+def _effect(value: float | None, percent: bool) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.1%}" if percent else f"{value:+.3f}"
 
 
 def _value(text: str) -> Any:

@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from api.auth import AdminDep
 from api.deps import ReadSessionDep, SessionDep, SettingsDep, TemporalDep
 from engine.errors import InvalidInput, Problem
 from engine.outcomes.service import OfflineOutcome, OutcomeRecorded, OutcomeService
 from engine.profiles.service import ProfileService
+from engine.reports.export import report_csv
 from engine.reports.schemas import Breakdown, Report
 from engine.reports.service import ReportService
+from engine.stats.scale import Scale
 
+SCALE = Query(
+    default="relative",
+    description="relative: lift = treatment / control − 1 (delta method); absolute: difference of means",
+)
 router = APIRouter(tags=["reports"], dependencies=[AdminDep])
 
 
-@router.get("/api/journeys/{key}/report")
+@router.get(
+    "/api/journeys/{key}/report",
+    response_model=Report,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 async def report(
     key: str,
+    request: Request,
     session: ReadSessionDep,
     version: int | None = Query(default=None, ge=1, description="only exposures of this version"),
     split: str | None = Query(default=None, description="only this split node (or __holdout__)"),
@@ -29,14 +42,20 @@ async def report(
     since: datetime | None = None,
     until: datetime | None = None,
     alpha: float = Query(default=0.05, gt=0, lt=0.5),
-    prior_sd: float | None = Query(default=None, gt=0, description="proper N(0, σ²) prior on the difference"),
+    scale: Scale = SCALE,
+    prior_sd: float | None = Query(default=None, gt=0, description="proper N(0, σ²) prior on the effect"),
     sequential_tuning: float = Query(
         default=5000, gt=0, description="N* where the always-valid interval is tightest"
     ),
-) -> Report:
+    format: Literal["json", "csv"] | None = Query(
+        default=None, description="csv: one row per split, goal and variant (also `Accept: text/csv`)"
+    ),
+) -> Response:
     """Per split and variant: exposures, conversions, rates with intervals, revenue, lift, p-values,
-    chance to beat control, always-valid intervals, SRM check, holdout comparison, funnel, verdict."""
-    return await ReportService(session).report(
+    chance to beat control, always-valid intervals, SRM check, holdout comparison, funnel, verdict.
+    Every comparison is on one scale (`scale`, stated in the answer): p < α exactly when its interval
+    excludes 0."""
+    result = await ReportService(session).report(
         key,
         version=version,
         split=split,
@@ -44,9 +63,13 @@ async def report(
         since=since,
         until=until,
         alpha=alpha,
+        scale=scale,
         prior_sd=prior_sd,
         sequential_tuning=sequential_tuning,
     )
+    if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
+        return Response(report_csv(result), media_type="text/csv; charset=utf-8")
+    return JSONResponse(result.model_dump(mode="json"))
 
 
 @router.get("/api/journeys/{key}/report/breakdown")
@@ -60,6 +83,7 @@ async def breakdown(
     buckets: str | None = Query(default=None, description="numeric thresholds, e.g. 30,60 → <30, 30–60, ≥60"),
     goal: str | None = None,
     alpha: float = Query(default=0.05, gt=0, lt=0.5),
+    scale: Scale = SCALE,
 ) -> Breakdown:
     """Which customers drive a result: the split's variants compared within each bucket."""
     try:
@@ -69,7 +93,7 @@ async def breakdown(
             "buckets: numbers separated by commas", [Problem("buckets", str(error))]
         ) from error
     return await ReportService(session).breakdown(
-        key, split=split, by=by, thresholds=thresholds, goal=goal, alpha=alpha
+        key, split=split, by=by, thresholds=thresholds, goal=goal, alpha=alpha, scale=scale
     )
 
 

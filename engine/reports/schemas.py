@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from engine.stats.scale import Scale
+
 
 class Range(BaseModel):
     low: float
@@ -18,7 +20,8 @@ class VariantResult(BaseModel):
     conversion_rate_interval: Range | None
     revenue: float
     revenue_per_exposure: float
-    # Against the control (absent for the control itself):
+    # Against the control (absent for the control itself), on the report's scale: `lift` is the relative
+    # lift (treatment / control − 1) or, with scale=absolute, the difference of means.
     lift: float | None = None
     lift_interval: Range | None = None
     p_value: float | None = None
@@ -36,6 +39,7 @@ class SplitResult(BaseModel):
     node: str
     goal: str
     control: str
+    scale: Scale = "relative"  # of every lift, interval, p-value and chance to beat below
     adaptive: bool = False  # weights moved during the test: no SRM check against the configured ones
     variants: list[VariantResult]
     srm_p_value: float | None
@@ -68,6 +72,7 @@ class Report(BaseModel):
     funnel: list[FunnelStep]
     failed_deliveries: list[FailedDeliveries] = []
     alpha: float
+    scale: Scale = "relative"
 
 
 class BreakdownBucket(BaseModel):

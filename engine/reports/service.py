@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,8 +31,19 @@ from engine.stats.experiments import (
     mean_interval,
     sample_ratio_mismatch,
 )
+from engine.stats.scale import Scale
 
 SRM_ALPHA = 0.001
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a report compares: its α, its scale, the chance-to-beat prior, the sequential tuning N*."""
+
+    alpha: float = 0.05
+    scale: Scale = "relative"
+    prior_sd: float | None = None
+    tuning: float = 5000
 
 
 def _range(interval: Interval | None) -> Range | None:
@@ -50,6 +62,10 @@ def _pct(x: float) -> str:
     return f"{x * 100:+.1f}%"
 
 
+def _effect(x: float, scale: Scale) -> str:
+    return f"relative lift {_pct(x)}" if scale == "relative" else f"difference {x:+.3g}"
+
+
 def verdict(result: SplitResult, alpha: float) -> str:
     if result.srm_warning:
         return (
@@ -60,17 +76,17 @@ def verdict(result: SplitResult, alpha: float) -> str:
     if not contenders:
         return "Not enough data yet to compare variants."
     best = min(contenders, key=lambda v: v.p_value_holm or 1.0)
-    lift = f"{_pct(best.lift)}" if best.lift is not None else "n/a"
+    lift = _effect(best.lift, result.scale) if best.lift is not None else "lift n/a"
     if best.p_value_holm is not None and best.p_value_holm < alpha and best.lift is not None:
         direction = "beats" if best.lift > 0 else "loses to"
         return (
             f"{best.variant} {direction} {result.control} on {result.goal}: {best.conversion_rate:.1%} vs "
-            f"control, relative lift {lift} (p = {best.p_value_holm:.2g} after Holm adjustment, "
+            f"control, {lift} (p = {best.p_value_holm:.2g} after Holm adjustment, "
             f"chance to beat control {best.chance_to_beat_control or 0:.0%})."
         )
     return (
         f"No variant is distinguishable from {result.control} on {result.goal} yet "
-        f"(best: {best.variant}, lift {lift}, adjusted p = {best.p_value_holm:.2g})."
+        f"(best: {best.variant}, {lift}, adjusted p = {best.p_value_holm:.2g})."
     )
 
 
@@ -89,6 +105,7 @@ class ReportService:
         since: datetime | None = None,
         until: datetime | None = None,
         alpha: float = 0.05,
+        scale: Scale = "relative",
         prior_sd: float | None = None,
         sequential_tuning: float = 5000,
     ) -> Report:
@@ -122,7 +139,12 @@ class ReportService:
                         "treatment": float(100 - definition.holdout),
                     }
                     result = self._split(
-                        node_id, goal_name, "holdout", weights, rows, alpha, prior_sd, sequential_tuning
+                        node_id,
+                        goal_name,
+                        "holdout",
+                        weights,
+                        rows,
+                        Options(alpha, scale, prior_sd, sequential_tuning),
                     )
                     holdouts.append(result)
                 elif isinstance(node, SplitNode):
@@ -133,9 +155,7 @@ class ReportService:
                         node.control_name,
                         weights,
                         rows,
-                        alpha,
-                        prior_sd,
-                        sequential_tuning,
+                        Options(alpha, scale, prior_sd, sequential_tuning),
                     )
                     splits.append(result)
         self._adjust(splits + holdouts)
@@ -152,6 +172,7 @@ class ReportService:
             splits=splits,
             holdout=holdouts,
             funnel=funnel,
+            scale=scale,
             failed_deliveries=[
                 FailedDeliveries(template=template, reason=reason, count=count)
                 for template, reason, count in await self.repo.failed_deliveries(key)
@@ -168,6 +189,7 @@ class ReportService:
         thresholds: list[float] | None,
         goal: str | None,
         alpha: float = 0.05,
+        scale: Scale = "relative",
     ) -> Breakdown:
         """A split's variants compared within each bucket of a trait or signal, as recorded at exposure."""
         journey = await self.journeys.get(key)
@@ -197,7 +219,7 @@ class ReportService:
         results = [
             BreakdownBucket(
                 bucket=bucket,
-                result=self._split(split, goal_name, node.control_name, weights, rows, alpha, None, 5000),
+                result=self._split(split, goal_name, node.control_name, weights, rows, Options(alpha, scale)),
             )
             for bucket, rows in by_bucket.items()
         ]
@@ -213,10 +235,9 @@ class ReportService:
         control: str,
         weights: dict[str, float],
         rows: list[VariantTotals],
-        alpha: float,
-        prior_sd: float | None,
-        tuning: float,
+        options: Options,
     ) -> SplitResult:
+        alpha = options.alpha
         by_variant = {row.variant: row for row in rows}
         control_row = by_variant.get(control)
         variants: list[VariantResult] = []
@@ -236,9 +257,20 @@ class ReportService:
             )
             if name != control and control_row is not None and row.exposures:
                 versus = compare(
-                    conversion, _conversion(control_row), alpha=alpha, prior_sd=prior_sd, tuning=tuning
+                    conversion,
+                    _conversion(control_row),
+                    scale=options.scale,
+                    alpha=alpha,
+                    prior_sd=options.prior_sd,
+                    tuning=options.tuning,
                 )
-                money = compare(_revenue(row), _revenue(control_row), alpha=alpha, tuning=tuning)
+                money = compare(
+                    _revenue(row),
+                    _revenue(control_row),
+                    scale=options.scale,
+                    alpha=alpha,
+                    tuning=options.tuning,
+                )
                 result = result.model_copy(
                     update={
                         "lift": versus.lift,
@@ -259,6 +291,7 @@ class ReportService:
             node=node_id,
             goal=goal,
             control=control,
+            scale=options.scale,
             variants=variants,
             srm_p_value=srm,
             srm_warning=srm is not None and srm < SRM_ALPHA,

@@ -1,12 +1,14 @@
 """Variant statistics from sufficient statistics (n, Σy, Σy²), the way the open experimentation
 engines (GrowthBook, Eppo) compute them, so a report over millions of exposures needs one SQL pass.
 
-- rates and means with normal intervals; relative lift with a delta-method interval;
-- Welch's t-test (Welch–Satterthwaite degrees of freedom);
-- Bayesian chance to beat control: normal posterior of the difference, flat or N(0, τ²) prior;
-- always-valid intervals and p-values (asymptotic confidence sequences, Waudby-Smith et al. 2023,
-  with GrowthBook's tuning: ρ chosen to be tightest at N* observations);
-- sample-ratio mismatch (χ² against the configured weights); Holm and Benjamini–Hochberg adjustments.
+Every comparison is on one scale, named in the report: the relative lift (treatment mean / control mean
+− 1, its variance by the delta method) by default, or the absolute difference of means. On that scale one
+estimate and one standard error give everything: the interval (Student's t quantile, Welch–Satterthwaite
+degrees of freedom), the two-sided p-value (the same t distribution), the chance to beat control (a
+normal posterior, flat or N(0, τ²) prior) and the always-valid interval and p-value (asymptotic confidence
+sequences, Waudby-Smith et al. 2023, with GrowthBook's tuning: ρ tightest at N* observations). So p < α
+exactly when the interval excludes 0. Also: sample-ratio mismatch (χ² against the weights), Holm and
+Benjamini–Hochberg adjustments. Distributions are SciPy's.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.stats.distributions import chi2_sf, normal_cdf, normal_ppf, t_sf_two_sided
+from scipy import stats
+
+from engine.stats.scale import Scale
 
 
 @dataclass(frozen=True)
@@ -47,76 +51,90 @@ class Interval:
 
 
 def mean_interval(m: Moments, alpha: float = 0.05) -> Interval:
-    half = normal_ppf(1 - alpha / 2) * math.sqrt(m.variance_of_mean) if m.n else math.inf
+    """A variant's own mean (a conversion rate, revenue per exposure): normal interval."""
+    half = float(stats.norm.ppf(1 - alpha / 2)) * math.sqrt(m.variance_of_mean) if m.n else math.inf
     return Interval(m.mean - half, m.mean + half)
 
 
 @dataclass(frozen=True)
-class Comparison:
-    lift: float | None  # relative: treatment mean / control mean − 1
-    lift_interval: Interval | None
-    difference: float
-    p_value: float | None
-    chance_to_beat_control: float | None
-    sequential_interval: Interval | None  # always valid, for the difference in means
-    sequential_p_value: float | None
+class Effect:
+    """Treatment against control on one scale: the estimate, its standard error, Welch's df."""
+
+    estimate: float
+    standard_error: float
+    df: float
 
 
-def delta_method_lift(t: Moments, c: Moments, alpha: float = 0.05) -> tuple[float, Interval] | None:
-    if c.mean == 0 or t.n < 2 or c.n < 2:
-        return None
-    lift = t.mean / c.mean - 1
-    variance = t.variance_of_mean / c.mean**2 + t.mean**2 * c.variance_of_mean / c.mean**4
-    half = normal_ppf(1 - alpha / 2) * math.sqrt(variance)
-    return lift, Interval(lift - half, lift + half)
-
-
-def welch_p_value(t: Moments, c: Moments) -> float | None:
+def effect(t: Moments, c: Moments, scale: Scale = "relative") -> Effect | None:
+    """None when there is nothing to compare: fewer than two in a group, no variance, or (relative) a
+    control mean of 0."""
     a, b = t.variance_of_mean, c.variance_of_mean
     if t.n < 2 or c.n < 2 or a + b == 0:
         return None
-    statistic = (t.mean - c.mean) / math.sqrt(a + b)
     df = (a + b) ** 2 / (a * a / (t.n - 1) + b * b / (c.n - 1))
-    return t_sf_two_sided(statistic, df)
-
-
-def chance_to_beat(t: Moments, c: Moments, prior_sd: float | None = None) -> float | None:
-    """P(treatment mean > control mean) under a normal posterior; `prior_sd` gives the difference a
-    proper N(0, prior_sd²) prior (shrinking small samples toward no effect)."""
-    variance = t.variance_of_mean + c.variance_of_mean
-    if t.n < 2 or c.n < 2 or variance == 0:
+    if scale == "absolute":
+        return Effect(t.mean - c.mean, math.sqrt(a + b), df)
+    if c.mean == 0:
         return None
-    mean = t.mean - c.mean
+    variance = a / c.mean**2 + t.mean**2 * b / c.mean**4
+    if variance == 0:
+        return None
+    return Effect(t.mean / c.mean - 1, math.sqrt(variance), df)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    scale: Scale
+    lift: float | None  # the estimate on `scale`: relative lift, or difference of means
+    lift_interval: Interval | None
+    difference: float  # treatment mean − control mean, whatever the scale
+    p_value: float | None
+    chance_to_beat_control: float | None
+    sequential_interval: Interval | None  # always valid, on `scale`
+    sequential_p_value: float | None
+
+
+def interval(e: Effect, alpha: float = 0.05) -> Interval:
+    half = float(stats.t.ppf(1 - alpha / 2, e.df)) * e.standard_error
+    return Interval(e.estimate - half, e.estimate + half)
+
+
+def p_value(e: Effect) -> float:
+    return float(2 * stats.t.sf(abs(e.estimate) / e.standard_error, e.df))
+
+
+def chance_to_beat(e: Effect, prior_sd: float | None = None) -> float:
+    """P(treatment beats control) under a normal posterior on the effect's scale; `prior_sd` gives the
+    effect a proper N(0, prior_sd²) prior (shrinking small samples toward no effect)."""
+    mean, variance = e.estimate, e.standard_error**2
     if prior_sd is not None:
         prior = prior_sd**2
         mean, variance = mean * prior / (prior + variance), variance * prior / (prior + variance)
-    return normal_cdf(mean / math.sqrt(variance))
+    return float(stats.norm.cdf(mean / math.sqrt(variance)))
 
 
 def _rho(alpha: float, tuning: float) -> float:
     return math.sqrt((-2 * math.log(alpha) + math.log(-2 * math.log(alpha) + 1)) / tuning)
 
 
-def confidence_sequence_half_width(
-    variance_of_difference: float, n: int, alpha: float, tuning: float
-) -> float:
-    """Asymptotic confidence sequence half-width for a difference whose estimator has variance
-    `variance_of_difference` at total sample size `n` (valid at every n: peeking is allowed)."""
-    sigma2 = variance_of_difference * n  # per-observation variance
+def confidence_sequence_half_width(variance_of_estimate: float, n: int, alpha: float, tuning: float) -> float:
+    """Asymptotic confidence sequence half-width for an estimate with variance `variance_of_estimate` at
+    total sample size `n` (valid at every n: peeking is allowed)."""
+    sigma2 = variance_of_estimate * n  # per-observation variance
     rho2 = _rho(alpha, tuning) ** 2
     return math.sqrt(sigma2 * 2 * (n * rho2 + 1) / (n * n * rho2) * math.log(math.sqrt(n * rho2 + 1) / alpha))
 
 
-def sequential_p_value(difference: float, variance_of_difference: float, n: int, tuning: float) -> float:
+def sequential_p_value(estimate: float, variance_of_estimate: float, n: int, tuning: float) -> float:
     """The smallest α at which the confidence sequence excludes 0 (bisection: width falls as α grows)."""
-    if difference == 0:
+    if estimate == 0:
         return 1.0
     low, high = 1e-12, 1.0
-    if confidence_sequence_half_width(variance_of_difference, n, high - 1e-12, tuning) >= abs(difference):
+    if confidence_sequence_half_width(variance_of_estimate, n, high - 1e-12, tuning) >= abs(estimate):
         return 1.0
     for _ in range(80):
         middle = math.sqrt(low * high)
-        if confidence_sequence_half_width(variance_of_difference, n, middle, tuning) < abs(difference):
+        if confidence_sequence_half_width(variance_of_estimate, n, middle, tuning) < abs(estimate):
             high = middle
         else:
             low = middle
@@ -124,26 +142,28 @@ def sequential_p_value(difference: float, variance_of_difference: float, n: int,
 
 
 def compare(
-    t: Moments, c: Moments, *, alpha: float = 0.05, prior_sd: float | None = None, tuning: float = 5000
+    t: Moments,
+    c: Moments,
+    *,
+    scale: Scale = "relative",
+    alpha: float = 0.05,
+    prior_sd: float | None = None,
+    tuning: float = 5000,
 ) -> Comparison:
-    lift = delta_method_lift(t, c, alpha)
-    variance = t.variance_of_mean + c.variance_of_mean
-    n = t.n + c.n
-    sequential = None
-    sequential_p = None
-    if t.n >= 2 and c.n >= 2 and variance > 0:
-        half = confidence_sequence_half_width(variance, n, alpha, tuning)
-        difference = t.mean - c.mean
-        sequential = Interval(difference - half, difference + half)
-        sequential_p = sequential_p_value(difference, variance, n, tuning)
+    e = effect(t, c, scale)
+    if e is None:
+        return Comparison(scale, None, None, t.mean - c.mean, None, None, None, None)
+    variance, n = e.standard_error**2, t.n + c.n
+    half = confidence_sequence_half_width(variance, n, alpha, tuning)
     return Comparison(
-        lift=lift[0] if lift else None,
-        lift_interval=lift[1] if lift else None,
+        scale=scale,
+        lift=e.estimate,
+        lift_interval=interval(e, alpha),
         difference=t.mean - c.mean,
-        p_value=welch_p_value(t, c),
-        chance_to_beat_control=chance_to_beat(t, c, prior_sd),
-        sequential_interval=sequential,
-        sequential_p_value=sequential_p,
+        p_value=p_value(e),
+        chance_to_beat_control=chance_to_beat(e, prior_sd),
+        sequential_interval=Interval(e.estimate - half, e.estimate + half),
+        sequential_p_value=sequential_p_value(e.estimate, variance, n, tuning),
     )
 
 
@@ -157,7 +177,7 @@ def sample_ratio_mismatch(counts: Sequence[int], weights: Sequence[float]) -> fl
     total, weight_sum = sum(counts), sum(weights)
     expected = [total * w / weight_sum for w in weights]
     statistic = sum((o - e) ** 2 / e for o, e in zip(counts, expected, strict=True) if e > 0)
-    return chi2_sf(statistic, len(counts) - 1)
+    return float(stats.chi2.sf(statistic, len(counts) - 1))
 
 
 def holm(p_values: Sequence[float]) -> list[float]:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from engine.stats.experiments import (
@@ -14,12 +17,12 @@ from engine.stats.experiments import (
     chance_to_beat,
     compare,
     confidence_sequence_half_width,
-    delta_method_lift,
+    effect,
     holm,
     mean_interval,
     sample_ratio_mismatch,
-    welch_p_value,
 )
+from engine.stats.scale import SCALES, Scale
 
 
 def moments(values: list[float]) -> Moments:
@@ -34,10 +37,14 @@ def sample(seed: int, n: int, rate: float, revenue: float) -> list[float]:
 @pytest.mark.parametrize(
     ("n_t", "n_c", "rate_t", "rate_c"), [(500, 480, 0.12, 0.10), (40, 55, 0.3, 0.2), (5000, 5100, 0.05, 0.05)]
 )
-def test_welch_p_value_matches_scipy(n_t: int, n_c: int, rate_t: float, rate_c: float) -> None:
+def test_absolute_scale_is_welchs_t_test(n_t: int, n_c: int, rate_t: float, rate_c: float) -> None:
     treatment, control = sample(1, n_t, rate_t, 80), sample(2, n_c, rate_c, 80)
-    expected = stats.ttest_ind(treatment, control, equal_var=False).pvalue
-    assert welch_p_value(moments(treatment), moments(control)) == pytest.approx(expected, rel=1e-9)
+    expected = stats.ttest_ind(treatment, control, equal_var=False)
+    result = compare(moments(treatment), moments(control), scale="absolute")
+    assert result.p_value == pytest.approx(expected.pvalue, rel=1e-9)
+    low, high = expected.confidence_interval(0.95)
+    assert result.lift_interval is not None
+    assert (result.lift_interval.low, result.lift_interval.high) == pytest.approx((low, high), rel=1e-9)
 
 
 def test_mean_and_variance_from_sufficient_statistics() -> None:
@@ -60,37 +67,86 @@ def test_conversion_rate_interval_for_a_binary_metric() -> None:
     assert interval.high == pytest.approx(p + half)
 
 
-def test_relative_lift_delta_method_by_hand() -> None:
-    t, c = Moments(1000, 130, 130), Moments(1000, 100, 100)
-    lift = delta_method_lift(t, c)
-    assert lift is not None
-    value, interval = lift
-    assert value == pytest.approx(0.3)
-    var_t, var_c = 0.13 * 0.87 * 1000 / 999 / 1000, 0.10 * 0.90 * 1000 / 999 / 1000
-    se = math.sqrt(var_t / 0.1**2 + 0.13**2 * var_c / 0.1**4)
-    assert interval.low == pytest.approx(0.3 - stats.norm.ppf(0.975) * se)
-    assert interval.high == pytest.approx(0.3 + stats.norm.ppf(0.975) * se)
+def test_relative_scale_by_hand_delta_method_student_t() -> None:
+    """Estimate, interval, p-value and chance to beat all from one delta-method estimate and its standard
+    error, with Student's t at Welch–Satterthwaite degrees of freedom (small samples differ visibly
+    from the normal quantile)."""
+    t, c = Moments(60, 13, 13), Moments(50, 6, 6)
+    result = compare(t, c)
+    mt, mc = 13 / 60, 6 / 50
+    a, b = mt * (1 - mt) * 60 / 59 / 60, mc * (1 - mc) * 50 / 49 / 50
+    se = math.sqrt(a / mc**2 + mt**2 * b / mc**4)
+    df = (a + b) ** 2 / (a * a / 59 + b * b / 49)
+    lift = mt / mc - 1
+    assert result.scale == "relative"
+    assert result.lift == pytest.approx(lift)
+    assert result.lift_interval is not None
+    half = stats.t.ppf(0.975, df) * se
+    assert (result.lift_interval.low, result.lift_interval.high) == pytest.approx((lift - half, lift + half))
+    assert half > stats.norm.ppf(0.975) * se  # the t quantile, not the normal one
+    assert result.p_value == pytest.approx(2 * stats.t.sf(lift / se, df))
+    assert result.chance_to_beat_control == pytest.approx(stats.norm.cdf(lift / se))
 
 
 def test_chance_to_beat_control_flat_and_proper_prior() -> None:
     t, c = Moments(2000, 260, 260), Moments(2000, 220, 220)
-    sd = math.sqrt(t.variance_of_mean + c.variance_of_mean)
-    assert chance_to_beat(t, c) == pytest.approx(stats.norm.cdf(0.02 / sd))
+    e = effect(t, c, "absolute")
+    assert e is not None
+    sd = e.standard_error
+    assert chance_to_beat(e) == pytest.approx(stats.norm.cdf(0.02 / sd))
     tau = 0.01
     post_var = sd**2 * tau**2 / (sd**2 + tau**2)
     post_mean = 0.02 * tau**2 / (tau**2 + sd**2)
-    assert chance_to_beat(t, c, prior_sd=tau) == pytest.approx(
-        stats.norm.cdf(post_mean / math.sqrt(post_var))
-    )
-    shrunk, flat = chance_to_beat(t, c, prior_sd=tau), chance_to_beat(t, c)
-    assert shrunk is not None
-    assert flat is not None
-    assert shrunk < flat  # shrunk toward no effect
+    assert chance_to_beat(e, prior_sd=tau) == pytest.approx(stats.norm.cdf(post_mean / math.sqrt(post_var)))
+    assert chance_to_beat(e, prior_sd=tau) < chance_to_beat(e)  # shrunk toward no effect
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    n_t=st.integers(2, 100_000),
+    n_c=st.integers(2, 100_000),
+    rate_t=st.floats(0.001, 0.999),
+    rate_c=st.floats(0.001, 0.999),
+    alpha=st.sampled_from([0.01, 0.05, 0.1]),
+    scale=st.sampled_from(SCALES),
+)
+def test_p_below_alpha_exactly_when_the_interval_excludes_zero(
+    n_t: int, n_c: int, rate_t: float, rate_c: float, alpha: float, scale: Scale
+) -> None:
+    t = Moments(n_t, round(n_t * rate_t), round(n_t * rate_t))
+    c = Moments(n_c, round(n_c * rate_c), round(n_c * rate_c))
+    result = compare(t, c, scale=scale, alpha=alpha)
+    if result.p_value is None:
+        return
+    assert result.lift_interval is not None
+    assert result.sequential_interval is not None
+    assert result.sequential_p_value is not None
+    excludes = not result.lift_interval.low <= 0 <= result.lift_interval.high
+    if abs(result.p_value - alpha) > 1e-9:  # at the boundary itself, rounding decides
+        assert (result.p_value < alpha) == excludes
+    sequential_excludes = not result.sequential_interval.low <= 0 <= result.sequential_interval.high
+    if abs(result.sequential_p_value - alpha) > 1e-6:
+        assert (result.sequential_p_value < alpha) == sequential_excludes
+    # The estimate and its chance to beat point the same way.
+    if result.chance_to_beat_control is not None and result.lift:
+        assert (result.chance_to_beat_control > 0.5) == (result.lift > 0)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_a_a_tests_raise_false_alarms_at_most_alpha(scale: Scale) -> None:
+    """2,000 A/A experiments (no true difference): each test's false-positive rate stays at α."""
+    trials, n = 2000, 1000
+    counts = np.random.default_rng(11).binomial(n, 0.1, size=(trials, 2))
+    alarms = 0
+    for a, b in counts.tolist():
+        result = compare(Moments(n, a, a), Moments(n, b, b), scale=scale)
+        alarms += result.p_value is not None and result.p_value < 0.05
+    assert alarms / trials <= 0.05 + 2.5 * math.sqrt(0.05 * 0.95 / trials)
 
 
 def test_sequential_interval_formula_and_properties() -> None:
     t, c = Moments(3000, 390, 390), Moments(3000, 330, 330)
-    result = compare(t, c, tuning=5000)
+    result = compare(t, c, scale="absolute", tuning=5000)
     variance = t.variance_of_mean + c.variance_of_mean
     n = 6000
     rho2 = (-2 * math.log(0.05) + math.log(-2 * math.log(0.05) + 1)) / 5000
@@ -109,6 +165,10 @@ def test_sequential_interval_formula_and_properties() -> None:
     # Consistency: at α = the always-valid p-value, the sequence just touches 0.
     edge = confidence_sequence_half_width(variance, n, result.sequential_p_value, 5000)
     assert edge == pytest.approx(abs(result.difference), rel=1e-6)
+    relative = compare(t, c, tuning=5000)  # the same, on the relative scale
+    assert relative.sequential_interval is not None
+    assert relative.lift is not None
+    assert relative.sequential_interval.low < relative.lift < relative.sequential_interval.high
 
 
 def test_peeking_every_day_keeps_false_alarms_below_alpha() -> None:
