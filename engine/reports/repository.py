@@ -3,6 +3,7 @@ exposures and outcomes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -116,6 +117,36 @@ class ReportRepository:
         )
         return [
             (str(r[0]), VariantTotals(node, r[1], int(r[2]), int(r[3]), float(r[4]), float(r[5])))
+            for r in rows
+        ]
+
+    async def by_allocation(
+        self, journey_id: int, goal: str, node: str, version: int | None
+    ) -> Sequence[tuple[str | None, VariantTotals]]:
+        """An adaptive split's variant totals per allocation: the weights in force when each exposure
+        was decided, as its enrollment recorded them with the split's decision (None when that decision
+        is gone: the person was erased). Counted from the rows."""
+        params: dict[str, Any] = {"journey": journey_id, "goal": goal, "node": node, "version": version}
+        rows = await self.session.execute(
+            text(
+                "SELECT s.decision -> 'weights', x.variant, count(*), count(o.exposure_id),"
+                " coalesce(sum(o.value), 0), coalesce(sum(o.value * o.value), 0)"
+                " FROM exposures x"
+                " LEFT JOIN enrollment_steps s ON s.enrollment_id = x.enrollment_id AND s.node_id = x.node_id"
+                "  AND s.visit = 1"
+                " LEFT JOIN (SELECT exposure_id, sum(value) AS value FROM outcomes"
+                "   WHERE journey_id = :journey AND goal = :goal AND node_id = :node GROUP BY exposure_id) o"
+                " ON o.exposure_id = x.id WHERE x.journey_id = :journey AND x.node_id = :node"
+                " AND (CAST(:version AS integer) IS NULL OR x.version = :version)"
+                " GROUP BY 1, 2 ORDER BY 2"
+            ),
+            params,
+        )
+        return [
+            (
+                json.dumps(r[0], sort_keys=True) if r[0] is not None else None,
+                VariantTotals(node, r[1], int(r[2]), int(r[3]), float(r[4]), float(r[5])),
+            )
             for r in rows
         ]
 

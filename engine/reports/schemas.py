@@ -40,7 +40,8 @@ class SplitResult(BaseModel):
     goal: str
     control: str
     scale: Scale = "relative"  # of every lift, interval, p-value and chance to beat below
-    adaptive: bool = False  # weights moved during the test: no SRM check against the configured ones
+    adaptive: bool = False  # weights moved during the test: compared within allocation periods
+    estimator: str = "pooled"  # or how an adaptive split's periods are combined
     variants: list[VariantResult]
     srm_p_value: float | None
     srm_warning: bool

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,8 +29,10 @@ from engine.stats.experiments import (
     Moments,
     benjamini_hochberg,
     compare,
+    expected_exposures,
     holm,
     mean_interval,
+    post_stratified,
     sample_ratio_mismatch,
 )
 from engine.stats.scale import Scale
@@ -90,6 +94,26 @@ def verdict(result: SplitResult, alpha: float) -> str:
     )
 
 
+class _Adaptive:
+    """An adaptive split read period by period: combined estimates per variant, and the exposures
+    observed and expected under the weights in force (periods whose weights are gone, the erased
+    people's, are left out of the check)."""
+
+    def __init__(self, strata: Sequence[tuple[str | None, VariantTotals]], variants: list[str]) -> None:
+        periods: dict[str | None, dict[str, VariantTotals]] = {}
+        for allocation, totals in strata:
+            periods.setdefault(allocation, {})[totals.variant] = totals
+        each = list(periods.values())
+        self.conversion = post_stratified([{v: _conversion(t) for v, t in p.items()} for p in each])
+        self.revenue = post_stratified([{v: _revenue(t) for v, t in p.items()} for p in each])
+        known = {a: p for a, p in periods.items() if a is not None}
+        self.counts = [sum(p[v].exposures for p in known.values() if v in p) for v in variants]
+        self.expected = expected_exposures(
+            variants, [(sum(t.exposures for t in p.values()), json.loads(a)) for a, p in known.items()]
+        )
+        self.estimator = f"post-stratified by allocation period ({len(periods)} periods)"
+
+
 class ReportService:
     def __init__(self, session: AsyncSession) -> None:
         self.journeys = JourneyRepository(session)
@@ -149,6 +173,9 @@ class ReportService:
                     holdouts.append(result)
                 elif isinstance(node, SplitNode):
                     weights = {v.name: float(v.weight) for v in node.variants}
+                    strata = None
+                    if node.adaptive is not None:
+                        strata = await self.repo.by_allocation(journey.id, goal_name, node_id, version)
                     result = self._split(
                         node_id,
                         goal_name,
@@ -156,6 +183,7 @@ class ReportService:
                         weights,
                         rows,
                         Options(alpha, scale, prior_sd, sequential_tuning),
+                        strata,
                     )
                     splits.append(result)
         self._adjust(splits + holdouts)
@@ -236,8 +264,13 @@ class ReportService:
         weights: dict[str, float],
         rows: list[VariantTotals],
         options: Options,
+        strata: Sequence[tuple[str | None, VariantTotals]] | None = None,
     ) -> SplitResult:
+        """`strata`: an adaptive split's totals per allocation period (ReportRepository.by_allocation):
+        then the variants are compared within periods and combined (post_stratified), and the
+        sample-ratio check expects the weights in force in each period."""
         alpha = options.alpha
+        adaptive = _Adaptive(strata, list(weights)) if strata is not None else None
         by_variant = {row.variant: row for row in rows}
         control_row = by_variant.get(control)
         variants: list[VariantResult] = []
@@ -256,17 +289,26 @@ class ReportService:
                 revenue_per_exposure=_revenue(row).mean,
             )
             if name != control and control_row is not None and row.exposures:
+                estimates = (
+                    adaptive.conversion if adaptive else {name: conversion, control: _conversion(control_row)}
+                )
+                values = (
+                    adaptive.revenue if adaptive else {name: _revenue(row), control: _revenue(control_row)}
+                )
+                if name not in estimates or control not in estimates:
+                    variants.append(result)  # no allocation period with both: nothing to compare yet
+                    continue
                 versus = compare(
-                    conversion,
-                    _conversion(control_row),
+                    estimates[name],
+                    estimates[control],
                     scale=options.scale,
                     alpha=alpha,
                     prior_sd=options.prior_sd,
                     tuning=options.tuning,
                 )
                 money = compare(
-                    _revenue(row),
-                    _revenue(control_row),
+                    values[name],
+                    values[control],
                     scale=options.scale,
                     alpha=alpha,
                     tuning=options.tuning,
@@ -285,13 +327,18 @@ class ReportService:
                     }
                 )
             variants.append(result)
-        counts = [v.exposures for v in variants if v.weight is not None]
-        srm = sample_ratio_mismatch(counts, [v.weight for v in variants if v.weight is not None])
+        if adaptive:
+            srm = sample_ratio_mismatch(adaptive.counts, adaptive.expected)
+        else:
+            counts = [v.exposures for v in variants if v.weight is not None]
+            srm = sample_ratio_mismatch(counts, [v.weight for v in variants if v.weight is not None])
         return SplitResult(
             node=node_id,
             goal=goal,
             control=control,
             scale=options.scale,
+            adaptive=adaptive is not None,
+            estimator=adaptive.estimator if adaptive else "pooled",
             variants=variants,
             srm_p_value=srm,
             srm_warning=srm is not None and srm < SRM_ALPHA,

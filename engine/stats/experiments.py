@@ -14,8 +14,9 @@ Benjamini–Hochberg adjustments. Distributions are SciPy's.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from scipy import stats
 
@@ -44,13 +45,53 @@ class Moments:
         return self.variance / self.n if self.n else math.inf
 
 
+class Estimate(Protocol):
+    """A variant's mean and its variance: Moments, or a Combined estimate over strata."""
+
+    @property
+    def n(self) -> int: ...
+    @property
+    def mean(self) -> float: ...
+    @property
+    def variance_of_mean(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class Combined:
+    n: int
+    mean: float
+    variance_of_mean: float
+
+
+def post_stratified(strata: Sequence[Mapping[str, Moments]]) -> dict[str, Combined]:
+    """Each variant's mean over strata (an adaptive split's allocation periods), each stratum weighted by
+    its share of all exposures; the variances add with the squared weights. Within a stratum every
+    variant had the same allocation, so allocation changes over time (and whatever else changed with
+    time, like the season) do not bias the comparison, as pooling the exposures would. A stratum where
+    some variant has fewer than 2 exposures cannot be compared within and is left out."""
+    variants = set().union(*strata) if strata else set()
+    usable = [s for s in strata if set(s) == variants and all(m.n >= 2 for m in s.values())]
+    total = sum(m.n for s in usable for m in s.values())
+    if not total:
+        return {}
+    out = {}
+    for variant in variants:
+        shares = [(sum(m.n for m in s.values()) / total, s[variant]) for s in usable]
+        out[variant] = Combined(
+            n=sum(m.n for _, m in shares),
+            mean=sum(w * m.mean for w, m in shares),
+            variance_of_mean=sum(w * w * m.variance_of_mean for w, m in shares),
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class Interval:
     low: float
     high: float
 
 
-def mean_interval(m: Moments, alpha: float = 0.05) -> Interval:
+def mean_interval(m: Estimate, alpha: float = 0.05) -> Interval:
     """A variant's own mean (a conversion rate, revenue per exposure): normal interval."""
     half = float(stats.norm.ppf(1 - alpha / 2)) * math.sqrt(m.variance_of_mean) if m.n else math.inf
     return Interval(m.mean - half, m.mean + half)
@@ -65,7 +106,7 @@ class Effect:
     df: float
 
 
-def effect(t: Moments, c: Moments, scale: Scale = "relative") -> Effect | None:
+def effect(t: Estimate, c: Estimate, scale: Scale = "relative") -> Effect | None:
     """None when there is nothing to compare: fewer than two in a group, no variance, or (relative) a
     control mean of 0."""
     a, b = t.variance_of_mean, c.variance_of_mean
@@ -142,8 +183,8 @@ def sequential_p_value(estimate: float, variance_of_estimate: float, n: int, tun
 
 
 def compare(
-    t: Moments,
-    c: Moments,
+    t: Estimate,
+    c: Estimate,
     *,
     scale: Scale = "relative",
     alpha: float = 0.05,
@@ -171,13 +212,26 @@ MIN_SRM_COUNT = 8  # below this per variant, χ² is not to be trusted: no verdi
 
 
 def sample_ratio_mismatch(counts: Sequence[int], weights: Sequence[float]) -> float | None:
-    """p-value of the χ² test of observed exposures against configured weights; None if too few."""
+    """p-value of the χ² test of observed exposures against the weights; None if too few. For an
+    adaptive split, `weights` are its expected exposures under the weights in force (expected_exposures)."""
     if len(counts) < 2 or min(counts) < MIN_SRM_COUNT:
         return None
     total, weight_sum = sum(counts), sum(weights)
     expected = [total * w / weight_sum for w in weights]
     statistic = sum((o - e) ** 2 / e for o, e in zip(counts, expected, strict=True) if e > 0)
     return float(stats.chi2.sf(statistic, len(counts) - 1))
+
+
+def expected_exposures(
+    variants: Sequence[str], periods: Sequence[tuple[int, Mapping[str, float]]]
+) -> list[float]:
+    """Each variant's expected exposures over allocation periods (their size, the weights in force)."""
+    expected = [0.0] * len(variants)
+    for size, weights in periods:
+        total = sum(weights.get(v, 0.0) for v in variants)
+        for i, variant in enumerate(variants):
+            expected[i] += size * weights.get(variant, 0.0) / total if total else 0.0
+    return expected
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
