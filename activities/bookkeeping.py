@@ -124,6 +124,7 @@ class BookkeepingActivities:
                 input.value,
                 timedelta(seconds=input.within_seconds),
                 input.occurred_at,
+                input.event_id,
             )
 
     @activity.defn

@@ -172,6 +172,7 @@ class NodeHandlers:
                 value=goal_value(goal, event),
                 within_seconds=parse_duration(goal.within).total_seconds(),
                 occurred_at=workflow.now(),
+                event_id=event.id,
             ),
         )
         return goal

@@ -121,11 +121,13 @@ class Outcome(Base):
     __table_args__ = (
         Index(None, "journey_id", "goal", "node_id", "variant"),
         Index(None, "exposure_id"),
-        # Credited once per exposure and goal, whichever path (workflow or router) sees the goal first…
+        # Credited once per exposure, goal and goal event, whichever path (workflow or router) sees the
+        # event first (every order inside the window counts; rows from before 0017 have no event id)…
         Index(
             "uq_outcomes_automatic",
             "exposure_id",
             "goal",
+            text("(coalesce(event_id, ''))"),
             unique=True,
             postgresql_where=text("external_id IS NULL"),
         ),
@@ -146,6 +148,7 @@ class Outcome(Base):
     goal: Mapped[str] = mapped_column(String(200), nullable=False)
     value: Mapped[Decimal] = mapped_column(Numeric(18, 4), nullable=False, server_default="0")
     external_id: Mapped[str | None] = mapped_column(String(200))
+    event_id: Mapped[str | None] = mapped_column(String(200))  # the goal event's messageId (automatic ones)
     source: Mapped[str] = mapped_column(String(16), nullable=False)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     # Copied from the exposure when credited, so the report sums outcomes without a join (1M-row speed).

@@ -246,6 +246,7 @@ class OutcomeInput(BaseModel):
     value: float
     within_seconds: float
     occurred_at: datetime
+    event_id: str | None = None  # the goal event's id: each goal event credits once (None in old histories)
 
 
 class Closing(BaseModel):

@@ -92,10 +92,15 @@ class EntryRef(Strict):
 Match = dict[str, EntryRef | str | int | float | bool]
 
 
+ATTRIBUTION_WINDOW = "3d"  # a goal's, unless it says otherwise
+
+
 class Goal(Strict):
     event: str = Field(min_length=1)
     when: Condition | None = None
-    within: Duration = Field(default="3d", description="attribution window from the split exposure")
+    within: Duration = Field(
+        default=ATTRIBUTION_WINDOW, description="attribution window from the split exposure"
+    )
     value: str | None = Field(
         default=None, description="goal-event path holding revenue, e.g. properties.revenue"
     )
@@ -299,6 +304,11 @@ class JourneyDefinition(Strict):
     description: str | None = None
     entry: Entry
     goal: Goal | None = None
+    offline_goals: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list,
+        description="goals reported through POST /api/outcomes (a CRM deal won, a refund), credited to"
+        " exposures inside the goal's attribution window",
+    )
     exit_when: list[ExitCriterion] = Field(default_factory=list)
     holdout: int = Field(default=0, ge=0, le=50, description="% of entrants kept from every message")
     quiet_hours: Annotated[str, AfterValidator(_quiet_hours)] | None = Field(

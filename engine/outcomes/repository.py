@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, literal, select, text
+from sqlalchemy import ColumnElement, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,7 @@ COLUMNS = [
     "value",
     "source",
     "external_id",
+    "event_id",
     "occurred_at",
     "version",
     "node_id",
@@ -49,10 +50,12 @@ class OutcomeRepository:
         occurred_at: datetime,
         within: timedelta | None,
         external_id: str | None = None,
+        event_id: str | None = None,
         correlation: str | None = None,
     ) -> int:
         """One outcome per matching exposure exposed before the outcome (and inside the attribution
-        window, if any), carrying the exposure's variant; idempotent by its unique index."""
+        window, if any), carrying the exposure's variant; idempotent by its unique indexes (per goal
+        event, or per external id)."""
         source = "offline" if external_id else "goal"
         exposures = select(
             Exposure.journey_id,
@@ -62,6 +65,7 @@ class OutcomeRepository:
             literal(value),
             literal(source),
             literal(external_id),
+            literal(event_id),
             literal(occurred_at),
             Exposure.version,
             Exposure.node_id,
@@ -73,12 +77,7 @@ class OutcomeRepository:
         if correlation is not None:  # only the enrollments of that cart (say)
             correlated = select(Enrollment.id).where(Enrollment.correlation == correlation)
             exposures = exposures.where(Exposure.enrollment_id.in_(correlated))
-        where = text("external_id IS NOT NULL") if external_id else text("external_id IS NULL")
-        keys = ["external_id", "exposure_id"] if external_id else ["exposure_id", "goal"]
         statement = (
-            insert(Outcome)
-            .from_select(COLUMNS, exposures)
-            .on_conflict_do_nothing(index_elements=keys, index_where=where)
-            .returning(Outcome.id)
+            insert(Outcome).from_select(COLUMNS, exposures).on_conflict_do_nothing().returning(Outcome.id)
         )
         return len((await self.session.execute(statement)).all())

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from engine.db.experiment_tables import Exposure
 from engine.durations import parse_duration
 from engine.enrollments.contracts import EventEnvelope
-from engine.errors import NotFound
+from engine.errors import InvalidInput, NotFound, Problem
 from engine.events.names import event_key
 from engine.identity.repository import IdentityRepository
 from engine.journeys.context import condition_context
-from engine.journeys.dsl import EntryRef, EventEntry, Goal, JourneyDefinition, Match
+from engine.journeys.dsl import ATTRIBUTION_WINDOW, EntryRef, EventEntry, Goal, JourneyDefinition, Match
 from engine.journeys.evaluate import MISSING, evaluate, lookup, matches, needs_profile
 from engine.journeys.repository import JourneyRepository
 from engine.outcomes.goals import goal_value
@@ -64,27 +64,44 @@ class OutcomeService:
         self.journeys = JourneyRepository(session)
 
     async def offline(self, outcome: OfflineOutcome, profile_id: str) -> OutcomeRecorded:
+        """Credited to the person's exposures in the journey inside its goal's attribution window, for a
+        goal the journey declares (its `goal` or one of its `offline_goals`)."""
         journey = await self.journeys.get(outcome.journey)
-        if journey is None:
-            raise NotFound(f"no journey with key {outcome.journey!r}")
+        version = await self.journeys.latest_version(journey.id) if journey else None
+        if journey is None or version is None:
+            raise NotFound(f"no published journey with key {outcome.journey!r}")
+        definition = JourneyDefinition.model_validate(version.definition)
+        declared = ([definition.goal.event] if definition.goal else []) + definition.offline_goals
+        if event_key(outcome.goal) not in {event_key(goal) for goal in declared}:
+            raise InvalidInput(
+                f"goal: journey {outcome.journey!r} declares no goal {outcome.goal!r}",
+                [Problem("goal", f"one of {declared} (the journey's goal and offline_goals)")],
+            )
         profiles = await self.identity.aliases(profile_id)
         credited = await self.repo.credit(
             exposures_of=[Exposure.journey_id == journey.id, Exposure.profile_id.in_(profiles)],
             goal=outcome.goal,
             value=outcome.value,
             occurred_at=outcome.occurred_at or datetime.now(UTC),
-            within=None,
+            within=parse_duration(definition.goal.within if definition.goal else ATTRIBUTION_WINDOW),
             external_id=outcome.external_id,
         )
         return OutcomeRecorded(credited=credited)
 
     async def credit_enrollment(
-        self, enrollment_id: str, goal: str, value: float, within: timedelta, occurred_at: datetime
+        self,
+        enrollment_id: str,
+        goal: str,
+        value: float,
+        within: timedelta,
+        occurred_at: datetime,
+        event_id: str | None,
     ) -> int:
         """A goal the running enrollment judged reached (its condition may read the live profile): every
-        exposure of this enrollment inside the attribution window, once."""
+        exposure of this enrollment inside the attribution window, once per goal event."""
         return await self.repo.credit(
             exposures_of=[Exposure.enrollment_id == enrollment_id],
+            event_id=event_id,
             goal=goal,
             value=value,
             occurred_at=occurred_at,
@@ -117,6 +134,7 @@ class OutcomeService:
                     Exposure.profile_id.in_(profiles),
                 ],
                 correlation=correlated if isinstance(correlated, str) else None,
+                event_id=event.id,
                 goal=goal.event,
                 value=goal_value(goal, event),
                 occurred_at=event.timestamp,

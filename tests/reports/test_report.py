@@ -195,9 +195,10 @@ async def test_holdout_comparison_and_offline_outcomes(
     deal = {
         "journey": "abandoned-cart",
         "profile": "p-treatment-3",
-        "goal": "deal_won",
+        "goal": "deal_won",  # one of abandoned-cart's offline_goals
         "value": 1200,
         "external_id": "crm-deal-77",
+        "occurred_at": "2026-11-02T00:00:00Z",  # inside the goal's 3-day window from the exposure
     }
     assert (await api_client.post("/api/outcomes", json=deal, headers=ADMIN)).json() == {"credited": 1}
     assert (await api_client.post("/api/outcomes", json=deal, headers=ADMIN)).json() == {"credited": 0}
@@ -205,6 +206,11 @@ async def test_holdout_comparison_and_offline_outcomes(
     assert variant(won, "__holdout__", "treatment")["revenue"] == 1200
     missing = await api_client.post("/api/outcomes", json={**deal, "profile": "nobody"}, headers=ADMIN)
     assert missing.status_code == 404
+    late = {**deal, "external_id": "crm-deal-78", "occurred_at": "2026-11-09T00:00:00Z"}
+    assert (await api_client.post("/api/outcomes", json=late, headers=ADMIN)).json() == {"credited": 0}
+    undeclared = await api_client.post("/api/outcomes", json={**deal, "goal": "deal_lost"}, headers=ADMIN)
+    assert undeclared.status_code == 422
+    assert undeclared.json()["problems"][0]["path"] == "goal"
 
 
 async def test_a_goal_after_the_journey_ended_is_credited_inside_the_window(
@@ -225,6 +231,7 @@ async def test_a_goal_after_the_journey_ended_is_credited_inside_the_window(
         )
         for message_id, days, cart in (
             ("in-window", 2, "c-1"),
+            ("again-in-window", 3, "c-1"),  # a repeat order: counted too
             ("other-cart", 2, "c-2"),
             ("too-late", 5, "c-1"),
         ):
@@ -239,11 +246,16 @@ async def test_a_goal_after_the_journey_ended_is_credited_inside_the_window(
             )
             session.add(event)
             await session.flush()
-            await EventRouter(session, temporal_client, Settings(), RoutingCache()).route(event)
+            router = EventRouter(session, temporal_client, Settings(), RoutingCache())
+            await router.route(event)
+            await router.route(event)  # routed again (a dispatcher crash before its mark): no second credit
     async with sessionmaker() as session:
-        rows = (await session.execute(select(Outcome.value, Outcome.occurred_at))).all()
-    # Only the order for the exposure's own cart, inside the 3-day window from exposure.
-    assert [(float(value), at.day) for value, at in rows] == [(45.0, 3)]
+        rows = (await session.execute(select(Outcome.value, Outcome.occurred_at).order_by(Outcome.id))).all()
+    # Every order for the exposure's own cart inside the 3-day window from exposure, once each.
+    assert [(float(value), at.day) for value, at in rows] == [(45.0, 3), (45.0, 4)]
+    report = (await api_client.get("/api/journeys/abandoned-cart/report", headers=ADMIN)).json()
+    discount = variant(report, "offer", "discount")
+    assert (discount["conversions"], discount["revenue"]) == (1, 90.0)  # converted once, both orders' value
 
 
 async def test_breakdown_by_a_signal_recorded_at_exposure(
