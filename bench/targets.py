@@ -49,8 +49,24 @@ def _journey(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
 
 
 def _report(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
-    median = r["rows"][1]["median_ms"]
-    return [(f"report over {r['exposures']:,} exposures: {median} ms median", "≤ 300 ms", median <= 300)]
+    """The report, and (from the runs that time them) its timeseries and CSV, by the rows' names."""
+    out = []
+    for prefix, name in (
+        ("GET /api", "report"),
+        ("GET …/report/timeseries", "timeseries"),
+        ("GET …/report?format", "CSV"),
+    ):
+        for row in r["rows"]:
+            if row["what"].startswith(prefix):
+                median = row["median_ms"]
+                out.append(
+                    (
+                        f"{name} over {r['exposures']:,} exposures: {median} ms median",
+                        "≤ 300 ms",
+                        median <= 300,
+                    )
+                )
+    return out
 
 
 def _capacity(r: dict[str, Any]) -> list[tuple[str, str, bool]]:

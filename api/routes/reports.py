@@ -14,7 +14,7 @@ from engine.errors import InvalidInput, Problem
 from engine.outcomes.service import OfflineOutcome, OutcomeRecorded, OutcomeService
 from engine.profiles.service import ProfileService
 from engine.reports.export import report_csv
-from engine.reports.schemas import Breakdown, Report
+from engine.reports.schemas import Breakdown, Report, Timeseries
 from engine.reports.service import ReportService
 from engine.stats.scale import Scale
 
@@ -70,6 +70,23 @@ async def report(
     if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
         return Response(report_csv(result), media_type="text/csv; charset=utf-8")
     return JSONResponse(result.model_dump(mode="json"))
+
+
+@router.get("/api/journeys/{key}/report/timeseries")
+async def timeseries(
+    key: str,
+    session: ReadSessionDep,
+    split: str = Query(description="the split node (or __holdout__)"),
+    goal: str | None = Query(default=None, description="the journey goal if unset"),
+    interval: Literal["hour", "day", "week"] = "day",
+    alpha: float = Query(default=0.05, gt=0, lt=0.5),
+    scale: Scale = SCALE,
+) -> Timeseries:
+    """Results over time: the split as it stood at the end of each period since its first exposure
+    (cumulative exposures, conversions, rate, lift and interval per variant), to see an effect settle."""
+    return await ReportService(session).timeseries(
+        key, split=split, goal=goal, interval=interval, alpha=alpha, scale=scale
+    )
 
 
 @router.get("/api/journeys/{key}/report/breakdown")

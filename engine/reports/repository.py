@@ -150,6 +150,37 @@ class ReportRepository:
             for r in rows
         ]
 
+    async def by_period(
+        self, journey_id: int, goal: str, node: str, interval: str
+    ) -> Sequence[tuple[datetime, VariantTotals]]:
+        """A split's variant totals per period of exposure (`interval`: hour, day or week, in UTC): the
+        exposures counted per period, then the outcomes (which carry their exposure's variant and time)
+        summed per exposure and per period, without a join."""
+        params: dict[str, Any] = {"journey": journey_id, "goal": goal, "node": node, "interval": interval}
+        period = "date_trunc(:interval, exposed_at, 'UTC')"
+        counts = await self.session.execute(
+            text(
+                f"SELECT {period}, variant, count(*) FROM exposures"
+                " WHERE journey_id = :journey AND node_id = :node GROUP BY 1, 2"
+            ),
+            params,
+        )
+        sums = await self.session.execute(
+            text(
+                f"SELECT {period}, variant, count(*), sum(value), sum(value * value) FROM ("
+                " SELECT exposed_at, variant, exposure_id, sum(value) AS value FROM outcomes"
+                " WHERE journey_id = :journey AND goal = :goal AND node_id = :node"
+                " AND exposure_id IS NOT NULL"
+                " GROUP BY 1, 2, 3) per_exposure GROUP BY 1, 2"
+            ),
+            params,
+        )
+        converted = {(r[0], r[1]): (int(r[2]), float(r[3]), float(r[4])) for r in sums}
+        return [
+            (at, VariantTotals(node, variant, int(n), *converted.get((at, variant), (0, 0.0, 0.0))))
+            for at, variant, n in sorted(counts, key=lambda r: (r[0], r[1]))
+        ]
+
     async def goals(self, journey_id: int) -> list[str]:
         """Every goal ever credited to one of the journey's exposures."""
         rows = await self.session.execute(

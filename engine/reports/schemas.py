@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 from pydantic import BaseModel
 
 from engine.stats.scale import Scale
@@ -79,6 +82,22 @@ class Report(BaseModel):
 class BreakdownBucket(BaseModel):
     bucket: str
     result: SplitResult
+
+
+class TimePoint(BaseModel):
+    """The split as it stood at the end of `until`: every figure cumulative from the first exposure."""
+
+    until: datetime
+    result: SplitResult
+
+
+class Timeseries(BaseModel):
+    journey: str
+    split: str
+    goal: str
+    interval: Literal["hour", "day", "week"]
+    scale: Scale
+    points: list[TimePoint]
 
 
 class Breakdown(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,8 @@ from engine.reports.schemas import (
     Range,
     Report,
     SplitResult,
+    TimePoint,
+    Timeseries,
     VariantResult,
 )
 from engine.stats.experiments import (
@@ -38,6 +40,8 @@ from engine.stats.experiments import (
 from engine.stats.scale import Scale
 
 SRM_ALPHA = 0.001
+MAX_POINTS = 1000  # a timeseries' periods
+PERIODS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,66 @@ class ReportService:
             alpha=alpha,
         )
 
+    async def timeseries(
+        self, key: str, *, split: str, goal: str | None, interval: str, alpha: float, scale: Scale
+    ) -> Timeseries:
+        """A split's results as they stood at the end of each period since its first exposure: cumulative
+        exposures, conversions, rates, lift and interval per variant (what analysts plot to see an effect
+        settle), computed from the same sufficient statistics as the report."""
+        definition, journey_id = await self._published(key)
+        node = definition.nodes.get(split)
+        if split == HOLDOUT_NODE:
+            control, weights = (
+                "holdout",
+                {"holdout": float(definition.holdout), "treatment": 100.0 - definition.holdout},
+            )
+        elif isinstance(node, SplitNode):
+            control, weights = node.control_name, {v.name: float(v.weight) for v in node.variants}
+        else:
+            raise InvalidInput(
+                f"split: {split!r} is not a split node", [Problem("split", "not a split node")]
+            )
+        goal_name = goal or (definition.goal.event if definition.goal else None)
+        if goal_name is None:
+            raise InvalidInput("goal: the journey has no goal; name one", [Problem("goal", "required")])
+        periods: dict[datetime, list[VariantTotals]] = {}
+        for at, totals in await self.repo.by_period(journey_id, goal_name, split, interval):
+            periods.setdefault(at, []).append(totals)
+        if len(periods) > MAX_POINTS:
+            raise InvalidInput(
+                f"interval: {len(periods)} {interval}s of exposures, more than {MAX_POINTS}; ask by a"
+                " longer one",
+                [Problem("interval", f"at most {MAX_POINTS} points")],
+            )
+        running: dict[str, VariantTotals] = {}
+        points = []
+        for at in sorted(periods):
+            for t in periods[at]:
+                before = running.get(t.variant) or VariantTotals(split, t.variant, 0, 0, 0.0, 0.0)
+                running[t.variant] = VariantTotals(
+                    split,
+                    t.variant,
+                    before.exposures + t.exposures,
+                    before.conversions + t.conversions,
+                    before.revenue + t.revenue,
+                    before.revenue_squares + t.revenue_squares,
+                )
+            result = self._split(
+                split, goal_name, control, weights, list(running.values()), Options(alpha, scale)
+            )
+            result.verdict = verdict(result, alpha)
+            points.append(TimePoint(until=at + PERIODS[interval], result=result))
+        return Timeseries(
+            journey=key, split=split, goal=goal_name, interval=interval, scale=scale, points=points
+        )
+
+    async def _published(self, key: str) -> tuple[JourneyDefinition, int]:
+        journey = await self.journeys.get(key)
+        latest = await self.journeys.latest_version(journey.id) if journey else None
+        if journey is None or latest is None:
+            raise NotFound(f"no published journey with key {key!r}")
+        return JourneyDefinition.model_validate(latest.definition), journey.id
+
     async def breakdown(
         self,
         key: str,
@@ -220,11 +284,7 @@ class ReportService:
         scale: Scale = "relative",
     ) -> Breakdown:
         """A split's variants compared within each bucket of a trait or signal, as recorded at exposure."""
-        journey = await self.journeys.get(key)
-        latest = await self.journeys.latest_version(journey.id) if journey else None
-        if journey is None or latest is None:
-            raise NotFound(f"no published journey with key {key!r}")
-        definition = JourneyDefinition.model_validate(latest.definition)
+        definition, journey_id = await self._published(key)
         node = definition.nodes.get(split)
         if not isinstance(node, SplitNode):
             raise InvalidInput(
@@ -241,7 +301,7 @@ class ReportService:
         weights = {v.name: float(v.weight) for v in node.variants}
         by_bucket: dict[str, list[VariantTotals]] = {}
         for bucket, totals in await self.repo.breakdown(
-            journey.id, goal_name, split, (kind, name), thresholds
+            journey_id, goal_name, split, (kind, name), thresholds
         ):
             by_bucket.setdefault(bucket, []).append(totals)
         results = [

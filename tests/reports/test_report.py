@@ -335,3 +335,43 @@ async def test_breakdown_by_a_signal_recorded_at_exposure(
         "/api/journeys/abandoned-cart/report/breakdown?split=reminder&by=traits.plan", headers=ADMIN
     )
     assert not_split.status_code == 422
+
+
+async def test_results_over_time_are_cumulative_and_end_at_the_report(
+    api_client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await publish(api_client)
+    await seed(sessionmaker, "offer", {"plain_reminder": (600, 0.10, 80.0), "discount": (600, 0.14, 70.0)})
+    async with sessionmaker() as session, session.begin():  # spread the exposures over three days
+        await session.execute(
+            text("UPDATE exposures SET exposed_at = CAST(:now AS timestamptz) + (id % 3) * interval '1 day'"),
+            {"now": NOW},
+        )
+        await session.execute(
+            text(
+                "UPDATE outcomes o SET exposed_at = x.exposed_at FROM exposures x WHERE x.id = o.exposure_id"
+            )
+        )
+        first_day = dict(
+            (
+                await session.execute(
+                    text("SELECT variant, count(*) FROM exposures WHERE id % 3 = 0 GROUP BY 1")
+                )
+            ).all()
+        )
+    url = "/api/journeys/abandoned-cart/report"
+    series = (await api_client.get(f"{url}/timeseries?split=offer&interval=day", headers=ADMIN)).json()
+    assert [p["until"][:10] for p in series["points"]] == ["2026-11-02", "2026-11-03", "2026-11-04"]
+    first = {v["variant"]: v for v in series["points"][0]["result"]["variants"]}
+    assert {name: v["exposures"] for name, v in first.items()} == first_day
+    exposures = [sum(v["exposures"] for v in p["result"]["variants"]) for p in series["points"]]
+    assert exposures == sorted(exposures)  # cumulative
+    assert exposures[-1] == 1200
+    last = {v["variant"]: v for v in series["points"][-1]["result"]["variants"]}
+    report = (await api_client.get(url, headers=ADMIN)).json()
+    for name in ("plain_reminder", "discount"):
+        whole = variant(report, "offer", name)
+        for figure in ("exposures", "conversions", "revenue", "lift", "p_value"):
+            assert last[name][figure] == pytest.approx(whole[figure]), figure
+    bad = await api_client.get(f"{url}/timeseries?split=check_value", headers=ADMIN)
+    assert bad.status_code == 422
