@@ -3,12 +3,13 @@ of both by trigger (migration 0011), and adaptive splits' weights. Created only 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -80,6 +81,29 @@ class VariantOutcomeTotals(_Totals, Base):
 
     variant: Mapped[str] = mapped_column(String(100), primary_key=True)
     goal: Mapped[str] = mapped_column(String(200), primary_key=True)
+    conversions: Mapped[int] = mapped_column(BigInteger, nullable=False, sort_order=2)
+    revenue: Mapped[Decimal] = mapped_column(Numeric, nullable=False, sort_order=2)
+    revenue_squares: Mapped[Decimal] = mapped_column(Numeric, nullable=False, sort_order=2)
+
+
+class VariantDailyExposureTotals(_Totals, Base):
+    """Exposures per variant and UTC day of exposure (migration 0018): results over time."""
+
+    __tablename__ = "variant_daily_exposure_totals"
+
+    variant: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    exposures: Mapped[int] = mapped_column(BigInteger, nullable=False, sort_order=2)
+
+
+class VariantDailyOutcomeTotals(_Totals, Base):
+    """VariantOutcomeTotals per UTC day of exposure (migration 0018)."""
+
+    __tablename__ = "variant_daily_outcome_totals"
+
+    variant: Mapped[str] = mapped_column(String(100), primary_key=True)
+    goal: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     conversions: Mapped[int] = mapped_column(BigInteger, nullable=False, sort_order=2)
     revenue: Mapped[Decimal] = mapped_column(Numeric, nullable=False, sort_order=2)
     revenue_squares: Mapped[Decimal] = mapped_column(Numeric, nullable=False, sort_order=2)
