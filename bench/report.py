@@ -145,7 +145,7 @@ async def measure(url: str, exposures: int, repeat: int) -> None:
             {"what": "baseline: one-statement LEFT JOIN SQL", **base},
             {"what": "GET /api/journeys/{key}/report (kept totals)", **full},
             {"what": "GET …/report?since=… (a time window: from the rows)", **summary(windowed)},
-            {"what": "GET …/report/timeseries (30 days, from the rows)", **summary(timeseries)},
+            {"what": "GET …/report/timeseries (30 days, daily totals)", **summary(timeseries)},
             {"what": "GET …/report?format=csv (kept totals)", **summary(exported)},
         ],
         {
