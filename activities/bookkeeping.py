@@ -112,8 +112,13 @@ class BookkeepingActivities:
 
     @activity.defn
     async def record_exposure(self, input: ExposureInput) -> None:
+        values = input.model_dump(exclude={"goal", "goal_value"})
         async with self._sessionmaker() as session, session.begin():
-            await EnrollmentRepository(session).record_exposure(input.model_dump())
+            if input.goal is not None:
+                values["pre_conversions"], values["pre_value"] = await OutcomeService(
+                    session
+                ).before_exposure(input.profile_id, input.goal, input.goal_value, input.exposed_at)
+            await EnrollmentRepository(session).record_exposure(values)
 
     @activity.defn
     async def record_outcome(self, input: OutcomeInput) -> None:

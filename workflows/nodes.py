@@ -262,6 +262,8 @@ class NodeHandlers:
                 profile_id=self.input.profile_id,
                 exposed_at=exposed_at,
                 attributes=self.last_profile,
+                goal=self.journey.goal.event if self.journey.goal else None,
+                goal_value=self.journey.goal.value if self.journey.goal else None,
             ),
         )
         target = next(v.next for v in node.variants if v.name == variant)

@@ -47,6 +47,9 @@ async def report(
     sequential_tuning: float = Query(
         default=5000, gt=0, description="N* where the always-valid interval is tightest"
     ),
+    cuped: bool = Query(
+        default=True, description="also adjust by each person's figures before exposure (CUPED); false: off"
+    ),
     format: Literal["json", "csv"] | None = Query(
         default=None, description="csv: one row per split, goal and variant (also `Accept: text/csv`)"
     ),
@@ -66,6 +69,7 @@ async def report(
         scale=scale,
         prior_sd=prior_sd,
         sequential_tuning=sequential_tuning,
+        cuped=cuped,
     )
     if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
         return Response(report_csv(result), media_type="text/csv; charset=utf-8")

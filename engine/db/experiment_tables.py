@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -47,6 +48,9 @@ class Exposure(Base):
     # The customer's traits and signals as the journey last read them before this exposure, so results
     # can be broken down by who the customer was when assigned ("engagement tier"), not who they are now.
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # The person's goal events and their value in the 30 days before exposure: CUPED's covariates.
+    pre_conversions: Mapped[float | None] = mapped_column(Float)
+    pre_value: Mapped[float | None] = mapped_column(Float)
 
 
 class _Totals:
@@ -71,6 +75,17 @@ class VariantExposureTotals(_Totals, Base):
 
     variant: Mapped[str] = mapped_column(String(100), primary_key=True)
     exposures: Mapped[int] = mapped_column(BigInteger, nullable=False, sort_order=2)
+    # CUPED's covariates (migration 0019): Σx and Σx² of the exposures' pre-exposure figures.
+    pre_conversions: Mapped[Decimal] = mapped_column(
+        Numeric, nullable=False, server_default="0", sort_order=2
+    )
+    pre_conversions_squares: Mapped[Decimal] = mapped_column(
+        Numeric, nullable=False, server_default="0", sort_order=2
+    )
+    pre_value: Mapped[Decimal] = mapped_column(Numeric, nullable=False, server_default="0", sort_order=2)
+    pre_value_squares: Mapped[Decimal] = mapped_column(
+        Numeric, nullable=False, server_default="0", sort_order=2
+    )
 
 
 class VariantOutcomeTotals(_Totals, Base):
@@ -84,6 +99,11 @@ class VariantOutcomeTotals(_Totals, Base):
     conversions: Mapped[int] = mapped_column(BigInteger, nullable=False, sort_order=2)
     revenue: Mapped[Decimal] = mapped_column(Numeric, nullable=False, sort_order=2)
     revenue_squares: Mapped[Decimal] = mapped_column(Numeric, nullable=False, sort_order=2)
+    # CUPED (migration 0019): Σ x·converted and Σ x·value, x the exposure's pre-exposure figure.
+    conversions_x_pre: Mapped[Decimal] = mapped_column(
+        Numeric, nullable=False, server_default="0", sort_order=2
+    )
+    revenue_x_pre: Mapped[Decimal] = mapped_column(Numeric, nullable=False, server_default="0", sort_order=2)
 
 
 class VariantDailyExposureTotals(_Totals, Base):

@@ -222,6 +222,10 @@ class ExposureInput(BaseModel):
     profile_id: str
     exposed_at: datetime
     attributes: dict[str, Any] | None = None
+    # The journey's goal (event and value path): the exposure records the person's own figures for it
+    # before exposure, CUPED's covariate (engine.outcomes.service.before_exposure). None: not recorded.
+    goal: str | None = None
+    goal_value: str | None = None
 
 
 class SplitWeightsInput(BaseModel):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, literal, select
+from sqlalchemy import ColumnElement, literal, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.db.experiment_tables import Exposure, Outcome
 from engine.db.models import Enrollment
+from engine.signals.numbers import numeric_sql
 
 COLUMNS = [
     "journey_id",
@@ -40,6 +41,34 @@ class OutcomeRepository:
             .distinct()
         )
         return [(row[0], row[1]) for row in await self.session.execute(query)]
+
+    async def before(
+        self, profile_ids: Sequence[str], key: str, value_path: str | None, since: datetime, until: datetime
+    ) -> tuple[float, float]:
+        """How many events named `key` (engine.events.names) the profiles had in [since, until), and the
+        sum of the number at `value_path` (`properties.…`) in them (engine.signals.numbers' rule)."""
+        parts = value_path.split(".") if value_path else []
+        value = (
+            f"coalesce(sum({numeric_sql('properties #>> CAST(:path AS text[])')}), 0)"
+            if parts[:1] == ["properties"] and len(parts) > 1
+            else "0"
+        )
+        row = (
+            await self.session.execute(
+                text(
+                    f"SELECT count(*), {value} FROM events WHERE profile_id = ANY(:profiles)"
+                    " AND name_key = :key AND timestamp >= :since AND timestamp < :until"
+                ),
+                {
+                    "profiles": list(profile_ids),
+                    "key": key,
+                    "path": parts[1:],
+                    "since": since,
+                    "until": until,
+                },
+            )
+        ).one()
+        return float(row[0]), float(row[1])
 
     async def credit(
         self,

@@ -38,6 +38,11 @@ COLUMNS = [
     "revenue_lift_high",
     "revenue_p_value",
     "srm_p_value",
+    "cuped_lift",
+    "cuped_lift_low",
+    "cuped_lift_high",
+    "cuped_p_value",
+    "cuped_variance_reduction",
     "srm_warning",
     "verdict",
 ]
@@ -67,7 +72,9 @@ def report_csv(report: Report) -> str:
                         *(v.p_value, v.p_value_holm, v.p_value_bh, v.chance_to_beat_control),
                         *(*_bounds(v.sequential_interval), v.sequential_p_value),
                         *(v.revenue_lift, *_bounds(v.revenue_lift_interval), v.revenue_p_value),
-                        *(result.srm_p_value, result.srm_warning, result.verdict),
+                        result.srm_p_value,
+                        *(v.cuped_lift, *_bounds(v.cuped_lift_interval), v.cuped_p_value),
+                        *(v.cuped_variance_reduction, result.srm_warning, result.verdict),
                     ]
                 )
     return out.getvalue()

@@ -23,6 +23,20 @@ class VariantTotals:
     conversions: int
     revenue: float
     revenue_squares: float
+    covariates: Covariates | None = None  # CUPED's sums, from the kept totals only
+
+
+@dataclass(frozen=True)
+class Covariates:
+    """Per variant: Σx, Σx² of the exposures' pre-exposure goal events (c) and value (v); Σx·y with the
+    conversion and the value metric."""
+
+    conversions: float
+    conversions_squares: float
+    value: float
+    value_squares: float
+    conversions_x: float
+    value_x: float
 
 
 class ReportRepository:
@@ -55,12 +69,13 @@ class ReportRepository:
         if since is None and until is None:
             # The totals the triggers of migration 0011 keep: a few rows however many exposures there are.
             counts_sql = (
-                "SELECT node_id, variant, sum(exposures) FROM variant_exposure_totals"
+                "SELECT node_id, variant, sum(exposures), sum(pre_conversions), sum(pre_conversions_squares),"
+                " sum(pre_value), sum(pre_value_squares) FROM variant_exposure_totals"
                 f" WHERE journey_id = :journey{where} GROUP BY 1, 2 HAVING sum(exposures) > 0"
             )
             sums_sql = (
-                "SELECT node_id, variant, sum(conversions), sum(revenue), sum(revenue_squares)"
-                " FROM variant_outcome_totals"
+                "SELECT node_id, variant, sum(conversions), sum(revenue), sum(revenue_squares),"
+                " sum(conversions_x_pre), sum(revenue_x_pre) FROM variant_outcome_totals"
                 f" WHERE journey_id = :journey AND goal = :goal{where} GROUP BY 1, 2"
             )
         else:
@@ -80,11 +95,27 @@ class ReportRepository:
             )
         counts = await self.session.execute(text(counts_sql), params)
         sums = await self.session.execute(text(sums_sql), params)
-        converted = {(r[0], r[1]): (int(r[2]), float(r[3]), float(r[4])) for r in sums}
-        return [
-            VariantTotals(node_id, variant, int(n), *converted.get((node_id, variant), (0, 0.0, 0.0)))
-            for node_id, variant, n in sorted(counts, key=lambda r: (r[0], r[1]))
-        ]
+        converted = {(r[0], r[1]): tuple(r[2:]) for r in sums}
+        out = []
+        for row in sorted(counts, key=lambda r: (r[0], r[1])):
+            node_id, variant, n = row[0], row[1], int(row[2])
+            outcome = converted.get((node_id, variant), (0, 0, 0, 0, 0))
+            covariates = None
+            if len(row) > 3 and len(outcome) > 3:  # the kept totals
+                covariates = Covariates(
+                    conversions=float(row[3]),
+                    conversions_squares=float(row[4]),
+                    value=float(row[5]),
+                    value_squares=float(row[6]),
+                    conversions_x=float(outcome[3]),
+                    value_x=float(outcome[4]),
+                )
+            out.append(
+                VariantTotals(
+                    node_id, variant, n, int(outcome[0]), float(outcome[1]), float(outcome[2]), covariates
+                )
+            )
+        return out
 
     async def breakdown(
         self, journey_id: int, goal: str, node: str, path: tuple[str, str], thresholds: list[float] | None

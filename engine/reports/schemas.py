@@ -36,6 +36,16 @@ class VariantResult(BaseModel):
     revenue_lift: float | None = None
     revenue_lift_interval: Range | None = None
     revenue_p_value: float | None = None
+    # CUPED (the journey goal, from the kept totals): the same, adjusted by each person's figures in the
+    # 30 days before exposure, and how much of the effect's variance that removed.
+    cuped_lift: float | None = None
+    cuped_lift_interval: Range | None = None
+    cuped_p_value: float | None = None
+    cuped_variance_reduction: float | None = None
+    cuped_revenue_lift: float | None = None
+    cuped_revenue_lift_interval: Range | None = None
+    cuped_revenue_p_value: float | None = None
+    cuped_revenue_variance_reduction: float | None = None
 
 
 class SplitResult(BaseModel):

@@ -46,6 +46,7 @@ class ReportService:
         scale: Scale = "relative",
         prior_sd: float | None = None,
         sequential_tuning: float = 5000,
+        cuped: bool = True,
     ) -> Report:
         journey = await self.journeys.get(key)
         if journey is None:
@@ -63,6 +64,8 @@ class ReportService:
         splits: list[SplitResult] = []
         holdouts: list[SplitResult] = []
         for goal_name in goals:
+            # CUPED's covariate is each person's figure for the journey goal: other goals are not adjusted.
+            adjust_by = cuped and definition.goal is not None and goal_name == definition.goal.event
             totals = await self.repo.totals(
                 journey.id, goal_name, version=version, node=split, since=since, until=until
             )
@@ -82,7 +85,7 @@ class ReportService:
                         "holdout",
                         weights,
                         rows,
-                        Options(alpha, scale, prior_sd, sequential_tuning),
+                        Options(alpha, scale, prior_sd, sequential_tuning, adjust_by),
                     )
                     holdouts.append(result)
                 elif isinstance(node, SplitNode):
@@ -96,7 +99,7 @@ class ReportService:
                         node.control_name,
                         weights,
                         rows,
-                        Options(alpha, scale, prior_sd, sequential_tuning),
+                        Options(alpha, scale, prior_sd, sequential_tuning, adjust_by),
                         strata,
                     )
                     splits.append(result)

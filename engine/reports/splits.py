@@ -4,16 +4,21 @@ report's scale, the sample-ratio check and the verdict; and the multiple-compari
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from engine.reports.repository import VariantTotals
 from engine.reports.schemas import Range, SplitResult, VariantResult
 from engine.stats.experiments import (
+    Combined,
+    Estimate,
     Interval,
     Moments,
+    Paired,
     benjamini_hochberg,
     compare,
+    cuped,
+    effect,
     expected_exposures,
     holm,
     mean_interval,
@@ -33,6 +38,7 @@ class Options:
     scale: Scale = "relative"
     prior_sd: float | None = None
     tuning: float = 5000
+    cuped: bool = False  # adjust by each person's pre-exposure figures (the journey goal only)
 
 
 def _range(interval: Interval | None) -> Range | None:
@@ -99,6 +105,54 @@ class _Adaptive:
         self.estimator = f"post-stratified by allocation period ({len(periods)} periods)"
 
 
+class _Cuped:
+    """CUPED-adjusted estimates per variant for the conversion and the value metric (engine.stats)."""
+
+    def __init__(self, conversion: dict[str, Combined] | None, value: dict[str, Combined] | None) -> None:
+        self.conversion, self.value = conversion or {}, value or {}
+
+    def compare(
+        self,
+        name: str,
+        control: str,
+        plain: Mapping[str, Estimate],
+        plain_value: Mapping[str, Estimate],
+        options: Options,
+    ) -> dict[str, object]:
+        """The adjusted lift, interval and p-value beside the plain ones, and the variance reduction."""
+        out: dict[str, object] = {}
+        for prefix, adjusted, unadjusted in (
+            ("cuped_", self.conversion, plain),
+            ("cuped_revenue_", self.value, plain_value),
+        ):
+            if name not in adjusted or control not in adjusted:
+                continue
+            result = compare(adjusted[name], adjusted[control], scale=options.scale, alpha=options.alpha)
+            before = effect(unadjusted[name], unadjusted[control], options.scale)
+            after = effect(adjusted[name], adjusted[control], options.scale)
+            out[f"{prefix}lift"] = result.lift
+            out[f"{prefix}lift_interval"] = _range(result.lift_interval)
+            out[f"{prefix}p_value"] = result.p_value
+            if before is not None and after is not None:
+                out[f"{prefix}variance_reduction"] = 1 - (after.standard_error / before.standard_error) ** 2
+        return out
+
+
+def _cuped(rows: list[VariantTotals]) -> _Cuped | None:
+    """From the kept totals' covariate sums; None when a variant has none (a time window's rows)."""
+    if not rows or any(row.covariates is None for row in rows):
+        return None
+    conversion, value = {}, {}
+    for row in rows:
+        c = row.covariates
+        assert c is not None
+        conversion[row.variant] = Paired(
+            _conversion(row), c.conversions, c.conversions_squares, c.conversions_x
+        )
+        value[row.variant] = Paired(_revenue(row), c.value, c.value_squares, c.value_x)
+    return _Cuped(cuped(conversion), cuped(value))
+
+
 def split_result(
     node_id: str,
     goal: str,
@@ -115,6 +169,7 @@ def split_result(
     adaptive = _Adaptive(strata, list(weights)) if strata is not None else None
     by_variant = {row.variant: row for row in rows}
     control_row = by_variant.get(control)
+    adjusted = _cuped(rows) if options.cuped and adaptive is None else None
     variants: list[VariantResult] = []
     for name in list(weights) + [v for v in by_variant if v not in weights]:
         row = by_variant.get(name) or VariantTotals(node_id, name, 0, 0, 0.0, 0.0)
@@ -166,6 +221,8 @@ def split_result(
                     "revenue_p_value": money.p_value,
                 }
             )
+            if adjusted is not None:
+                result = result.model_copy(update=adjusted.compare(name, control, estimates, values, options))
         variants.append(result)
     if adaptive:
         srm = sample_ratio_mismatch(adaptive.counts, adaptive.expected)

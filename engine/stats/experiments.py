@@ -86,6 +86,42 @@ def post_stratified(strata: Sequence[Mapping[str, Moments]]) -> dict[str, Combin
 
 
 @dataclass(frozen=True)
+class Paired:
+    """A variant's metric y with its covariate x (each person's value of it before exposure): Σx, Σx², Σxy."""
+
+    y: Moments
+    x_total: float
+    x_squares: float
+    xy: float
+
+
+def cuped(groups: Mapping[str, Paired]) -> dict[str, Combined] | None:
+    """CUPED (Deng et al. 2013): each variant's mean of y − θ(x − x̄), with θ = Cov(x, y) / Var(x) and x̄
+    pooled over all variants (one θ for all, so the adjustment adds no bias: x is measured before
+    exposure), and the variance of y − θx. None when x does not vary (nothing to adjust by)."""
+    n = sum(g.y.n for g in groups.values())
+    if n < 3:
+        return None
+    sx = sum(g.x_total for g in groups.values())
+    sy = sum(g.y.total for g in groups.values())
+    var_x = (sum(g.x_squares for g in groups.values()) - sx * sx / n) / (n - 1)
+    if var_x <= 0:
+        return None
+    theta = (sum(g.xy for g in groups.values()) - sx * sy / n) / (n - 1) / var_x
+    mean_x = sx / n
+    out = {}
+    for name, g in groups.items():
+        m = g.y.n
+        if m < 2:
+            continue
+        var_xv = (g.x_squares - g.x_total**2 / m) / (m - 1)
+        cov_v = (g.xy - g.x_total * g.y.total / m) / (m - 1)
+        variance = max(0.0, g.y.variance - 2 * theta * cov_v + theta * theta * var_xv)
+        out[name] = Combined(m, g.y.mean - theta * (g.x_total / m - mean_x), variance / m)
+    return out
+
+
+@dataclass(frozen=True)
 class Interval:
     low: float
     high: float

@@ -352,7 +352,7 @@ async def test_results_over_time_are_cumulative_and_end_at_the_report(
                 "UPDATE outcomes o SET exposed_at = x.exposed_at FROM exposures x WHERE x.id = o.exposure_id"
             )
         )
-        first_day = dict(
+        first_day: dict[str, int] = dict(
             (
                 await session.execute(
                     text("SELECT variant, count(*) FROM exposures WHERE id % 3 = 0 GROUP BY 1")
