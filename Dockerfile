@@ -1,3 +1,9 @@
+# The browser SDKs the API serves (api/routes/sdk.py), from npm, pinned by sdk/package-lock.json.
+FROM node:20-slim AS sdk
+WORKDIR /app
+COPY sdk/package.json sdk/package-lock.json sdk/
+RUN npm ci --prefix sdk --no-audit --no-fund
+
 FROM python:3.11-slim
 WORKDIR /app
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
@@ -8,6 +14,7 @@ COPY workflows workflows
 COPY activities activities
 COPY runtime runtime
 COPY migrations migrations
+COPY --from=sdk /app/sdk/node_modules sdk/node_modules
 RUN pip install . && useradd --create-home journeys
 USER journeys
 EXPOSE 8000 9464

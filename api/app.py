@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.cors import IngestionCors
 from api.deps import AppState
 from api.docs import install_docs
 from api.errors import install_error_handlers
@@ -21,6 +22,7 @@ from api.routes import (
     outbox,
     profiles,
     reports,
+    sdk,
     templates,
     unsubscribe,
 )
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(IngestionCors, origins=settings.cors_origins)
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(profiles.router)
@@ -77,5 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(unsubscribe.router)
     app.include_router(outbox.router)
+    app.include_router(sdk.router)
     complete_openapi(app)
     return app

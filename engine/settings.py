@@ -76,6 +76,14 @@ class Settings(BaseSettings):
     api_url: str | None = Field(default=None, description="where CLI commands reach the API")
     admin_token: str = "dev-admin-token"
     write_keys: Annotated[list[str], NoDecode] = ["dev-write-key"]
+    # Write keys a website may hold in its page source: ingestion only (no /v1/import), from the origins
+    # of `cors_origins` only. Server keys (`write_keys`) may do everything ingestion offers.
+    client_write_keys: Annotated[list[str], NoDecode] = []
+    sdk_dir: Path = Field(
+        default=Path("sdk/node_modules"), description="where `npm ci --prefix sdk` put the browser SDKs"
+    )
+    # Origins whose pages may call /v1/* from a browser (CORS); "*" = any. /api/* allows none.
+    cors_origins: Annotated[list[str], NoDecode] = []
     # Read-only keys for /api/* (reports, journeys, enrollments, profiles): an analyst's, a BI tool's.
     analyst_tokens: Annotated[list[str], NoDecode] = []
     person_token_max_seconds: int = Field(
@@ -147,7 +155,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
 
-    @field_validator("write_keys", "analyst_tokens", "webhook_allowed_hosts", mode="before")
+    @field_validator(
+        "write_keys",
+        "client_write_keys",
+        "cors_origins",
+        "analyst_tokens",
+        "webhook_allowed_hosts",
+        mode="before",
+    )
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

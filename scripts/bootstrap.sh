@@ -15,3 +15,20 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e '.[dev]'
   rm -f .venv/.installed-* && touch "$stamp"
 fi
+# The browser SDK the API serves (api/routes/sdk.py), from npm, pinned by sdk/package-lock.json.
+sdk_stamp=sdk/node_modules/.installed-$(sha256sum sdk/package-lock.json | cut -c1-16)
+if [ ! -f "$sdk_stamp" ]; then
+  echo "==> installing the browser SDK (npm ci in sdk/)"
+  npm ci --prefix sdk --no-audit --no-fund --silent
+  touch "$sdk_stamp"
+fi
+# The browser tests drive Debian's chromium (Playwright never downloads one).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "==> installing chromium for the browser tests (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium is missing: as root, apt-get update && apt-get install -y chromium" >&2
+    exit 1
+  fi
+fi

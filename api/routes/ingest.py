@@ -19,8 +19,9 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
+from api.cors import origin_allowed
 from api.deps import AppState, StateDep
-from engine.errors import BadRequest, PayloadTooLarge, Problem, Unauthorized
+from engine.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, Problem, Unauthorized
 from engine.ingestion.schemas import MAX_BATCH_BYTES, MAX_EVENT_BYTES, IngestResult, SegmentMessage
 from engine.ingestion.service import (
     IngestionService,
@@ -58,12 +59,32 @@ def _header_key(request: Request) -> str | None:
     return None
 
 
-def _authenticate(key: Any, settings: Settings) -> str:
-    if not isinstance(key, str) or not any(
-        secrets.compare_digest(key.encode(), known.encode()) for known in settings.write_keys
-    ):
-        raise Unauthorized("send a valid write key as the HTTP Basic user name (as Segment SDKs do)")
-    return key
+def _known(key: str, keys: list[str]) -> bool:
+    return any(secrets.compare_digest(key.encode(), known.encode()) for known in keys)
+
+
+def _authenticate(key: Any, request: Request, settings: Settings) -> str:
+    """A server write key, or a client one (a website's: public) from an allowed origin, not importing."""
+    if isinstance(key, str) and _known(key, settings.write_keys):
+        return key
+    if isinstance(key, str) and _known(key, settings.client_write_keys):
+        if not origin_allowed(request.headers.get("origin"), settings.cors_origins):
+            raise Forbidden("a client write key is accepted from the web pages of JOURNEYS_CORS_ORIGINS only")
+        if request.url.path.endswith("/import"):
+            raise Forbidden("a client write key cannot import history: use a server write key")
+        return key
+    raise Unauthorized("send a valid write key as the HTTP Basic user name (as Segment SDKs do)")
+
+
+def with_address(raw: Any, request: Request) -> Any:
+    """The sender's address as `context.ip` when the SDK sent none (browsers do not know theirs)."""
+    if isinstance(raw, dict) and request.client is not None:
+        context = raw.get("context")
+        if context is None:
+            return {**raw, "context": {"ip": request.client.host}}
+        if isinstance(context, dict) and "ip" not in context:
+            return {**raw, "context": {**context, "ip": request.client.host}}
+    return raw
 
 
 def _too_deep(body: bytes, value: Any, limit: int) -> bool:
@@ -110,7 +131,7 @@ async def _read(request: Request, state: AppState, limit: int) -> Any:
     header_key = _header_key(request)
     address = request.client.host if request.client else None
     if header_key is not None:
-        state.limits.check(_authenticate(header_key, settings), address)
+        state.limits.check(_authenticate(header_key, request, settings), address)
     body = await request.body()
     if request.headers.get("content-encoding", "").lower() == "gzip":
         body = _gunzip(body, limit)
@@ -127,7 +148,7 @@ async def _read(request: Request, state: AppState, limit: int) -> Any:
             raise Unauthorized("send a valid write key as the HTTP Basic user name") from error
         raise BadRequest(f"body is not valid JSON: {error}", [Problem("(body)", str(error))]) from error
     if header_key is None:
-        key = _authenticate(parsed.get("writeKey") if isinstance(parsed, dict) else None, settings)
+        key = _authenticate(parsed.get("writeKey") if isinstance(parsed, dict) else None, request, settings)
         state.limits.check(key, address)
     if isinstance(parsed, dict | list) and _too_deep(body, parsed, MAX_DEPTH):
         raise _nesting()
@@ -157,7 +178,7 @@ async def _ingest(state: AppState, messages: list[SegmentMessage]) -> IngestResu
 
 
 async def _single(request: Request, state: StateDep, kind: str) -> IngestResult:
-    raw = await _read(request, state, MAX_EVENT_BYTES)
+    raw = with_address(await _read(request, state, MAX_EVENT_BYTES), request)
     if (nul := nul_character(raw, "body")) is not None:
         raise BadRequest(f"{nul.path}: {nul.message}", [nul])
     try:
@@ -220,6 +241,7 @@ async def batch(request: Request, state: StateDep) -> IngestResult:
     for index, item in enumerate(items):
         if isinstance(item, dict) and context:
             item = {**item, "context": {**context, **(item.get("context") or {})}}
+        item = with_address(item, request)
         if oversized(item):
             rejected.append(
                 {"index": index, "problems": [{"path": f"batch[{index}]", "message": "over 32 KB"}]}
@@ -240,3 +262,57 @@ async def batch(request: Request, state: StateDep) -> IngestResult:
 
 
 router.add_api_route("/import", batch, methods=["POST"], summary="Import (an alias of batch)")
+# analytics.js (@segment/analytics-next) posts each call to /v1/<its type's initial>.
+for initial, call in (("t", track), ("i", identify), ("p", page), ("s", screen), ("g", group), ("a", alias)):
+    router.add_api_route(f"/{initial}", call, methods=["POST"], include_in_schema=False)
+
+
+@router.get("/sourceConfig/", responses={404: {"description": "No such write key"}})
+async def rudderstack_source_config(request: Request, state: StateDep, writeKey: str = "") -> dict[str, Any]:
+    """What RudderStack's SDK reads when it loads (its config URL pointed at journeys): a source with no
+    destinations of its own, so every call goes to its data plane, journeys."""
+    key = writeKey or (_header_key(request) or "")
+    if not (_known(key, state.settings.write_keys) or _known(key, state.settings.client_write_keys)):
+        raise NotFound("no such write key")
+    return {
+        "isHosted": False,
+        "source": {
+            "id": "journeys",
+            "name": "journeys",
+            "writeKey": key,
+            "workspaceId": "journeys",
+            "enabled": True,
+            "config": {"statsCollection": {"errors": {"enabled": False}, "metrics": {"enabled": False}}},
+            "destinations": [],
+        },
+    }
+
+
+@router.get("/projects/{write_key}/settings")
+async def sdk_settings(write_key: str, request: Request, state: StateDep) -> dict[str, Any]:
+    """What analytics.js reads when it loads (its CDN host pointed at journeys): send every call to
+    journeys, through its Segment.io integration."""
+    if not (
+        _known(write_key, state.settings.write_keys) or _known(write_key, state.settings.client_write_keys)
+    ):
+        raise NotFound("no such write key")
+    base = state.settings.public_url or str(request.base_url)
+    host = base.split("://", 1)[-1].rstrip("/")
+    return {
+        "integrations": {
+            "Segment.io": {
+                "apiKey": write_key,
+                "apiHost": f"{host}/v1",
+                "protocol": base.split("://", 1)[0] if "://" in base else "https",
+                "unbundledIntegrations": [],
+                "addBundledMetadata": False,
+                "maybeBundledConfigIds": {},
+            }
+        },
+        "plan": {"track": {"__default": {"enabled": True}}, "identify": {"__default": {"enabled": True}}},
+        "analyticsNextEnabled": True,
+        "middlewareSettings": {},
+        "enabledMiddleware": {},
+        "metrics": {"sampleRate": 0},
+        "remotePlugins": [],
+    }

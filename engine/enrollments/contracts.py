@@ -28,6 +28,8 @@ class EventEnvelope(BaseModel):
     name: str
     profile_id: str
     properties: dict[str, Any] = Field(default_factory=dict)
+    # The sender's context (page, userAgent, campaign, ip…): conditions read it as event.context.*
+    context: dict[str, Any] = Field(default_factory=dict)
     timestamp: datetime
 
     @property
@@ -41,6 +43,7 @@ class EventEnvelope(BaseModel):
             "event": self.name,
             "name": self.name,
             "properties": self.properties,
+            "context": self.context,
             "timestamp": self.timestamp.isoformat(),
         }
 

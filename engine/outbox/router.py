@@ -120,6 +120,7 @@ class EventRouter:
             name=event.name or event.type,
             profile_id=event.profile_id,
             properties=event.properties,
+            context=event.context,
             timestamp=event.timestamp,
         )
         result, key = RouteResult(), envelope.key  # the name as journeys compare it, computed once

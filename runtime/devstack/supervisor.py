@@ -153,7 +153,13 @@ class DevStack:
         self.say(f"state folder: {self.state_dir}")
         self.preflight()
         # The dev stack is a machine of one's own: its children may use the development secrets.
-        env = self.env = {**os.environ, "JOURNEYS_ALLOW_DEV_SECRETS": "true"}
+        # Development: secrets of everyone's knowledge, and any website may send events with the client key.
+        env = self.env = {
+            "JOURNEYS_CORS_ORIGINS": "*",
+            "JOURNEYS_CLIENT_WRITE_KEYS": "dev-client-key",
+            **os.environ,
+            "JOURNEYS_ALLOW_DEV_SECRETS": "true",
+        }
         self.watched: list[Watched] = []
         ui_url = None
         if s.embedded_database:
