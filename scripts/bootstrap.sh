@@ -22,13 +22,3 @@ if [ ! -f "$sdk_stamp" ]; then
   npm ci --prefix sdk --no-audit --no-fund --silent
   touch "$sdk_stamp"
 fi
-# The browser tests drive Debian's chromium (Playwright never downloads one).
-if ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "==> installing chromium for the browser tests (apt-get)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "chromium is missing: as root, apt-get update && apt-get install -y chromium" >&2
-    exit 1
-  fi
-fi
