@@ -63,6 +63,13 @@ def _known(key: str, keys: list[str]) -> bool:
     return any(secrets.compare_digest(key.encode(), known.encode()) for known in keys)
 
 
+def _require_key(key: str, settings: Settings) -> None:
+    """A write key, server or client, for the SDKs' settings reads (which say nothing secret): 404 if
+    there is none such."""
+    if not (_known(key, settings.write_keys) or _known(key, settings.client_write_keys)):
+        raise NotFound("no such write key")
+
+
 def _authenticate(key: Any, request: Request, settings: Settings) -> str:
     """A server write key, or a client one (a website's: public) from an allowed origin, not importing."""
     if isinstance(key, str) and _known(key, settings.write_keys):
@@ -272,8 +279,7 @@ async def rudderstack_source_config(request: Request, state: StateDep, writeKey:
     """What RudderStack's SDK reads when it loads (its config URL pointed at journeys): a source with no
     destinations of its own, so every call goes to its data plane, journeys."""
     key = writeKey or (_header_key(request) or "")
-    if not (_known(key, state.settings.write_keys) or _known(key, state.settings.client_write_keys)):
-        raise NotFound("no such write key")
+    _require_key(key, state.settings)
     return {
         "isHosted": False,
         "source": {
@@ -292,10 +298,7 @@ async def rudderstack_source_config(request: Request, state: StateDep, writeKey:
 async def sdk_settings(write_key: str, request: Request, state: StateDep) -> dict[str, Any]:
     """What analytics.js reads when it loads (its CDN host pointed at journeys): send every call to
     journeys, through its Segment.io integration."""
-    if not (
-        _known(write_key, state.settings.write_keys) or _known(write_key, state.settings.client_write_keys)
-    ):
-        raise NotFound("no such write key")
+    _require_key(write_key, state.settings)
     base = state.settings.public_url or str(request.base_url)
     host = base.split("://", 1)[-1].rstrip("/")
     return {

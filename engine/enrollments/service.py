@@ -344,7 +344,8 @@ class EnrollmentService:
         takes the dev server half a minute): for an erasure, since a history holds the entry event and
         the profile reads of the enrollment."""
         for workflow_id in sorted(set(workflow_ids)):
-            runs = [""]  # the latest run, which the visibility store may not list yet
+            # The latest run by name too: a re-entry's new run may not be listed yet beside the older ones.
+            runs = [""]
             if "'" not in workflow_id:  # ids are pseudonyms; a quote could only come from an id of before
                 query = f"WorkflowId = '{workflow_id}'"
                 runs += [run.run_id async for run in self.temporal.list_workflows(query)]

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.db.experiment_tables import Exposure, Outcome
 from engine.db.models import Enrollment
+from engine.profiles.repository import CURRENT_SQL
 from engine.signals.numbers import numeric_sql
 
 COLUMNS = [
@@ -43,10 +44,11 @@ class OutcomeRepository:
         return [(row[0], row[1]) for row in await self.session.execute(query)]
 
     async def before(
-        self, profile_ids: Sequence[str], key: str, value_path: str | None, since: datetime, until: datetime
+        self, profile_id: str, key: str, value_path: str | None, since: datetime, until: datetime
     ) -> tuple[float, float]:
-        """How many events named `key` (engine.events.names) the profiles had in [since, until), and the
-        sum of the number at `value_path` (`properties.…`) in them (engine.signals.numbers' rule)."""
+        """How many events named `key` (engine.events.names) the person had in [since, until), and the
+        sum of the number at `value_path` (`properties.…`) in them (engine.signals.numbers' rule). The
+        person: the profile's survivor and every profile merged into it, found in the same statement."""
         parts = value_path.split(".") if value_path else []
         value = (
             f"coalesce(sum({numeric_sql('properties #>> CAST(:path AS text[])')}), 0)"
@@ -56,11 +58,13 @@ class OutcomeRepository:
         row = (
             await self.session.execute(
                 text(
-                    f"SELECT count(*), {value} FROM events WHERE profile_id = ANY(:profiles)"
+                    f"WITH person AS ({CURRENT_SQL}) SELECT count(*), {value} FROM events"
+                    " WHERE profile_id = ANY(ARRAY(SELECT p.id FROM profiles p, person"
+                    " WHERE p.id = person.id OR p.merged_into = person.id))"
                     " AND name_key = :key AND timestamp >= :since AND timestamp < :until"
                 ),
                 {
-                    "profiles": list(profile_ids),
+                    "profile_id": profile_id,
                     "key": key,
                     "path": parts[1:],
                     "since": since,

@@ -21,7 +21,6 @@ from engine.journeys.evaluate import MISSING, evaluate, lookup, matches, needs_p
 from engine.journeys.repository import JourneyRepository
 from engine.outcomes.goals import goal_value
 from engine.outcomes.repository import OutcomeRepository
-from engine.profiles.repository import ProfileRepository
 
 PRE_EXPOSURE = timedelta(days=30)  # the window of CUPED's covariate, before each exposure
 
@@ -65,16 +64,14 @@ class OutcomeService:
         self.repo = OutcomeRepository(session)
         self.identity = IdentityRepository(session)
         self.journeys = JourneyRepository(session)
-        self.profiles = ProfileRepository(session)
 
     async def before_exposure(
         self, profile_id: str, goal: str, value_path: str | None, exposed_at: datetime
     ) -> tuple[float, float]:
         """The person's goal events and their summed value in the PRE_EXPOSURE days before an exposure:
         CUPED's covariates for the conversion and value metrics (docs/statistics.md)."""
-        profiles = await self.identity.aliases(await self.profiles.current_id(profile_id))
         return await self.repo.before(
-            profiles, event_key(goal), value_path, exposed_at - PRE_EXPOSURE, exposed_at
+            profile_id, event_key(goal), value_path, exposed_at - PRE_EXPOSURE, exposed_at
         )
 
     async def offline(self, outcome: OfflineOutcome, profile_id: str) -> OutcomeRecorded:

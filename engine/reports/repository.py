@@ -66,7 +66,8 @@ class ReportRepository:
                 filters.append(f" AND {column} {op} :{name}")
                 params[name] = value
         where = "".join(filters)
-        if since is None and until is None:
+        kept = since is None and until is None
+        if kept:
             # The totals the triggers of migration 0011 keep: a few rows however many exposures there are.
             counts_sql = (
                 "SELECT node_id, variant, sum(exposures), sum(pre_conversions), sum(pre_conversions_squares),"
@@ -101,7 +102,7 @@ class ReportRepository:
             node_id, variant, n = row[0], row[1], int(row[2])
             outcome = converted.get((node_id, variant), (0, 0, 0, 0, 0))
             covariates = None
-            if len(row) > 3 and len(outcome) > 3:  # the kept totals
+            if kept:
                 covariates = Covariates(
                     conversions=float(row[3]),
                     conversions_squares=float(row[4]),

@@ -11,6 +11,7 @@ from engine.reports.repository import VariantTotals
 from engine.reports.schemas import Range, SplitResult, VariantResult
 from engine.stats.experiments import (
     Combined,
+    Comparison,
     Estimate,
     Interval,
     Moments,
@@ -39,6 +40,17 @@ class Options:
     prior_sd: float | None = None
     tuning: float = 5000
     cuped: bool = False  # adjust by each person's pre-exposure figures (the journey goal only)
+
+    def compare(self, t: Estimate, c: Estimate, *, prior: bool = True) -> Comparison:
+        """Treatment against control as this report compares (the prior: for the conversion rate)."""
+        return compare(
+            t,
+            c,
+            scale=self.scale,
+            alpha=self.alpha,
+            prior_sd=self.prior_sd if prior else None,
+            tuning=self.tuning,
+        )
 
 
 def _range(interval: Interval | None) -> Range | None:
@@ -127,7 +139,7 @@ class _Cuped:
         ):
             if name not in adjusted or control not in adjusted:
                 continue
-            result = compare(adjusted[name], adjusted[control], scale=options.scale, alpha=options.alpha)
+            result = options.compare(adjusted[name], adjusted[control], prior=False)
             before = effect(unadjusted[name], unadjusted[control], options.scale)
             after = effect(adjusted[name], adjusted[control], options.scale)
             out[f"{prefix}lift"] = result.lift
@@ -193,21 +205,8 @@ def split_result(
             if name not in estimates or control not in estimates:
                 variants.append(result)  # no allocation period with both: nothing to compare yet
                 continue
-            versus = compare(
-                estimates[name],
-                estimates[control],
-                scale=options.scale,
-                alpha=alpha,
-                prior_sd=options.prior_sd,
-                tuning=options.tuning,
-            )
-            money = compare(
-                values[name],
-                values[control],
-                scale=options.scale,
-                alpha=alpha,
-                tuning=options.tuning,
-            )
+            versus = options.compare(estimates[name], estimates[control])
+            money = options.compare(values[name], values[control], prior=False)
             result = result.model_copy(
                 update={
                     "lift": versus.lift,

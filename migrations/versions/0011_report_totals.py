@@ -26,27 +26,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.totals import SLOTS, add, create_table, install, uninstall
+
 revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-SLOTS = 16
-EVENTS = ("INSERT", "UPDATE", "DELETE")
-
-
-def _changes(event: str, columns: str) -> str:
-    """The statement's rows as (columns, sign): +1 arriving, -1 leaving (an update does both)."""
-    added = f"SELECT {columns}, 1 AS sign FROM added"
-    removed = f"SELECT {columns}, -1 AS sign FROM removed"
-    return {"INSERT": added, "DELETE": removed, "UPDATE": f"{added} UNION ALL {removed}"}[event]
-
-
-def _add(keys: str, counters: str) -> str:
-    """`ON CONFLICT` clause adding the selected deltas to the counters of a totals table."""
-    updates = ", ".join(f"{c} = t.{c} + excluded.{c}" for c in counters.split(", "))
-    return f"ON CONFLICT ({keys}, slot) DO UPDATE SET {updates}"
-
 
 # source table → (totals table, the columns its trigger reads, the trigger's statements; {changes} is
 # the statement's rows with their sign).
@@ -58,7 +43,7 @@ TOTALS = {
         INSERT INTO variant_exposure_totals AS t (journey_id, version, node_id, variant, slot, exposures)
         SELECT journey_id, version, node_id, variant, id % {SLOTS}, sum(sign) FROM ({{changes}}) c
         GROUP BY 1, 2, 3, 4, 5 HAVING sum(sign) <> 0 ORDER BY 1, 2, 3, 4, 5
-        {_add("journey_id, version, node_id, variant", "exposures")};
+        {add("journey_id, version, node_id, variant", "exposures")};
         """,
     ),
     # Per exposure and goal touched: how many outcomes and how much value arrived (or left), and its
@@ -94,7 +79,7 @@ TOTALS = {
                sum(value_changed),
                sum(value_now * value_now - (value_now - value_changed) * (value_now - value_changed))
         FROM states GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
-        {_add("journey_id, version, node_id, variant, goal", "conversions, revenue, revenue_squares")};
+        {add("journey_id, version, node_id, variant, goal", "conversions, revenue, revenue_squares")};
         """,
     ),
     # A visit is upserted (waiting, then decided): an enrollment's first visit of a node is one row.
@@ -108,7 +93,7 @@ TOTALS = {
         SELECT e.journey_id, e.version, c.node_id, hashtext(c.enrollment_id) & {SLOTS - 1}, sum(c.sign)
         FROM ({{changes}}) c JOIN enrollments e ON e.id = c.enrollment_id WHERE c.visit = 1
         GROUP BY 1, 2, 3, 4 HAVING sum(c.sign) <> 0 ORDER BY 1, 2, 3, 4
-        {_add("journey_id, version, node_id", "entered")};
+        {add("journey_id, version, node_id", "entered")};
         """,
     ),
     "enrollments": (
@@ -119,7 +104,7 @@ TOTALS = {
         SELECT journey_id, version, current_node, status, hashtext(id) & {SLOTS - 1}, sum(sign)
         FROM ({{changes}}) c WHERE current_node IS NOT NULL
         GROUP BY 1, 2, 3, 4, 5 HAVING sum(sign) <> 0 ORDER BY 1, 2, 3, 4, 5
-        {_add("journey_id, version, node_id, status", "enrollments")};
+        {add("journey_id, version, node_id, status", "enrollments")};
         """,
     ),
 }
@@ -145,33 +130,14 @@ BACKFILL = [
 ]
 
 
-def _create_table(name: str, keys: list[sa.Column], counters: list[sa.Column]) -> None:  # type: ignore[type-arg]
-    key_columns: list[sa.Column] = [  # type: ignore[type-arg]
-        sa.Column("journey_id", sa.BigInteger(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("node_id", sa.String(length=100), nullable=False),
-        *keys,
-        sa.Column("slot", sa.SmallInteger(), nullable=False),
-    ]
-    op.create_table(
-        name,
-        *key_columns,
-        *counters,
-        sa.ForeignKeyConstraint(
-            ["journey_id"], ["journeys.id"], name=op.f(f"fk_{name}_journey_id_journeys"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint(*(c.name for c in key_columns), name=op.f(f"pk_{name}")),
-    )
-
-
 def upgrade() -> None:
     def variant() -> sa.Column:  # type: ignore[type-arg]
         return sa.Column("variant", sa.String(length=100), nullable=False)
 
-    _create_table(
+    create_table(
         "variant_exposure_totals", [variant()], [sa.Column("exposures", sa.BigInteger(), nullable=False)]
     )
-    _create_table(
+    create_table(
         "variant_outcome_totals",
         [variant(), sa.Column("goal", sa.String(length=200), nullable=False)],
         [
@@ -180,39 +146,14 @@ def upgrade() -> None:
             sa.Column("revenue_squares", sa.Numeric(), nullable=False),
         ],
     )
-    _create_table("node_entry_totals", [], [sa.Column("entered", sa.BigInteger(), nullable=False)])
-    _create_table(
+    create_table("node_entry_totals", [], [sa.Column("entered", sa.BigInteger(), nullable=False)])
+    create_table(
         "node_status_totals",
         [sa.Column("status", sa.String(length=32), nullable=False)],
         [sa.Column("enrollments", sa.BigInteger(), nullable=False)],
     )
     for source, (totals, columns, statements) in TOTALS.items():
-        # One trigger (and function) per event: PostgreSQL takes transition tables on single-event
-        # triggers only; static statements are planned once per connection.
-        for event in EVENTS:
-            function = f"{totals}_on_{event.lower()}"
-            body = statements.replace("{changes}", _changes(event, columns))
-            op.execute(
-                f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$"
-                f" BEGIN {body} RETURN NULL; END $$"
-            )
-            transition = {
-                "INSERT": "NEW TABLE AS added",
-                "UPDATE": "OLD TABLE AS removed NEW TABLE AS added",
-                "DELETE": "OLD TABLE AS removed",
-            }[event]
-            op.execute(
-                f"CREATE TRIGGER {totals}_on_{event.lower()} AFTER {event} ON {source}"
-                f" REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
-            )
-        op.execute(
-            f"CREATE FUNCTION {totals}_on_truncate() RETURNS trigger LANGUAGE plpgsql AS $$"
-            f" BEGIN DELETE FROM {totals}; RETURN NULL; END $$"
-        )
-        op.execute(
-            f"CREATE TRIGGER {totals}_on_truncate AFTER TRUNCATE ON {source}"
-            f" FOR EACH STATEMENT EXECUTE FUNCTION {totals}_on_truncate()"
-        )
+        install(source, totals, columns, statements)
     # After the triggers: creating them locked the tables until this migration commits, so no write
     # between the backfill and the first trigger is missed.
     for statement in BACKFILL:
@@ -221,7 +162,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for source, (totals, _, _) in TOTALS.items():
-        for event in (*EVENTS, "TRUNCATE"):
-            op.execute(f"DROP TRIGGER {totals}_on_{event.lower()} ON {source}")
-            op.execute(f"DROP FUNCTION {totals}_on_{event.lower()}()")
-        op.drop_table(totals)
+        uninstall(source, totals)

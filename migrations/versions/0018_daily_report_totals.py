@@ -15,25 +15,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.totals import SLOTS, add, create_table, install, uninstall
+
 revision: str = "0018"
 down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-SLOTS = 16
-EVENTS = ("INSERT", "UPDATE", "DELETE")
 DAY = "CAST(date_trunc('day', exposed_at, 'UTC') AT TIME ZONE 'UTC' AS date)"
-
-
-def _changes(event: str, columns: str) -> str:
-    added = f"SELECT {columns}, 1 AS sign FROM added"
-    removed = f"SELECT {columns}, -1 AS sign FROM removed"
-    return {"INSERT": added, "DELETE": removed, "UPDATE": f"{added} UNION ALL {removed}"}[event]
-
-
-def _add(keys: str, counters: str) -> str:
-    updates = ", ".join(f"{c} = t.{c} + excluded.{c}" for c in counters.split(", "))
-    return f"ON CONFLICT ({keys}, slot) DO UPDATE SET {updates}"
 
 
 TOTALS = {
@@ -45,7 +34,7 @@ TOTALS = {
             (journey_id, version, node_id, variant, day, slot, exposures)
         SELECT journey_id, version, node_id, variant, day, id % {SLOTS}, sum(sign) FROM ({{changes}}) c
         GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(sign) <> 0 ORDER BY 1, 2, 3, 4, 5, 6
-        {_add("journey_id, version, node_id, variant, day", "exposures")};
+        {add("journey_id, version, node_id, variant, day", "exposures")};
         """,
     ),
     # As 0011's outcome totals, with the exposure's day (outcomes carry their exposure's time); an
@@ -80,7 +69,7 @@ TOTALS = {
                sum(value_changed),
                sum(value_now * value_now - (value_now - value_changed) * (value_now - value_changed))
         FROM states GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7
-        {_add("journey_id, version, node_id, variant, goal, day", "conversions, revenue, revenue_squares")};
+        {add("journey_id, version, node_id, variant, goal, day", "conversions, revenue, revenue_squares")};
         """,
     ),
 }
@@ -99,25 +88,6 @@ BACKFILL = [
 ]
 
 
-def _create_table(name: str, keys: list[sa.Column], counters: list[sa.Column]) -> None:  # type: ignore[type-arg]
-    key_columns: list[sa.Column] = [  # type: ignore[type-arg]
-        sa.Column("journey_id", sa.BigInteger(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("node_id", sa.String(length=100), nullable=False),
-        *keys,
-        sa.Column("slot", sa.SmallInteger(), nullable=False),
-    ]
-    op.create_table(
-        name,
-        *key_columns,
-        *counters,
-        sa.ForeignKeyConstraint(
-            ["journey_id"], ["journeys.id"], name=op.f(f"fk_{name}_journey_id_journeys"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint(*(c.name for c in key_columns), name=op.f(f"pk_{name}")),
-    )
-
-
 def upgrade() -> None:
     def variant() -> sa.Column:  # type: ignore[type-arg]
         return sa.Column("variant", sa.String(length=100), nullable=False)
@@ -125,12 +95,12 @@ def upgrade() -> None:
     def day() -> sa.Column:  # type: ignore[type-arg]
         return sa.Column("day", sa.Date(), nullable=False)
 
-    _create_table(
+    create_table(
         "variant_daily_exposure_totals",
         [variant(), day()],
         [sa.Column("exposures", sa.BigInteger(), nullable=False)],
     )
-    _create_table(
+    create_table(
         "variant_daily_outcome_totals",
         [variant(), sa.Column("goal", sa.String(length=200), nullable=False), day()],
         [
@@ -140,37 +110,11 @@ def upgrade() -> None:
         ],
     )
     for source, (totals, columns, statements) in TOTALS.items():
-        for event in EVENTS:
-            function = f"{totals}_on_{event.lower()}"
-            body = statements.replace("{changes}", _changes(event, columns))
-            op.execute(
-                f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$"
-                f" BEGIN {body} RETURN NULL; END $$"
-            )
-            transition = {
-                "INSERT": "NEW TABLE AS added",
-                "UPDATE": "OLD TABLE AS removed NEW TABLE AS added",
-                "DELETE": "OLD TABLE AS removed",
-            }[event]
-            op.execute(
-                f"CREATE TRIGGER {totals}_on_{event.lower()} AFTER {event} ON {source}"
-                f" REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
-            )
-        op.execute(
-            f"CREATE FUNCTION {totals}_on_truncate() RETURNS trigger LANGUAGE plpgsql AS $$"
-            f" BEGIN DELETE FROM {totals}; RETURN NULL; END $$"
-        )
-        op.execute(
-            f"CREATE TRIGGER {totals}_on_truncate AFTER TRUNCATE ON {source}"
-            f" FOR EACH STATEMENT EXECUTE FUNCTION {totals}_on_truncate()"
-        )
+        install(source, totals, columns, statements)
     for statement in BACKFILL:
         op.execute(statement)
 
 
 def downgrade() -> None:
     for source, (totals, _, _) in TOTALS.items():
-        for event in (*EVENTS, "TRUNCATE"):
-            op.execute(f"DROP TRIGGER {totals}_on_{event.lower()} ON {source}")
-            op.execute(f"DROP FUNCTION {totals}_on_{event.lower()}()")
-        op.drop_table(totals)
+        uninstall(source, totals)

@@ -19,25 +19,12 @@ from types import ModuleType
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.totals import SLOTS, add, functions
+
 revision: str = "0019"
 down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-SLOTS = 16
-EVENTS = ("INSERT", "UPDATE", "DELETE")
-
-
-def _changes(event: str, columns: str) -> str:
-    added = f"SELECT {columns}, 1 AS sign FROM added"
-    removed = f"SELECT {columns}, -1 AS sign FROM removed"
-    return {"INSERT": added, "DELETE": removed, "UPDATE": f"{added} UNION ALL {removed}"}[event]
-
-
-def _add(keys: str, counters: str) -> str:
-    updates = ", ".join(f"{c} = t.{c} + excluded.{c}" for c in counters.split(", "))
-    return f"ON CONFLICT ({keys}, slot) DO UPDATE SET {updates}"
-
 
 EXPOSURE_COUNTERS = "exposures, pre_conversions, pre_conversions_squares, pre_value, pre_value_squares"
 OUTCOME_COUNTERS = "conversions, revenue, revenue_squares, conversions_x_pre, revenue_x_pre"
@@ -54,7 +41,7 @@ FUNCTIONS = {
                sum(sign * xc * xc), sum(sign * xv), sum(sign * xv * xv)
         FROM ({{changes}}) c
         GROUP BY 1, 2, 3, 4, 5 HAVING sum(sign) <> 0 ORDER BY 1, 2, 3, 4, 5
-        {_add("journey_id, version, node_id, variant", EXPOSURE_COUNTERS)};
+        {add("journey_id, version, node_id, variant", EXPOSURE_COUNTERS)};
         """,
     ),
     "variant_outcome_totals": (
@@ -88,7 +75,7 @@ FUNCTIONS = {
                sum(xc * ((rows_now > 0)::int - (rows_now - rows_changed > 0)::int)),
                sum(xv * value_changed)
         FROM states GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
-        {_add("journey_id, version, node_id, variant, goal", OUTCOME_COUNTERS)};
+        {add("journey_id, version, node_id, variant, goal", OUTCOME_COUNTERS)};
         """,
     ),
 }
@@ -106,12 +93,7 @@ def upgrade() -> None:
             "variant_outcome_totals", sa.Column(column, sa.Numeric(), nullable=False, server_default="0")
         )
     for totals, (columns, statements) in FUNCTIONS.items():
-        for event in EVENTS:
-            body = statements.replace("{changes}", _changes(event, columns))
-            op.execute(
-                f"CREATE OR REPLACE FUNCTION {totals}_on_{event.lower()}() RETURNS trigger LANGUAGE plpgsql"
-                f" AS $$ BEGIN {body} RETURN NULL; END $$"
-            )
+        functions(totals, columns, statements, replace=True)
 
 
 def _revision_0011() -> ModuleType:
@@ -130,12 +112,7 @@ def downgrade() -> None:
     base = _revision_0011()
     for source in ("exposures", "outcomes"):
         totals, columns, statements = base.TOTALS[source]
-        for event in EVENTS:
-            body = statements.replace("{changes}", base._changes(event, columns))
-            op.execute(
-                f"CREATE OR REPLACE FUNCTION {totals}_on_{event.lower()}() RETURNS trigger LANGUAGE plpgsql"
-                f" AS $$ BEGIN {body} RETURN NULL; END $$"
-            )
+        functions(totals, columns, statements, replace=True)
     for column in OUTCOME_COUNTERS.split(", ")[3:]:
         op.drop_column("variant_outcome_totals", column)
     for column in EXPOSURE_COUNTERS.split(", ")[1:]:
