@@ -15,6 +15,7 @@ from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, MetricsMiddleware
 from api.openapi import complete_openapi
 from api.routes import (
+    console,
     enrollments,
     health,
     ingest,
@@ -23,6 +24,7 @@ from api.routes import (
     profiles,
     reports,
     sdk,
+    session,
     templates,
     unsubscribe,
 )
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             GroupCommit(sessionmaker),
             IngestLimits(settings.rate_limit_per_key, settings.rate_limit_per_ip),
         )
+        console.warn_if_missing(settings.console_dir)
         freeze_startup_objects()
         try:
             yield
@@ -81,5 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(unsubscribe.router)
     app.include_router(outbox.router)
     app.include_router(sdk.router)
+    app.include_router(session.router)
+    app.include_router(console.router)
     complete_openapi(app)
     return app

@@ -3,11 +3,13 @@
 - the admin token (`JOURNEYS_ADMIN_TOKEN`): every `/api/*` call;
 - analyst tokens (`JOURNEYS_ANALYST_TOKENS`): every `/api/*` read (`GET`), no change;
 - a per-person token (engine.profiles.tokens): that person's inbox and live signals, nothing else;
-- write keys (`JOURNEYS_WRITE_KEYS`) are for ingestion (`/v1/*`, api/routes/ingest.py) only."""
+- write keys (`JOURNEYS_WRITE_KEYS`) are for ingestion (`/v1/*`, api/routes/ingest.py) only.
+
+The console signs in once (api/routes/session.py) and then sends a session cookie instead of a bearer
+token, with its CSRF header on every change (engine.staff.sessions)."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -18,43 +20,49 @@ from api.deps import SettingsDep
 from engine.errors import Forbidden, Unauthorized
 from engine.profiles import tokens
 from engine.settings import Settings
+from engine.staff import sessions
+from engine.staff.sessions import Role
 
 _bearer = HTTPBearer(
     auto_error=False, description="JOURNEYS_ADMIN_TOKEN, an analyst token (reads), or a per-person token"
 )
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 READS = ("GET", "HEAD")
+SESSION_COOKIE = "journeys_session"
+CSRF_COOKIE = "journeys_csrf"
+CSRF_HEADER = "X-CSRF-Token"
 
 
-def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("send a token as `Authorization: Bearer <token>`")
-    return credentials.credentials
-
-
-def _staff(settings: Settings, token: str, method: str) -> None:
-    """The admin token for anything; an analyst token for reads."""
-    if secrets.compare_digest(token.encode(), settings.admin_token.encode()):
-        return
-    if any(secrets.compare_digest(token.encode(), key.encode()) for key in settings.analyst_tokens):
-        if method in READS:
-            return
+def _allow(role: Role, method: str) -> None:
+    if role == "analyst" and method not in READS:
         raise Forbidden("an analyst token only reads; this call changes data and needs the admin token")
-    raise Forbidden("the token is not valid for /api")
+
+
+def _staff(request: Request, settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> None:
+    """The admin token (or its session) for anything; an analyst's for reads."""
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        _allow(sessions.role_of_token(settings, credentials.credentials), request.method)
+        return
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie is None:
+        raise Unauthorized("send a token as `Authorization: Bearer <token>`")
+    session = sessions.read_session(settings, cookie, datetime.now(UTC))
+    if request.method not in READS:
+        sessions.check_csrf(settings, cookie, request.headers.get(CSRF_HEADER))
+    _allow(session.role, request.method)
 
 
 async def require_admin(request: Request, settings: SettingsDep, credentials: Credentials) -> None:
-    _staff(settings, _token(credentials), request.method)
+    _staff(request, settings, credentials)
 
 
 async def require_person(key: str, request: Request, settings: SettingsDep, credentials: Credentials) -> None:
     """The person named `key` with their own token, or staff as for any /api call."""
-    token = _token(credentials)
-    if token.startswith(tokens.PREFIX):
-        if tokens.subject_of(settings.link_secret, token, datetime.now(UTC)) != key:
+    if credentials is not None and credentials.credentials.startswith(tokens.PREFIX):
+        if tokens.subject_of(settings.link_secret, credentials.credentials, datetime.now(UTC)) != key:
             raise Forbidden("this person token is for someone else")
         return
-    _staff(settings, token, request.method)
+    _staff(request, settings, credentials)
 
 
 AdminDep = Depends(require_admin)

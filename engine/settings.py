@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     sdk_dir: Path = Field(
         default=Path("sdk/node_modules"), description="where `npm ci --prefix sdk` put the browser SDKs"
     )
+    console_dir: Path = Field(
+        default=Path("console/dist"), description="the console's built files (`npm run build` in console/)"
+    )
+    console_session_seconds: int = Field(
+        default=12 * 3600, ge=60, description="how long a console sign-in lasts"
+    )
     # Origins whose pages may call /v1/* from a browser (CORS); "*" = any. /api/* allows none.
     cors_origins: Annotated[list[str], NoDecode] = []
     # Read-only keys for /api/* (reports, journeys, enrollments, profiles): an analyst's, a BI tool's.

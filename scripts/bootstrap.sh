@@ -22,3 +22,17 @@ if [ ! -f "$sdk_stamp" ]; then
   npm ci --prefix sdk --no-audit --no-fund --silent
   touch "$sdk_stamp"
 fi
+# The console (console/, served at /console): npm ci when its lock file changed, a build when its sources did.
+console_deps=console/node_modules/.installed-$(sha256sum console/package-lock.json | cut -c1-16)
+if [ ! -f "$console_deps" ]; then
+  echo "==> installing the console's build tools (npm ci in console/)"
+  npm ci --prefix console --no-audit --no-fund --silent
+  touch "$console_deps"
+fi
+console_sources=$(cd console && find src index.html package-lock.json tsconfig.json vite.config.ts -type f | sort)
+console_built=console/dist/.built-$(cd console && cat $console_sources | sha256sum | cut -c1-16)
+if [ ! -f "$console_built" ]; then
+  echo "==> building the console (npm run build in console/)"
+  npm run build --prefix console --silent >/dev/null
+  touch "$console_built"
+fi

@@ -18,5 +18,7 @@ echo "==> ruff"
 .venv/bin/ruff format --check .
 echo "==> mypy"
 .venv/bin/mypy
+echo "==> console: tsc, eslint, vitest"
+npm run --prefix console --silent check
 echo "==> pytest"
 exec .venv/bin/pytest "$@"

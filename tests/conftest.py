@@ -26,6 +26,7 @@ from runtime import migrate
 from runtime.devstack.binaries import find_binary
 from runtime.devstack.ports import free_port
 from runtime.devstack.postgres import EmbeddedPostgres
+from tests.support.crm import CrmStandIn, crm_stand_in
 
 # The SDK waits 5 s for a server it spawned to answer: on a busy 2-core machine the time-skipping server
 # once missed that, and every test on it errored.
@@ -126,3 +127,10 @@ async def api_client(settings: Settings, db_engine: AsyncEngine) -> AsyncIterato
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
     ):
         yield client
+
+
+@pytest.fixture
+def crm() -> Iterator[CrmStandIn]:
+    """A CRM's webhook endpoint, served locally (the reference journeys call one)."""
+    with crm_stand_in() as server:
+        yield server

@@ -40,10 +40,19 @@ async def enroll(
 
 @router.get("/api/journeys/{key}/enrollments")
 async def journey_enrollments(
-    key: str, enrollments: ServiceDep, status: Status | None = None, limit: int = Limit
+    key: str,
+    enrollments: ServiceDep,
+    status: Status | None = None,
+    node: str | None = Query(default=None, description="only those at (or ended at) this node"),
+    profile: str | None = Query(
+        default=None, description="only this person's: profile, user or anonymous id"
+    ),
+    limit: int = Limit,
 ) -> list[EnrollmentSummary]:
     """Enrollments of a journey, newest first."""
-    return await enrollments.list(journey=key, status=status, limit=limit)
+    if profile is not None:
+        return await enrollments.of_person(profile, status, limit, journey=key, node=node)
+    return await enrollments.list(journey=key, status=status, node=node, limit=limit)
 
 
 @router.get("/api/profiles/{key}/enrollments")

@@ -9,10 +9,12 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from api.auth import AdminDep
 from api.deps import ReadSessionDep, SessionDep, SettingsDep, TemporalDep
 from engine.enrollments.service import EnrollmentService
+from engine.journeys.activity import ActivityService, JourneyActivity
 from engine.journeys.documents import parse_document
 from engine.journeys.schemas import (
     DraftSaved,
     JourneyDetail,
+    JourneyOverview,
     JourneySummary,
     PublishResult,
     ValidationResult,
@@ -43,9 +45,15 @@ async def _document(request: Request, *, optional: bool = False) -> Any:
 
 @router.get("")
 async def list_journeys(
-    session: ReadSessionDep, status: Literal["draft", "live", "paused", "archived"] | None = None
-) -> list[JourneySummary]:
+    session: ReadSessionDep,
+    status: Literal["draft", "live", "paused", "archived"] | None = None,
+    activity: bool = Query(
+        default=False, description="also what each is doing: running, entered and converted (24 h, 7 d)"
+    ),
+) -> list[JourneyOverview] | list[JourneySummary]:
     """List journeys with their status and latest version."""
+    if activity:
+        return await JourneyService(session).overview(status)
     return await JourneyService(session).list(status)
 
 
@@ -81,6 +89,19 @@ async def get_journey(key: str, session: ReadSessionDep) -> JourneyDetail:
     return await JourneyService(session).detail(key)
 
 
+@router.get("/{key}/activity")
+async def journey_activity(
+    key: str,
+    session: ReadSessionDep,
+    version: int | None = Query(
+        default=None, ge=1, description="node counts of this version (default latest)"
+    ),
+) -> JourneyActivity:
+    """What a journey is doing now: running, entered and converted enrollments, and per node of a version
+    how many entered it, wait there now and ended there (cheap enough to poll every few seconds)."""
+    return await ActivityService(session).of(key, version)
+
+
 @router.get("/{key}/versions/{version}")
 async def get_version(key: str, version: int, session: ReadSessionDep) -> VersionDetail:
     """One published version, exactly as it was published."""
@@ -96,6 +117,13 @@ async def diff_versions(
 ) -> VersionDiff:
     """What changed between two versions: changed paths and a unified diff."""
     return await JourneyService(session).diff(key, from_version, to_version)
+
+
+@router.post("/{key}/diff", openapi_extra=DEFINITION_BODY)
+async def proposed_diff(key: str, request: Request, session: SessionDep) -> VersionDiff:
+    """What publishing the body would change against the latest version: to show before publishing.
+    Writes nothing; a definition with problems answers 422 as publishing would."""
+    return await JourneyService(session).proposed_diff(key, await _document(request))
 
 
 @router.post("/{key}/pause")

@@ -186,6 +186,14 @@ class Enrollment(Base):
         # A person's running enrollments, read for every routed event.
         Index("ix_enrollments_active_profile", "profile_id", postgresql_where=text("status = 'active'")),
         Index(None, "journey_id", "profile_id", "correlation"),
+        # The console's activity: entered and converted in the last day and week.
+        Index("ix_enrollments_journey_started", "journey_id", "started_at"),
+        Index(
+            "ix_enrollments_journey_converted",
+            "journey_id",
+            "ended_at",
+            postgresql_where=text("status = 'exited:goal'"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -153,6 +153,7 @@ class EnrollmentRepository:
         journey_id: int | None = None,
         profile_ids: Sequence[str] | None = None,
         status: str | None = None,
+        node: str | None = None,
         limit: int = 100,
     ) -> Sequence[tuple[Enrollment, str]]:
         query = select(Enrollment, Journey.key).join(Journey, Journey.id == Enrollment.journey_id)
@@ -162,6 +163,8 @@ class EnrollmentRepository:
             query = query.where(Enrollment.profile_id.in_(profile_ids))
         if status is not None:
             query = query.where(Enrollment.status == status)
+        if node is not None:
+            query = query.where(Enrollment.current_node == node)
         rows = await self.session.execute(query.order_by(Enrollment.started_at.desc()).limit(limit))
         return [(row[0], row[1]) for row in rows]
 

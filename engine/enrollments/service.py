@@ -245,14 +245,16 @@ class EnrollmentService:
         await ProfileRepository(self.session).upsert(request.profile_id)
         return event
 
-    async def of_person(self, key: str, status: str | None, limit: int) -> list[EnrollmentSummary]:
+    async def of_person(
+        self, key: str, status: str | None, limit: int, journey: str | None = None, node: str | None = None
+    ) -> list[EnrollmentSummary]:
         """A person's enrollments by profile id, user id or anonymous id, including those begun under
         profiles since merged into theirs."""
         profile_id = await ProfileRepository(self.session).resolve(key)
         if profile_id is None:
             raise UnknownPerson(key)
         aliases = await IdentityRepository(self.session).aliases(profile_id)
-        return await self.list(profile_ids=aliases, status=status, limit=limit)
+        return await self.list(journey=journey, profile_ids=aliases, status=status, node=node, limit=limit)
 
     async def list(
         self,
@@ -260,6 +262,7 @@ class EnrollmentService:
         journey: str | None = None,
         profile_ids: Sequence[str] | None = None,
         status: str | None = None,
+        node: str | None = None,
         limit: int = 100,
     ) -> list[EnrollmentSummary]:
         journey_id = None
@@ -269,7 +272,7 @@ class EnrollmentService:
                 raise NotFound(f"no journey with key {journey!r}")
             journey_id = found.id
         rows = await self.repo.list(
-            journey_id=journey_id, profile_ids=profile_ids, status=status, limit=limit
+            journey_id=journey_id, profile_ids=profile_ids, status=status, node=node, limit=limit
         )
         return [_summary(enrollment, key) for enrollment, key in rows]
 

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from engine.journeys.activity import ActivityCounts
+
 JourneyStatus = Literal["draft", "live", "paused", "archived"]
 
 
@@ -38,6 +40,10 @@ class JourneySummary(BaseModel):
     status: JourneyStatus
     latest_version: int | None
     updated_at: datetime
+
+
+class JourneyOverview(JourneySummary):
+    activity: ActivityCounts
 
 
 class JourneyDetail(JourneySummary):

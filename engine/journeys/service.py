@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from engine.db.models import Journey, JourneyVersion
 from engine.errors import Conflict, InvalidInput, NotFound, Problem
 from engine.journeys import diff
+from engine.journeys.activity import ActivityService
 from engine.journeys.documents import checksum
 from engine.journeys.dsl import JourneyDefinition
 from engine.journeys.repository import JourneyRepository
 from engine.journeys.schemas import (
     DraftSaved,
     JourneyDetail,
+    JourneyOverview,
     JourneySummary,
     ProblemOut,
     PublishResult,
@@ -43,6 +45,7 @@ def _out(problems: list[Problem]) -> list[ProblemOut]:
 
 class JourneyService:
     def __init__(self, session: AsyncSession) -> None:
+        self.session = session
         self.repo = JourneyRepository(session)
         self.templates = TemplateService(session)
         self.signals = SignalService(session)
@@ -93,11 +96,7 @@ class JourneyService:
             if existing.draft is None:
                 raise Conflict(f"journey {key!r} has no draft to publish: send a definition in the body")
             document = existing.draft
-        self._key_matches(key, document)
-        definition, problems, warnings = await self.check(document)
-        if definition is None:
-            first = problems[0]
-            raise InvalidInput(f"{len(problems)} problem(s); first: {first.path}: {first.message}", problems)
+        definition, warnings = await self._publishable(key, document)
         normalized = definition.model_dump(mode="json", by_alias=True)
         digest = checksum(normalized)
         journey = await self.repo.get_or_create_locked(key, definition.name)
@@ -119,6 +118,30 @@ class JourneyService:
             key=key, version=number, created=True, status=journey.status, warnings=_out(warnings)
         )
 
+    async def _publishable(self, key: str, document: Any) -> tuple[JourneyDefinition, list[Problem]]:
+        self._key_matches(key, document)
+        definition, problems, warnings = await self.check(document)
+        if definition is None:
+            first = problems[0]
+            raise InvalidInput(f"{len(problems)} problem(s); first: {first.path}: {first.message}", problems)
+        return definition, warnings
+
+    async def proposed_diff(self, key: str, document: Any) -> VersionDiff:
+        """What publishing `document` would change against the latest version (all of it if new)."""
+        definition, _ = await self._publishable(key, document)
+        journey = await self.repo.get(key)
+        latest = await self.repo.latest_version(journey.id) if journey else None
+        before = latest.definition if latest else {}
+        after = definition.model_dump(mode="json", by_alias=True)
+        number = latest.version if latest else 0
+        return VersionDiff(
+            key=key,
+            from_version=number,
+            to_version=number + 1,
+            changes=diff.changes(before, after),
+            unified=diff.unified(before, after, f"{key} v{number}", f"{key} proposed"),
+        )
+
     async def transition(self, key: str, action: str) -> JourneySummary:
         allowed_from, target = TRANSITIONS[action]
         journey = await self._require(key, for_update=True)
@@ -138,6 +161,15 @@ class JourneyService:
             latest_version=latest,
             updated_at=journey.updated_at,
         )
+
+    async def overview(self, status: str | None = None) -> list[JourneyOverview]:
+        """Every journey with what it is doing now (the console's list)."""
+        rows = await self.repo.list(status)
+        activity = await ActivityService(self.session).counts([journey.id for journey, _ in rows])
+        return [
+            JourneyOverview(**self._summary(journey, latest).model_dump(), activity=activity[journey.id])
+            for journey, latest in rows
+        ]
 
     async def list(self, status: str | None = None) -> list[JourneySummary]:
         return [self._summary(journey, latest) for journey, latest in await self.repo.list(status)]

@@ -16,7 +16,7 @@ from engine.journeys.bundled import EXAMPLES, example_templates
 from engine.outbox.dispatcher import Dispatcher, running_dispatcher
 from engine.settings import Settings
 from runtime.worker import build_worker
-from tests.support.crm import CrmStandIn, crm_stand_in
+from tests.support.crm import CrmStandIn
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 WRITE = {"Authorization": "Bearer test-write-key"}
@@ -60,12 +60,6 @@ class Stack:
     async def drained(self) -> bool:
         [(pending,)] = await self.sql("SELECT count(*) FROM outbox WHERE processed_at IS NULL")
         return bool(pending == 0)
-
-
-@pytest.fixture
-def crm() -> Any:
-    with crm_stand_in() as server:
-        yield server
 
 
 @asynccontextmanager

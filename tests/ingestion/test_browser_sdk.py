@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from playwright.async_api import async_playwright
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
@@ -20,12 +18,10 @@ from api.app import create_app
 from engine.settings import Settings
 from runtime.devstack.ports import free_port
 from tests.ingestion.conftest import ADMIN, Stack, event_path, eventually
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, SCREENSHOTS, Served
 from tests.support.crm import CrmStandIn
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's: Playwright never downloads a browser here
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 CLIENT_KEY = "test-client-key"
-SCREENSHOTS = Path("test-output/screenshots")
 
 PAGE = """<!doctype html><html><body><h1>A shop</h1><p id="status">loading</p>
 <script>
@@ -58,28 +54,6 @@ RUDDERSTACK_PAGE = """<!doctype html><html><body><h1>A shop</h1><p id="status">l
   analytics.ready(function () { document.getElementById("status").textContent = "sent"; });
 </script>
 </body></html>"""
-
-
-class Served:
-    """uvicorn serving an ASGI app on a free local port, in this event loop."""
-
-    def __init__(self, app: Any, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self.task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Served:
-        self.task = asyncio.create_task(self.server.serve())
-        while not self.server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
-            await asyncio.sleep(0.05)
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        if self.task is not None:
-            await self.task
 
 
 def page_app(api: str) -> Any:

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from engine.outcomes.service import OutcomeService
 from engine.stats.experiments import Moments, Paired, compare, cuped
-from tests.reports.test_report import ADMIN, NOW, publish
+from tests.reports.test_report import ADMIN, publish
+from tests.support.exposures import NOW
 
 
 async def test_the_report_adjusts_by_pre_exposure_figures(

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import random
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -22,10 +20,10 @@ from engine.journeys.bundled import EXAMPLES
 from engine.outbox.router import EventRouter, RoutingCache
 from engine.profiles.repository import ProfileRepository
 from engine.settings import Settings
+from tests.support.exposures import NOW, seed
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 YAML = {**ADMIN, "Content-Type": "application/yaml"}
-NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 async def publish(api: httpx.AsyncClient, key: str = "abandoned-cart") -> None:
@@ -33,59 +31,6 @@ async def publish(api: httpx.AsyncClient, key: str = "abandoned-cart") -> None:
         f"/api/journeys/{key}/publish", content=(EXAMPLES / f"{key}.yaml").read_text(), headers=YAML
     )
     assert response.status_code == 201
-
-
-async def seed(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    node: str,
-    arms: dict[str, tuple[int, float, float]],
-    seed: int = 1,
-) -> dict[str, list[float]]:
-    """arms: variant → (exposures, conversion rate, mean revenue of a conversion). Returns each variant's
-    per-exposure revenue, for computing the expected statistics independently."""
-    rng = random.Random(seed)
-    revenue: dict[str, list[float]] = {}
-    async with sessionmaker() as session, session.begin():
-        journey_id = (await session.execute(select(Journey.id))).scalar_one()
-        exposures, outcomes = [], []
-        for variant, (n, rate, mean) in arms.items():
-            revenue[variant] = []
-            for i in range(n):
-                exposures.append(
-                    {
-                        "enrollment_id": f"{node}-{variant}-{i}",
-                        "journey_id": journey_id,
-                        "version": 1,
-                        "node_id": node,
-                        "variant": variant,
-                        "profile_id": f"p-{variant}-{i}",
-                        "exposed_at": NOW,
-                    }
-                )
-                value = round(rng.expovariate(1 / mean), 2) if rng.random() < rate else None
-                revenue[variant].append(value or 0.0)
-                outcomes.append(value)
-        ids = (await session.execute(insert(Exposure).returning(Exposure.id), exposures)).scalars().all()
-        rows = [
-            {
-                "journey_id": journey_id,
-                "exposure_id": exposure_id,
-                "goal": "order_completed",
-                "value": value,
-                "source": "goal",
-                "occurred_at": NOW,
-                # What crediting copies from the exposure:
-                "version": 1,
-                "node_id": node,
-                "variant": exposure["variant"],
-                "exposed_at": NOW,
-            }
-            for exposure_id, exposure, value in zip(ids, exposures, outcomes, strict=True)
-            if value is not None
-        ]
-        if rows:
-            await session.execute(insert(Outcome), rows)
-    return revenue
 
 
 def variant(report: dict[str, Any], node: str, name: str) -> dict[str, Any]:
