@@ -30,6 +30,7 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
     "journey": ([], ["--enrollments", "150", "--waiting", "60"]),
     "report": (["--exposures", "1000000"], ["--exposures", "200000"]),
     "capacity": ([], ["--enrollments", "5000", "--baseline", "1000"]),
+    "console": (["--exposures", "1000000"], ["--exposures", "200000", "--repeat", "5"]),
 }
 
 

@@ -82,12 +82,30 @@ def _capacity(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
     ]
 
 
+def _console(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    journey, data = r["rows"][1]["median_ms"], r["rows"][2]["median_ms"]
+    return [
+        (
+            f"console journey page (50 nodes): {journey} ms = {r['journey_vs_empty']}× the empty page",
+            "≤ 1 s",
+            journey <= 1000,
+        ),
+        (f"console report data over {r['exposures']:,} exposures: {data} ms", "≤ 300 ms", data <= 300),
+        (
+            f"console first page's JavaScript: {r['first_page_js_gzip_kb']} KB gzipped",
+            "≤ 500 KB",
+            r["first_page_js_gzip_kb"] <= 500,
+        ),
+    ]
+
+
 SUMMARIES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str, bool]]]] = {
     "ingest": _ingest,
     "read_path": _read_path,
     "journey": _journey,
     "report": _report,
     "capacity": _capacity,
+    "console": _console,
 }
 
 

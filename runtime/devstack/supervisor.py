@@ -208,6 +208,7 @@ class DevStack:
         self._publish_examples_once()
         self.say("")
         self.say(f"  API          {api_url}")
+        self.say(f"  Console      {api_url}/console")
         self.say(f"  OpenAPI docs {api_url}/docs")
         if ui_url:
             self.say(f"  Temporal UI  {ui_url}")

@@ -16,11 +16,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from engine.settings import Settings
-from tests.ingestion.conftest import Stack, event_path
+from tests.ingestion.conftest import Stack, event_path, stack
 from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, SCREENSHOTS, Served
 from tests.support.crm import CrmStandIn
 
 ADMIN_TOKEN = "test-admin-token"
+__all__ = ["stack"]  # the whole event path, for the API tests here too
 
 
 class ErrorLog(logging.Handler):

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from playwright.async_api import expect
+from playwright.async_api import ViewportSize, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from engine.journeys.bundled import EXAMPLES
@@ -14,7 +14,8 @@ from tests.console.conftest import Console
 from tests.ingestion.conftest import ADMIN, WRITE, eventually
 from tests.support.exposures import seed
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 
 
 async def test_sign_in_shows_the_three_reference_journeys(console: Console) -> None:
@@ -33,7 +34,7 @@ async def test_sign_in_shows_the_three_reference_journeys(console: Console) -> N
     await console.screenshot("journeys")
     await page.set_viewport_size(PHONE)
     await console.screenshot("journeys-phone")
-    await page.set_viewport_size({"width": 1280, "height": 800})
+    await page.set_viewport_size(DESKTOP)
 
     # Pausing asks first, then the list says so.
     row = table.locator("[data-journey=onboarding]")
@@ -168,7 +169,7 @@ async def test_an_enrollment_shows_the_signal_values_its_branch_read(console: Co
     await console.screenshot("profile")
     await page.set_viewport_size(PHONE)
     await console.screenshot("profile-phone")
-    await page.set_viewport_size({"width": 1280, "height": 800})
+    await page.set_viewport_size(DESKTOP)
 
     await page.get_by_role("button", name="Erase…").click()
     await page.get_by_role("dialog").get_by_role("button", name="Erase for good").click()
