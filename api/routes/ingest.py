@@ -164,24 +164,25 @@ async def _read(request: Request, state: AppState, limit: int) -> Any:
     return parsed
 
 
-async def _ingest(state: AppState, messages: list[SegmentMessage]) -> IngestResult:
+async def _ingest(state: AppState, messages: list[SegmentMessage], history: bool = False) -> IngestResult:
     """The request's unit of work, committed before the 200: known people's events in a statement shared
     with concurrent requests, anything else in a transaction of its own (so ingest routes take no
-    SessionDep: the hot path has no use for a session of the request's own)."""
+    SessionDep: the hot path has no use for a session of the request's own). History (/v1/import) always
+    takes its own transaction: the shared statement routes what it stores."""
     received_at = datetime.now(UTC)
-    result = await state.group_commit.ingest(messages, received_at)
+    result = None if history else await state.group_commit.ingest(messages, received_at)
     if result is not None:
         return result
     try:
         async with state.sessionmaker.begin() as session:
-            return await IngestionService(session).ingest(messages, received_at)
+            return await IngestionService(session).ingest(messages, received_at, history)
     except DBAPIError as error:
         if not raced(error):
             raise
     # A person erased or merged under this request's feet (or a deadlock PostgreSQL broke): once more,
     # resolving everyone afresh. docs/identity.md says what an event arriving during an erasure does.
     async with state.sessionmaker.begin() as session:
-        return await IngestionService(session).ingest(messages, received_at)
+        return await IngestionService(session).ingest(messages, received_at, history)
 
 
 async def _single(request: Request, state: StateDep, kind: str) -> IngestResult:
@@ -236,6 +237,18 @@ async def alias(request: Request, state: StateDep) -> IngestResult:
 async def batch(request: Request, state: StateDep) -> IngestResult:
     """Up to 500 KB of messages (`{"batch": [...]}`). Invalid items are reported by index in `rejected`
     and the valid ones are kept: an SDK retry of the whole batch could not fix them anyway."""
+    return await _batch(request, state, history=False)
+
+
+@router.post("/import")
+async def import_history(request: Request, state: StateDep) -> IngestResult:
+    """History, as `/batch` takes it (a server write key only): stored, and it updates profiles, traits,
+    identities and live signals, but starts, advances and credits no enrollment: it already happened.
+    For back-filling what models and reports learn from."""
+    return await _batch(request, state, history=True)
+
+
+async def _batch(request: Request, state: StateDep, history: bool) -> IngestResult:
     raw = await _read(request, state, MAX_BATCH_BYTES)
     items = raw.get("batch")
     if not isinstance(items, list) or not items:
@@ -264,11 +277,10 @@ async def batch(request: Request, state: StateDep) -> IngestResult:
             rejected.append(
                 {"index": index, "problems": [{"path": p.path, "message": p.message} for p in problems]}
             )
-    result = await _ingest(state, messages)
+    result = await _ingest(state, messages, history)
     return result.model_copy(update={"rejected": rejected})
 
 
-router.add_api_route("/import", batch, methods=["POST"], summary="Import (an alias of batch)")
 # analytics.js (@segment/analytics-next) posts each call to /v1/<its type's initial>.
 for initial, call in (("t", track), ("i", identify), ("p", page), ("s", screen), ("g", group), ("a", alias)):
     router.add_api_route(f"/{initial}", call, methods=["POST"], include_in_schema=False)

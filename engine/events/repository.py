@@ -26,34 +26,38 @@ def _person(profiles: str) -> str:
     )
 
 
-def _store(rows: str) -> str:
+def _store(rows: str, route: bool = True) -> str:
     """The events of `rows` (m: message_id, p: profile_id, t: type, n: name, pr and c: properties and
     context as JSON text, ts: timestamp, o: order) on their profile's `person` row (_person), an outbox
     row for each one stored, in event order; the caller's statement then wakes the dispatcher. pg_notify
-    is delivered by PostgreSQL at commit, so the dispatcher never wakes for rows it cannot see."""
+    is delivered by PostgreSQL at commit, so the dispatcher never wakes for rows it cannot see. History
+    (`route=False`: /v1/import) is stored without outbox rows: it changes profiles and signals, and
+    starts, advances and credits no enrollment."""
+    queued = (
+        "INSERT INTO outbox (event_id, profile_id) SELECT id, profile_id FROM stored ORDER BY id RETURNING 1"
+        if route
+        else "SELECT 1 FROM stored"
+    )
     return (
         f"r AS ({rows}),"
         " stored AS (INSERT INTO events (message_id, profile_id, type, name, properties, context, timestamp)"
         " SELECT r.m, person.survivor, r.t, r.n, CAST(r.pr AS jsonb), CAST(r.c AS jsonb), r.ts"
         " FROM r JOIN person ON person.id = r.p ORDER BY r.o"
         " ON CONFLICT (message_id) DO NOTHING RETURNING id, profile_id, message_id),"
-        " queued AS (INSERT INTO outbox (event_id, profile_id) SELECT id, profile_id FROM stored ORDER BY id"
-        " RETURNING 1)"
+        f" queued AS ({queued})"
     )
 
 
 _WAKE = f"CASE WHEN count(*) > 0 THEN pg_notify('{NOTIFY_CHANNEL}', '')::text END"
 
-STORE = text(
+_GIVEN = (
     "WITH given AS (SELECT * FROM unnest(CAST(:message_id AS text[]), CAST(:profile_id AS text[]),"
     " CAST(:type AS text[]), CAST(:name AS text[]), CAST(:properties AS text[]),"
     " CAST(:context AS text[]), CAST(:timestamp AS timestamptz[])) WITH ORDINALITY"
-    " AS g(m, p, t, n, pr, c, ts, o)), "
-    + _person("SELECT p FROM given")
-    + ", "
-    + _store("SELECT * FROM given")
-    + f" SELECT count(*), {_WAKE} FROM queued"
+    " AS g(m, p, t, n, pr, c, ts, o)), " + _person("SELECT p FROM given") + ", "
 )
+STORE = text(_GIVEN + _store("SELECT * FROM given") + f" SELECT count(*), {_WAKE} FROM queued")
+STORE_HISTORY = text(_GIVEN + _store("SELECT * FROM given", route=False) + " SELECT count(*) FROM queued")
 
 # The ingest hot path in one round trip, for the events of one or several requests (ingestion's group
 # commit): each event's person looked up by userId/anonymousId, and a request's events stored only if none
@@ -110,14 +114,16 @@ class EventRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def store(self, rows: list[dict[str, Any]]) -> int:
+    async def store(self, rows: list[dict[str, Any]], history: bool = False) -> int:
         """Inserts the events (rows with a `profile_id`) and their outbox rows and wakes the dispatcher, in
         one statement. Returns how many were stored: replays of a stored messageId are skipped. Outbox rows
-        follow event order, so each person's events are routed in the order they came."""
+        follow event order, so each person's events are routed in the order they came. `history`: no
+        outbox rows (_store)."""
         if not rows:
             return 0
         columns = dict(zip(_STORE_KEYS, _columns(rows, _STORE_KEYS), strict=True))
-        return int((await self.session.execute(STORE, columns)).scalar_one())
+        statement = STORE_HISTORY if history else STORE
+        return int((await self.session.execute(statement, columns)).scalar_one())
 
     async def store_for_known(self, requests: list[list[dict[str, Any]]]) -> list[int | None]:
         """`store` for the rows of several requests, naming their people by `user_id`/`anonymous_id`, in one

@@ -144,7 +144,9 @@ class IngestionService:
         self.profiles = ProfileRepository(session)
         self.consent = ConsentService(session)
 
-    async def ingest(self, messages: list[SegmentMessage], received_at: datetime) -> IngestResult:
+    async def ingest(
+        self, messages: list[SegmentMessage], received_at: datetime, history: bool = False
+    ) -> IngestResult:
         """Everything in a handful of statements, however many messages: profiles resolved together,
         traits merged per person, then events, outbox rows and the dispatcher's wake-up in one."""
         profiles = await self._profiles(messages)
@@ -162,7 +164,7 @@ class IngestionService:
         for message, profile_id in zip(messages, profiles, strict=True):
             if message.type == "track" and event_key(message.event_name) in CONSENT_EVENTS:
                 await self.consent.from_event(profile_id, message.event_name, message.properties)
-        stored = await self.events.store(event_rows(messages, profiles, received_at))
+        stored = await self.events.store(event_rows(messages, profiles, received_at), history)
         return IngestResult(accepted=stored, duplicates=len(messages) - stored)
 
     async def _profiles(self, messages: list[SegmentMessage]) -> list[str]:
