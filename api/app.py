@@ -20,6 +20,7 @@ from api.routes import (
     health,
     ingest,
     journeys,
+    models,
     outbox,
     profiles,
     reports,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(enrollments.router)
     app.include_router(templates.router)
     app.include_router(reports.router)
+    app.include_router(models.router)
     app.include_router(unsubscribe.router)
     app.include_router(outbox.router)
     app.include_router(sdk.router)

@@ -123,6 +123,12 @@ class Settings(BaseSettings):
     audience_sweep_seconds: int = Field(
         default=900, ge=10, description="how often audience journeys are re-checked"
     )
+    prediction_horizon: str = Field(
+        default="90d", description="how far ahead churn risk and expected orders look (e.g. 90d)"
+    )
+    model_retrain_seconds: int = Field(
+        default=86400, ge=60, description="how often the predictive models retrain (a Temporal schedule)"
+    )
     webhook_secret: str = Field(default="dev-webhook-secret", description="HMAC key for webhook signatures")
     webhook_timeout_seconds: float = 10.0
     # Hosts webhooks may call even on internal addresses; "*" (the default) = any public host, no
@@ -191,6 +197,18 @@ class Settings(BaseSettings):
         for channel, rule in value.items():
             parse_cap(rule, channel)
         return value
+
+    @field_validator("prediction_horizon")
+    @classmethod
+    def _check_horizon(cls, value: str) -> str:
+        days = parse_duration(value).total_seconds() / 86400
+        if days < 7 or not days.is_integer():
+            raise ValueError("a whole number of days, at least 7 (e.g. 90d)")
+        return value
+
+    @property
+    def horizon_days(self) -> int:
+        return int(parse_duration(self.prediction_horizon).total_seconds() // 86400)
 
     def development_secrets(self) -> list[str]:
         """The settings still at their development values: anyone who read this code knows them (an admin

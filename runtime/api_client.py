@@ -77,6 +77,20 @@ class JourneysClient:
             "POST", "/v1/track", json=message, headers={"Authorization": f"Bearer {self._write_key}"}
         )
 
+    def import_history(self, messages: list[dict[str, Any]]) -> Any:
+        return self._call(
+            "POST",
+            "/v1/import",
+            json={"batch": messages},
+            headers={"Authorization": f"Bearer {self._write_key}"},
+        )
+
+    def train_models(self) -> Any:
+        return self._call("POST", "/api/models/train")
+
+    def models(self) -> Any:
+        return self._call("GET", "/api/models")
+
     def report(self, key: str, params: dict[str, Any]) -> Any:
         return self._call("GET", f"/api/journeys/{key}/report", params=params)
 

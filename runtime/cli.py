@@ -15,6 +15,7 @@ import typer
 from engine.errors import JourneysError, StartupError
 from engine.settings import Settings, get_settings
 from engine.stats.scale import Scale
+from runtime import cli_models
 
 # pgserver falls back to /tmp when XDG_RUNTIME_DIR is unset and warns about it on every start.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -291,6 +292,10 @@ def send(
         _api_failure(error)
     verb = "accepted" if result["accepted"] else "already received (same messageId)"
     typer.echo(f"{event}: {verb}")
+
+
+app.command()(cli_models.simulate)
+app.add_typer(cli_models.models, name="models")
 
 
 def main() -> None:

@@ -220,7 +220,9 @@ class NodeHandlers:
                 profile = await self._profile(read.signals)
             self.last_profile = {"traits": profile.traits, "signals": profile.signals}
         context = self._condition_context(None, profile)
-        used = {"signals": profile.signals, "traits": profile.traits} if profile else {}
+        used: dict[str, Any] = {"signals": profile.signals, "traits": profile.traits} if profile else {}
+        if profile is not None and profile.explanations:  # why each predictive score is what it is
+            used["explanations"] = profile.explanations
         now = workflow.now()
         for index, case in enumerate(node.cases):
             if evaluate(case.when, context, now):

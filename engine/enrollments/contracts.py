@@ -125,6 +125,8 @@ class ProfileSnapshot(BaseModel):
     traits: dict[str, Any]
     signals: dict[str, Any]
     timezone: str
+    # Predictive signals read: the features that moved each score most (engine.predictions.scoring).
+    explanations: dict[str, Any] = {}
 
 
 # Which command sequence a run follows. 1: CurrentNode upserted at every node, steps batched behind the

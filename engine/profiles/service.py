@@ -15,6 +15,8 @@ from engine.enrollments.service import EnrollmentService
 from engine.errors import InvalidInput, Problem, UnknownPerson
 from engine.events.repository import EventRepository
 from engine.identity.repository import IdentityRepository
+from engine.predictions import live
+from engine.predictions.scoring import PREDICTIVE_SIGNALS
 from engine.profiles.repository import ERASED_ID, ErasureRepository, ProfileRepository
 from engine.settings import Settings
 from engine.signals.catalog import BUILTIN_SIGNALS
@@ -57,24 +59,32 @@ class SignalsView(BaseModel):
 
 async def live_signals(session: AsyncSession, key: str, names: list[str] | None) -> SignalsView:
     """A person's live signals (all, or the ones named), computed now over their events: the person and
-    the built-in signals in one statement; custom ones asked for cost two more (their definitions, then
-    their values)."""
+    the built-in signals (and the features predictive ones are scored on) in one statement; custom ones
+    asked for cost two more (their definitions, then their values). Predictive signals are listed among
+    all only once a model is trained."""
     as_of = datetime.now(UTC)
     signals = SignalRepository(session)
     wanted = list(BUILTIN_SIGNALS) if names is None else [n for n in names if n in BUILTIN_SIGNALS]
-    read = await signals.read_by_key(key, wanted, as_of)
+    predictive = list(PREDICTIVE_SIGNALS) if names is None else [n for n in names if n in PREDICTIVE_SIGNALS]
+    read = await signals.read_by_key(key, wanted, as_of, predictive=bool(predictive))
     if read.profile_id is None:
         raise UnknownPerson(key)
-    unknown = sorted(set(names or []) - set(BUILTIN_SIGNALS) - set(read.custom_names))
+    known = set(BUILTIN_SIGNALS) | set(PREDICTIVE_SIGNALS) | set(read.custom_names)
+    unknown = sorted(set(names or []) - known)
     if unknown:
         raise InvalidInput(
             f"unknown signal {unknown[0]!r}",
             [Problem("query.names", f"unknown signal {n!r}") for n in unknown],
         )
-    custom = read.custom_names if names is None else [n for n in names if n not in BUILTIN_SIGNALS]
+    custom = read.custom_names if names is None else [n for n in names if n in read.custom_names]
     values = read.values
     if custom:
         values |= await signals.compute(read.profile_id, custom, as_of)
+    if read.prediction is not None and (names is not None or read.prediction.model_id is not None):
+        scored, _ = await live.predictive(
+            session, read.prediction.model_id, read.prediction.features, as_of, predictive
+        )
+        values |= scored
     return SignalsView(profile_id=read.profile_id, as_of=as_of, signals=dict(sorted(values.items())))
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.enrollments.contracts import ProfileInput, ProfileSnapshot
+from engine.predictions import live
+from engine.predictions.scoring import PREDICTIVE_SIGNALS
 from engine.profiles.zone import zone_of
 from engine.signals.repository import PersonRead, SignalRepository
 
@@ -12,7 +16,7 @@ from engine.signals.repository import PersonRead, SignalRepository
 async def read_snapshot(session: AsyncSession, input: ProfileInput, default_timezone: str) -> ProfileSnapshot:
     """An enrollment begun under an id since merged into another profile reads the survivor."""
     read = await SignalRepository(session).read_person(input.profile_id, input.signals, input.as_of)
-    return _snapshot(input, read, default_timezone)
+    return await _snapshot(session, input, read, default_timezone)
 
 
 async def snapshot_if_recorded(
@@ -23,13 +27,24 @@ async def snapshot_if_recorded(
     read = await SignalRepository(session).read_person(
         input.profile_id, input.signals, input.as_of, enrollment_id
     )
-    return _snapshot(input, read, default_timezone) if read.recorded else None
+    return await _snapshot(session, input, read, default_timezone) if read.recorded else None
 
 
-def _snapshot(input: ProfileInput, read: PersonRead, default_timezone: str) -> ProfileSnapshot:
+async def _snapshot(
+    session: AsyncSession, input: ProfileInput, read: PersonRead, default_timezone: str
+) -> ProfileSnapshot:
+    signals: dict[str, Any] = dict(read.values)
+    explanations: dict[str, Any] = {}
+    if read.prediction is not None:
+        wanted = [name for name in input.signals if name in PREDICTIVE_SIGNALS]
+        scored, explanations = await live.predictive(
+            session, read.prediction.model_id, read.prediction.features, input.as_of, wanted
+        )
+        signals |= scored
     return ProfileSnapshot(
         profile_id=input.profile_id,
         traits=dict(read.traits),
-        signals=read.values,
+        signals=signals,
         timezone=str(zone_of(read.timezone, read.traits, default_timezone).key),
+        explanations=explanations,
     )

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from engine.db.models import CustomSignal
 from engine.db.session import driver_fetch
 from engine.enrollments.repository import RECORDED_SQL
+from engine.predictions.features import RAW_SQL
+from engine.predictions.scoring import PREDICTIVE_SIGNALS
 from engine.profiles.repository import CURRENT_SQL, RESOLVE_SQL
 from engine.signals.custom import aggregate_sql
 from engine.signals.numbers import numeric_sql
@@ -58,6 +60,15 @@ class LiveRead:
     profile_id: str | None  # None: nobody has that id
     custom_names: list[str]
     values: dict[str, Any]
+    prediction: Prediction | None = None  # asked for predictive signals: what scores them
+
+
+@dataclass
+class Prediction:
+    """What engine.predictions.live scores a person with: the latest model and their features now."""
+
+    model_id: int | None  # None: no model trained yet
+    features: dict[str, Any]
 
 
 @dataclass
@@ -68,16 +79,27 @@ class PersonRead:
     timezone: str | None
     values: dict[str, Any]
     recorded: bool  # whether the enrollment asked about has its row (False if none was asked about)
+    prediction: Prediction | None = None
 
 
-def _built_in_select(names: list[str], person: str) -> str:
-    """`, <expression> AS <name>` for each built-in signal, to follow a statement's other columns, and the
-    events of `person` they aggregate over. Without any, no FROM either: the statement would be no
-    aggregate then, and give a row per event (none at all for a person without events)."""
-    if not names:
+def _built_in_select(names: list[str], person: str, predictive: bool = False) -> str:
+    """`, <expression> AS <name>` for each built-in signal (and, for predictive signals, the latest model's
+    id and the person's features), to follow a statement's other columns, and the events of `person` they
+    aggregate over. Without any, no FROM either: the statement would be no aggregate then, and give a row
+    per event (none at all for a person without events)."""
+    if not names and not predictive:
         return ""
     columns = "".join(f", {_EXPRESSIONS[name]} AS {name}" for name in names)
+    if predictive:
+        columns += ", (SELECT id FROM model_versions ORDER BY id DESC LIMIT 1) AS model_id"
+        columns += "".join(f", {expression} AS f_{name}" for name, expression in RAW_SQL.items())
     return f"{columns} FROM events e WHERE e.profile_id = {person} AND e.timestamp <= :as_of"
+
+
+def _prediction(row: Any, predictive: bool) -> Prediction | None:
+    if not predictive:
+        return None
+    return Prediction(row["model_id"], {name: _plain(row[f"f_{name}"]) for name in RAW_SQL})
 
 
 def _plain(value: Any) -> Any:
@@ -109,18 +131,20 @@ class SignalRepository:
             )
         )
 
-    async def read_by_key(self, key: str, built_ins: list[str], as_of: datetime) -> LiveRead:
+    async def read_by_key(
+        self, key: str, built_ins: list[str], as_of: datetime, predictive: bool = False
+    ) -> LiveRead:
         """The person behind `key` (as ProfileRepository.resolve finds them), every custom signal's name and
         the built-in signals in `built_ins` as of `as_of`, in one statement: the signals API's common case
         in one round trip (it was three: the person, the custom names, the values)."""
-        columns = _built_in_select(built_ins, "(SELECT * FROM person)")
+        columns = _built_in_select(built_ins, "(SELECT * FROM person)", predictive)
         statement = _statement(
             f"WITH person AS ({RESOLVE_SQL}) SELECT (SELECT * FROM person) AS profile_id,"
             f" ARRAY(SELECT name FROM custom_signals) AS custom_names{columns}"
         )
         [row] = await driver_fetch(self.session, statement, {"key": key, "as_of": as_of})
         values = {name: _plain(row[name]) for name in built_ins}
-        return LiveRead(row["profile_id"], list(row["custom_names"]), values)
+        return LiveRead(row["profile_id"], list(row["custom_names"]), values, _prediction(row, predictive))
 
     async def read_person(
         self, profile_id: str, names: list[str], as_of: datetime, enrollment_id: str | None = None
@@ -130,7 +154,8 @@ class SignalRepository:
         branch's read was two round trips (the person's ORM row, the signals), three at the start node
         with begin_enrollment's check; custom signals cost two more (`compute`)."""
         built_ins = [name for name in names if name in _EXPRESSIONS]
-        columns = _built_in_select(built_ins, "coalesce((SELECT id FROM person), :profile_id)")
+        predictive = any(name in PREDICTIVE_SIGNALS for name in names)
+        columns = _built_in_select(built_ins, "coalesce((SELECT id FROM person), :profile_id)", predictive)
         recorded = RECORDED_SQL if enrollment_id else "false"
         statement = _statement(
             f"WITH person AS ({CURRENT_SQL}) SELECT (SELECT id FROM person) AS survivor,"
@@ -140,10 +165,12 @@ class SignalRepository:
         params = {"profile_id": profile_id, "as_of": as_of, "enrollment_id": enrollment_id}
         [row] = await driver_fetch(self.session, statement, params)
         values = {name: _plain(row[name]) for name in built_ins}
-        custom = [name for name in names if name not in _EXPRESSIONS]
+        custom = [name for name in names if name not in _EXPRESSIONS and name not in PREDICTIVE_SIGNALS]
         if custom:
             values |= await self.compute(row["survivor"] or profile_id, custom, as_of)
-        return PersonRead(row["traits"] or {}, row["timezone"], values, row["recorded"])
+        return PersonRead(
+            row["traits"] or {}, row["timezone"], values, row["recorded"], _prediction(row, predictive)
+        )
 
     async def compute(self, profile_id: str, names: list[str], as_of: datetime) -> dict[str, Any]:
         """Built-in and custom signals in one query over the profile's events up to `as_of`."""

@@ -4,6 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.durations import parse_duration
 from engine.errors import Conflict
+from engine.predictions.scoring import PREDICTIVE_SIGNALS
 from engine.signals.catalog import BUILTIN_SIGNALS
 from engine.signals.custom import CustomSignal, CustomSignalCreate
 from engine.signals.repository import SignalRepository
@@ -14,10 +15,10 @@ class SignalService:
         self.repo = SignalRepository(session)
 
     async def known(self) -> set[str]:
-        return set(BUILTIN_SIGNALS) | set(await self.repo.custom_names())
+        return set(BUILTIN_SIGNALS) | set(PREDICTIVE_SIGNALS) | set(await self.repo.custom_names())
 
     async def declare(self, name: str, request: CustomSignalCreate) -> CustomSignal:
-        if name in BUILTIN_SIGNALS:
+        if name in BUILTIN_SIGNALS or name in PREDICTIVE_SIGNALS:
             raise Conflict(f"{name!r} is a built-in signal")
         window = int(parse_duration(request.window).total_seconds()) if request.window else None
         await self.repo.put_custom(

@@ -1,0 +1,40 @@
+"""Predictive signals on the live read: the person's features come with their other signals (one
+statement, engine.signals.repository), scored here with the latest model version. A version's parameters
+never change, so they are kept in memory by id; the id itself is read with every request, so a retrained
+model is used from the next read on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.predictions.repository import PredictionRepository
+from engine.predictions.scoring import PREDICTIVE_SIGNALS, predict
+
+_PARAMS: dict[int, dict[str, Any]] = {}
+
+
+async def params(session: AsyncSession, model_id: int) -> dict[str, Any] | None:
+    if model_id not in _PARAMS:
+        version = await PredictionRepository(session).version(model_id)
+        if version is None:
+            return None
+        _PARAMS[model_id] = version.params
+    return _PARAMS[model_id]
+
+
+async def predictive(
+    session: AsyncSession, model_id: int | None, raw: dict[str, Any] | None, now: datetime, names: list[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The predictive signals in `names` (None before any model is trained) and their explanations."""
+    model = await params(session, model_id) if model_id is not None else None
+    if model is None or raw is None:
+        return dict.fromkeys(names), {}
+    signals, explanations = predict(model, raw, now)
+    wanted = set(names)
+    return (
+        {name: signals[name] for name in names if name in PREDICTIVE_SIGNALS},
+        {name: why for name, why in explanations.items() if name in wanted},
+    )
