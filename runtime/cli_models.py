@@ -68,8 +68,8 @@ def train() -> None:
     typer.echo(f"model {result['id']}: {result['customers']:,} customers, trained in {result['seconds']} s")
     for name, figures in result["held_out"]["churn"].items():
         shipped = " (shipped)" if result["shipped"]["churn_risk"] == name else ""
-        auc, error = figures["auc"], figures["calibration_error"]
-        typer.echo(f"  churn {name:<10} AUC {auc:.3f}  calibration error {error:.3f}{shipped}")
+        auc, calibration = figures["auc"], figures["calibration_error"]
+        typer.echo(f"  churn {name:<10} AUC {auc:.3f}  calibration error {calibration:.3f}{shipped}")
 
 
 @models.command("list")

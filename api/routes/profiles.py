@@ -14,7 +14,15 @@ from engine.consent.service import ConsentChannel, ConsentService, ConsentView
 from engine.delivery.inbox import InboxMessage, InboxService
 from engine.errors import InvalidInput, Problem
 from engine.profiles import tokens
-from engine.profiles.service import ProfileService, ProfileView, SignalsView, find_profile, live_signals
+from engine.profiles.service import (
+    PredictionsView,
+    ProfileService,
+    ProfileView,
+    SignalsView,
+    find_profile,
+    live_predictions,
+    live_signals,
+)
 from engine.signals.custom import CustomSignal, CustomSignalCreate
 from engine.signals.service import SignalService
 
@@ -85,6 +93,13 @@ async def get_signals(
     """A person's live signals, correct the instant their last event was committed (the fast read)."""
     wanted = [name.strip() for name in names.split(",") if name.strip()] if names else None
     return await live_signals(session, key, wanted)
+
+
+@router.get("/api/profiles/{key}/predictions")
+async def get_predictions(key: str, session: ReadSessionDep) -> PredictionsView:
+    """A person's predictive signals scored now (churn risk, expected orders, lifetime value, RFM, cluster)
+    with the features that moved churn risk and expected orders most, and in which direction."""
+    return await live_predictions(session, key)
 
 
 class ConsentChange(BaseModel):

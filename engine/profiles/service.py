@@ -57,6 +57,32 @@ class SignalsView(BaseModel):
     signals: dict[str, Any]
 
 
+class PredictionsView(BaseModel):
+    profile_id: str
+    as_of: datetime
+    model_id: int | None  # None: no model trained yet
+    signals: dict[str, Any]
+    explanations: dict[str, Any]
+
+
+async def live_predictions(session: AsyncSession, key: str) -> PredictionsView:
+    """A person's predictive signals scored now, each with the features that moved it most."""
+    as_of = datetime.now(UTC)
+    read = await SignalRepository(session).read_by_key(key, [], as_of, predictive=True)
+    if read.profile_id is None or read.prediction is None:
+        raise UnknownPerson(key)
+    scored, explanations = await live.predictive(
+        session, read.prediction.model_id, read.prediction.features, as_of, list(PREDICTIVE_SIGNALS)
+    )
+    return PredictionsView(
+        profile_id=read.profile_id,
+        as_of=as_of,
+        model_id=read.prediction.model_id,
+        signals=scored,
+        explanations=explanations,
+    )
+
+
 async def live_signals(session: AsyncSession, key: str, names: list[str] | None) -> SignalsView:
     """A person's live signals (all, or the ones named), computed now over their events: the person and
     the built-in signals (and the features predictive ones are scored on) in one statement; custom ones
