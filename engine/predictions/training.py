@@ -81,6 +81,17 @@ def _recency_rates(recency: np.ndarray, churned: np.ndarray) -> dict[str, list[f
     return {"edges": edges.tolist(), "rates": rates}
 
 
+def rfm_cuts(recency: list[float], frequency: list[float], monetary: list[float]) -> dict[str, list[float]]:
+    """RFM's quintile cut points over the customers who ordered: days since their last order, orders,
+    revenue (engine.predictions.scoring turns a customer's values into scores 1-5 with them)."""
+    quintiles = [0.2, 0.4, 0.6, 0.8]
+    return {
+        "recency": np.quantile(recency, quintiles).tolist(),
+        "frequency": np.quantile(frequency, quintiles).tolist(),
+        "monetary": np.quantile(monetary, quintiles).tolist(),
+    }
+
+
 def _refuse(reason: str) -> None:
     raise NotEnoughData(f"not enough data to train: {reason}")
 
@@ -201,7 +212,6 @@ def train(
     buying = [
         (v, float(r.get("revenue") or 0)) for v, r in zip(current, now_rows, strict=True) if v["ever_ordered"]
     ]
-    quintiles = [0.2, 0.4, 0.6, 0.8]
     scaler_params = {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist()}
     current_scaled = scaler.transform(np.array([features.transformed(v) for v in current]))
     params = {
@@ -218,11 +228,9 @@ def train(
             "population": float(np.mean([v["average_order"] for v, _ in buying])) if buying else 0.0,
             "k": 1.0,  # an order's worth of the population mean, so one order does not set a CLV alone
         },
-        "rfm": {
-            "recency": np.quantile([v["recency"] for v, _ in buying], quintiles).tolist(),
-            "frequency": np.quantile([v["orders"] for v, _ in buying], quintiles).tolist(),
-            "monetary": np.quantile([revenue for _, revenue in buying], quintiles).tolist(),
-        },
+        "rfm": rfm_cuts(
+            [v["recency"] for v, _ in buying], [v["orders"] for v, _ in buying], [m for _, m in buying]
+        ),
         "clusters": {"scaler": scaler_params, **_clusters(current_scaled, previous, seed)},
     }
     report = {
