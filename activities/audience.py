@@ -8,6 +8,7 @@ from temporalio import activity
 from temporalio.client import Client
 
 from engine.audiences.sweep import sweep
+from engine.segments import membership
 from engine.settings import Settings
 
 
@@ -34,5 +35,9 @@ class AudienceActivities:
         """Idempotent: admission refuses anyone already enrolled, so a retried sweep enrolls nobody twice."""
         totals = await sweep(
             self._sessionmaker, self._temporal, self._settings, input.now, activity.heartbeat
+        )
+        # Segments too: who entered or left one with time alone (their events are routed as usual).
+        await membership.sweep(
+            self._sessionmaker, input.now, self._settings.default_timezone, activity.heartbeat
         )
         return SweepResult(checked=totals.checked, enrolled=totals.enrolled, deferred=totals.deferred)

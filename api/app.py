@@ -25,6 +25,7 @@ from api.routes import (
     profiles,
     reports,
     sdk,
+    segments,
     session,
     templates,
     unsubscribe,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(templates.router)
     app.include_router(reports.router)
     app.include_router(models.router)
+    app.include_router(segments.router)
     app.include_router(unsubscribe.router)
     app.include_router(outbox.router)
     app.include_router(sdk.router)

@@ -192,7 +192,9 @@ class NodeHandlers:
         return condition_context(
             entry=self.input.entry,
             event=event or self.state.last_event or self.input.entry,
-            profile=profile_context(profile.profile_id, profile.traits, profile.signals) if profile else None,
+            profile=profile_context(profile.profile_id, profile.traits, profile.signals, profile.segments)
+            if profile
+            else None,
         )
 
     async def _profile(self, signals: list[str]) -> ProfileSnapshot:

@@ -19,6 +19,7 @@ from engine.journeys.dsl import AudienceEntry, JourneyDefinition
 from engine.journeys.evaluate import evaluate, signals_used
 from engine.journeys.repository import JourneyRef, JourneyRepository
 from engine.profiles.repository import ProfileRepository
+from engine.segments.repository import SegmentRepository
 from engine.settings import Settings
 from engine.signals.repository import SignalRepository
 
@@ -64,8 +65,9 @@ async def sweep(
                 try:
                     async with sessionmaker() as session, session.begin():
                         values = await SignalRepository(session).compute(profile.id, signals, now)
+                        segments = await SegmentRepository(session).keys_of(profile.id)
                         context = condition_context(
-                            profile=profile_context(profile.id, dict(profile.traits), values)
+                            profile=profile_context(profile.id, dict(profile.traits), values, segments)
                         )
                         if not evaluate(entry.audience, context, now):
                             continue

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Boolean,
     Computed,
     DateTime,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -310,34 +309,4 @@ class Delivery(Base):
 
 
 # Imported last, as those tables are declared on the Base above: Base.metadata then holds every table.
-from engine.db import experiment_tables  # noqa: E402, F401
-
-
-class ModelVersion(Base):
-    """A trained set of predictive models (engine.predictions): what the read path scores with."""
-
-    __tablename__ = "model_versions"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    trained_at: Mapped[datetime] = now_column()
-    horizon_days: Mapped[int] = mapped_column(Integer, nullable=False)
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    customers: Mapped[int] = mapped_column(Integer, nullable=False)
-    customers_with_orders: Mapped[int] = mapped_column(Integer, nullable=False)
-    events: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    seconds: Mapped[float] = mapped_column(Float, nullable=False)
-    params: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
-    report: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
-
-
-class Prediction(Base):
-    """Each customer's scores as of the latest training (the live read recomputes them from events)."""
-
-    __tablename__ = "predictions"
-
-    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True)
-    model_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"), nullable=False)
-    signals: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
-    explanations: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
-    scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+from engine.db import experiment_tables, insight_tables  # noqa: E402, F401

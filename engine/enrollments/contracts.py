@@ -127,6 +127,7 @@ class ProfileSnapshot(BaseModel):
     timezone: str
     # Predictive signals read: the features that moved each score most (engine.predictions.scoring).
     explanations: dict[str, Any] = {}
+    segments: list[str] = []  # keys of the named segments the person is in (profile.segments.<key>)
 
 
 # Which command sequence a run follows. 1: CurrentNode upserted at every node, steps batched behind the

@@ -27,23 +27,38 @@ Op = Literal[
 UNARY_OPS = {"exists", "not_exists"}
 LIST_OPS = {"in", "not_in"}
 TIME_OPS = {"within", "older_than"}
-ROOTS = ("profile.traits.", "profile.signals.", "event.", "entry.")
+ROOTS = ("profile.traits.", "profile.signals.", "profile.segments.", "event.", "entry.")
 
 
 class Leaf(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     field: str | None = Field(
-        default=None, description="profile.traits.*, profile.signals.*, event.*, entry.*"
+        default=None, description="profile.traits.*, profile.signals.*, profile.segments.*, event.*, entry.*"
     )
     signal: str | None = Field(default=None, description="shorthand for field: profile.signals.<name>")
-    op: Op
+    segment: str | None = Field(
+        default=None, description="`{segment: vip}`: the person is in segment vip (no op or value)"
+    )
+    op: Op = "eq"
     value: Any = None
 
     @model_validator(mode="after")
     def _check(self) -> Leaf:
+        if self.segment is not None:  # normalized, it reads {segment, op: eq, value: true}
+            if (
+                self.field is not None
+                or self.signal is not None
+                or self.op != "eq"
+                or self.value not in (None, True)
+            ):
+                raise ValueError("`segment` stands alone: no `field`, `signal`, `op` or `value`")
+            self.value = True
+            return self
         if (self.field is None) == (self.signal is None):
-            raise ValueError("give exactly one of `field` or `signal`")
+            raise ValueError("give exactly one of `field`, `signal` or `segment`")
+        if "op" not in self.model_fields_set:
+            raise ValueError("`op` is required")
         if self.field is not None and not self.field.startswith(ROOTS):
             raise ValueError(f"field {self.field!r} must start with one of {', '.join(ROOTS)}")
         if self.op in UNARY_OPS and self.value is not None:
@@ -58,6 +73,8 @@ class Leaf(BaseModel):
 
     @property
     def path(self) -> str:
+        if self.segment is not None:
+            return f"profile.segments.{self.segment}"
         return self.field if self.field is not None else f"profile.signals.{self.signal}"
 
 

@@ -4,13 +4,17 @@ and the journey workflow."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from engine.enrollments.contracts import EventEnvelope
 
 
-def profile_context(profile_id: str, traits: dict[str, Any], signals: dict[str, Any]) -> dict[str, Any]:
-    return {"id": profile_id, "traits": traits, "signals": signals}
+def profile_context(
+    profile_id: str, traits: dict[str, Any], signals: dict[str, Any], segments: Iterable[str] = ()
+) -> dict[str, Any]:
+    """`profile.segments.<key>` is true for each segment the person is in (absent otherwise)."""
+    return {"id": profile_id, "traits": traits, "signals": signals, "segments": dict.fromkeys(segments, True)}
 
 
 def condition_context(

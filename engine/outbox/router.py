@@ -24,6 +24,9 @@ from engine.journeys.evaluate import evaluate, needs_profile
 from engine.journeys.repository import JourneyRef, JourneyRepository
 from engine.outcomes.service import OutcomeService
 from engine.profiles.repository import ProfileRepository
+from engine.segments import membership
+from engine.segments.membership import SEGMENT_EVENTS
+from engine.segments.repository import SegmentRepository
 from engine.settings import Settings
 from engine.signals.repository import SignalRepository
 from engine.signals.service import SignalService
@@ -67,6 +70,7 @@ class EventRouter:
     ) -> None:
         self.session = session
         self.temporal = temporal
+        self.settings = settings
         self.cache = cache
         self.journeys = JourneyRepository(session)
         self.enrollments = EnrollmentService(session, temporal, settings)
@@ -111,7 +115,8 @@ class EventRouter:
                 envelope.profile_id, names, envelope.timestamp
             )
             traits = dict(profile.traits) if profile else {}
-            self._profile_context = profile_context(envelope.profile_id, traits, signals)
+            segments = await SegmentRepository(self.session).keys_of(envelope.profile_id)
+            self._profile_context = profile_context(envelope.profile_id, traits, signals, segments)
         return self._profile_context
 
     async def route(self, event: Event) -> RouteResult:
@@ -154,6 +159,14 @@ class EventRouter:
         if key in await self._goal_events():
             await self._credit_goals(
                 envelope, await IdentityRepository(self.session).aliases(event.profile_id)
+            )
+        if key not in SEGMENT_EVENTS.values():  # what a segment event changes is already recorded
+            await membership.update(
+                self.session,
+                event.profile_id,
+                datetime.now(UTC),
+                event.message_id,
+                self.settings.default_timezone,
             )
         return result
 

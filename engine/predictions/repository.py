@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.db.models import ModelVersion
+from engine.db.insight_tables import ModelVersion
 from engine.predictions.features import RAW, RAW_SQL
 
 _FEATURES = ", ".join(f"{expression} AS {name}" for name, expression in RAW_SQL.items())

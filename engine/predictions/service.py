@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.db.models import ModelVersion
+from engine.db.insight_tables import ModelVersion
 from engine.predictions.repository import PredictionRepository
 from engine.predictions.scoring import predict
 from engine.predictions.training import NotEnoughData, train

@@ -55,6 +55,16 @@ class ProfileRepository:
         )
         return (await self.session.execute(query)).scalars().all()
 
+    async def page_present(self, after: str, limit: int) -> list[str]:
+        """Ids of profiles not merged away, in id order from `after`."""
+        query = (
+            select(Profile.id)
+            .where(Profile.id > after, Profile.merged_into.is_(None))
+            .order_by(Profile.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(query)).scalars())
+
     async def lock_present(self, profile_id: str) -> bool:
         """Whether the profile exists, its row locked FOR SHARE until the transaction ends: an entry
         checks it so that it waits for an erasure in progress (which locks FOR UPDATE) and then refuses."""

@@ -47,4 +47,5 @@ async def _snapshot(
         signals=signals,
         timezone=str(zone_of(read.timezone, read.traits, default_timezone).key),
         explanations=explanations,
+        segments=read.segments,
     )

@@ -4,7 +4,7 @@ so time-skipping tests and replays see consistent values)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -80,6 +80,7 @@ class PersonRead:
     values: dict[str, Any]
     recorded: bool  # whether the enrollment asked about has its row (False if none was asked about)
     prediction: Prediction | None = None
+    segments: list[str] = field(default_factory=list)  # the keys of the segments they are in
 
 
 def _built_in_select(names: list[str], person: str, predictive: bool = False) -> str:
@@ -160,6 +161,8 @@ class SignalRepository:
         statement = _statement(
             f"WITH person AS ({CURRENT_SQL}) SELECT (SELECT id FROM person) AS survivor,"
             " (SELECT traits FROM person) AS traits, (SELECT timezone FROM person) AS timezone,"
+            " ARRAY(SELECT s.key FROM segment_members m JOIN segments s ON s.id = m.segment_id"
+            " WHERE m.profile_id = coalesce((SELECT id FROM person), :profile_id)) AS segments,"
             f" {recorded} AS recorded{columns}"
         )
         params = {"profile_id": profile_id, "as_of": as_of, "enrollment_id": enrollment_id}
@@ -169,7 +172,12 @@ class SignalRepository:
         if custom:
             values |= await self.compute(row["survivor"] or profile_id, custom, as_of)
         return PersonRead(
-            row["traits"] or {}, row["timezone"], values, row["recorded"], _prediction(row, predictive)
+            row["traits"] or {},
+            row["timezone"],
+            values,
+            row["recorded"],
+            _prediction(row, predictive),
+            list(row["segments"]),
         )
 
     async def compute(self, profile_id: str, names: list[str], as_of: datetime) -> dict[str, Any]:
