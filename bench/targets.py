@@ -99,6 +99,25 @@ def _console(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
     ]
 
 
+def _models(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    auc = {name: figures["auc"] for name, figures in r["held_out"].items()}
+    shipped, p99 = auc[r["shipped"]], r["rows"][2]["p99_ms"]
+    return [
+        (
+            f"models: trained on {r['customers']:,} customers in {r['training_seconds']} s",
+            "≤ 60 s",
+            r["training_seconds"] <= 60,
+        ),
+        (
+            f"churn AUC held out: shipped ({r['shipped']}) {shipped}, BG/NBD {auc['bgnbd']},"
+            f" recency {auc['recency']}",
+            "≥ BG/NBD, > recency",
+            shipped >= auc["bgnbd"] and shipped > auc["recency"],
+        ),
+        (f"predictive signals read p99 at 200 req/s: {p99} ms", "≤ 10 ms", p99 <= 10),
+    ]
+
+
 SUMMARIES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str, bool]]]] = {
     "ingest": _ingest,
     "read_path": _read_path,
@@ -106,6 +125,7 @@ SUMMARIES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str, bool]]]] = 
     "report": _report,
     "capacity": _capacity,
     "console": _console,
+    "models": _models,
 }
 
 

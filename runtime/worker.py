@@ -28,6 +28,7 @@ import workflows
 from activities.audience import AudienceActivities
 from activities.bookkeeping import BookkeepingActivities
 from activities.messaging import MessagingActivities
+from activities.models import ModelActivities
 from activities.profiles import ProfileActivities
 from activities.stack_check import StackCheckActivities
 from engine import temporal_client
@@ -39,11 +40,17 @@ from engine.settings import Settings
 from runtime.schedules import ensure_schedule
 from workflows.audience_sweep import AudienceSweepWorkflow
 from workflows.journey import JourneyWorkflow
+from workflows.model_training import ModelTrainingWorkflow
 from workflows.stack_check import StackCheckWorkflow
 
 log = logging.getLogger(__name__)
 
-WORKFLOWS: list[type[Any]] = [StackCheckWorkflow, JourneyWorkflow, AudienceSweepWorkflow]
+WORKFLOWS: list[type[Any]] = [
+    StackCheckWorkflow,
+    JourneyWorkflow,
+    AudienceSweepWorkflow,
+    ModelTrainingWorkflow,
+]
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("engine", "activities", "pydantic")
 )
@@ -66,8 +73,10 @@ def activities_for(
     profiles = ProfileActivities(sessionmaker, settings.default_timezone)
     messaging = MessagingActivities(sessionmaker, http, settings)
     audience = AudienceActivities(sessionmaker, client, settings)
+    models = ModelActivities(sessionmaker, settings)
     return [
         audience.sweep_audiences,
+        models.train_models,
         checks.probe_database,
         books.begin_enrollment,
         books.record_step,
@@ -136,7 +145,7 @@ async def run_worker(settings: Settings) -> None:
     try:
         await ensure_schedule(client, settings)
     except RPCError as error:  # e.g. a server without schedules: journeys still run, sweeps do not
-        log.warning("audience sweep schedule not created: %s", error.message)
+        log.warning("sweep and retraining schedules not created: %s", error.message)
     freeze_startup_objects()
     try:
         async with worker, running_dispatcher(dispatcher):
