@@ -12,6 +12,8 @@ import "./styles.css";
 const EditorPage = lazy(() => import("./editor/EditorPage"));
 const ReportPage = lazy(() => import("./report/ReportPage"));
 const TemplatesPage = lazy(() => import("./pages/Templates"));
+const SegmentsPage = lazy(() => import("./pages/Segments"));
+const ModelsPage = lazy(() => import("./pages/Models"));
 
 function Shell() {
   const { session, signOut } = useSession();
@@ -26,6 +28,8 @@ function Shell() {
             Journeys
           </NavLink>
           <NavLink to="/profiles">Profiles</NavLink>
+          <NavLink to="/segments">Segments</NavLink>
+          <NavLink to="/models">Models</NavLink>
           <NavLink to="/templates">Templates</NavLink>
           <a href="/docs">API docs</a>
         </nav>
@@ -45,6 +49,9 @@ function Shell() {
             <Route path="/enrollments/:id" element={<EnrollmentPage />} />
             <Route path="/profiles" element={<ProfileSearch />} />
             <Route path="/profiles/:key" element={<ProfilePage />} />
+            <Route path="/segments" element={<SegmentsPage />} />
+            <Route path="/segments/:key" element={<SegmentsPage />} />
+            <Route path="/models" element={<ModelsPage />} />
             <Route path="/templates" element={<TemplatesPage />} />
             <Route path="/templates/:name" element={<TemplatesPage />} />
             <Route path="*" element={<p>No such page.</p>} />

@@ -21,7 +21,7 @@ from engine.journeys.repository import JourneyRef, JourneyRepository
 from engine.profiles.repository import ProfileRepository
 from engine.segments.repository import SegmentRepository
 from engine.settings import Settings
-from engine.signals.repository import SignalRepository
+from engine.signals.service import SignalService
 
 log = logging.getLogger(__name__)
 PAGE = 500
@@ -64,7 +64,7 @@ async def sweep(
                 totals.checked += 1
                 try:
                     async with sessionmaker() as session, session.begin():
-                        values = await SignalRepository(session).compute(profile.id, signals, now)
+                        values = await SignalService(session).values(profile.id, signals, now)
                         segments = await SegmentRepository(session).keys_of(profile.id)
                         context = condition_context(
                             profile=profile_context(profile.id, dict(profile.traits), values, segments)

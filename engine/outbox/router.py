@@ -28,7 +28,6 @@ from engine.segments import membership
 from engine.segments.membership import SEGMENT_EVENTS
 from engine.segments.repository import SegmentRepository
 from engine.settings import Settings
-from engine.signals.repository import SignalRepository
 from engine.signals.service import SignalService
 
 ANY_EVENT = "*"
@@ -110,9 +109,9 @@ class EventRouter:
         custom signal in one query (cheaper than one query per condition)."""
         if self._profile_context is None:
             profile = await ProfileRepository(self.session).get(envelope.profile_id)
-            names = sorted(await SignalService(self.session).known())
-            signals = await SignalRepository(self.session).compute(
-                envelope.profile_id, names, envelope.timestamp
+            service = SignalService(self.session)
+            signals = await service.values(
+                envelope.profile_id, sorted(await service.known()), envelope.timestamp
             )
             traits = dict(profile.traits) if profile else {}
             segments = await SegmentRepository(self.session).keys_of(envelope.profile_id)

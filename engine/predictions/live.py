@@ -26,13 +26,18 @@ async def params(session: AsyncSession, model_id: int) -> dict[str, Any] | None:
 
 
 async def predictive(
-    session: AsyncSession, model_id: int | None, raw: dict[str, Any] | None, now: datetime, names: list[str]
+    session: AsyncSession,
+    model_id: int | None,
+    raw: dict[str, Any] | None,
+    now: datetime,
+    names: list[str],
+    explain: bool = True,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The predictive signals in `names` (None before any model is trained) and their explanations."""
     model = await params(session, model_id) if model_id is not None else None
     if model is None or raw is None:
         return dict.fromkeys(names), {}
-    signals, explanations = predict(model, raw, now)
+    signals, explanations = predict(model, raw, now, explain)
     wanted = set(names)
     return (
         {name: signals[name] for name in names if name in PREDICTIVE_SIGNALS},

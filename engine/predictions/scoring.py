@@ -126,7 +126,7 @@ def cluster_of(clusters: dict[str, Any], values: dict[str, float]) -> int:
 
 
 def predict(
-    model: dict[str, Any], raw: dict[str, Any], now: datetime
+    model: dict[str, Any], raw: dict[str, Any], now: datetime, explain: bool = True
 ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
     """Every predictive signal for a customer with raw features `raw` (engine.predictions.features), and
     the explanations of churn risk and expected orders."""
@@ -159,6 +159,8 @@ def predict(
         f = _quintile(cuts["frequency"], values["orders"], higher_is_better=True)
         m = _quintile(cuts["monetary"], float(raw.get("revenue") or 0), higher_is_better=True)
         signals |= {"rfm_recency": r, "rfm_frequency": f, "rfm_monetary": m, "rfm_segment": rfm_segment(r, f)}
+    if not explain:  # a condition's read: the scores alone (an explanation costs twenty more evaluations)
+        return signals, {}
     explanations = {
         "churn_risk": _explain(model, values, risk, churn, "risk"),
         "expected_orders": _explain(model, values, orders, expected_orders, "orders"),

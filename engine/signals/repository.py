@@ -180,6 +180,18 @@ class SignalRepository:
             list(row["segments"]),
         )
 
+    async def prediction_inputs(self, profile_id: str, as_of: datetime) -> Prediction:
+        """The latest model's id and the person's features as of `as_of` (for predictive signals)."""
+        sql = f"SELECT 1 AS one{_built_in_select([], ':profile', predictive=True)}"
+        row = (
+            (await self.session.execute(_statement(sql), {"profile": profile_id, "as_of": as_of}))
+            .mappings()
+            .one()
+        )
+        prediction = _prediction(row, predictive=True)
+        assert prediction is not None
+        return prediction
+
     async def compute(self, profile_id: str, names: list[str], as_of: datetime) -> dict[str, Any]:
         """Built-in and custom signals in one query over the profile's events up to `as_of`."""
         columns: list[str] = []

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.durations import parse_duration
 from engine.errors import Conflict
+from engine.predictions import live
 from engine.predictions.scoring import PREDICTIVE_SIGNALS
 from engine.signals.catalog import BUILTIN_SIGNALS
 from engine.signals.custom import CustomSignal, CustomSignalCreate
@@ -12,7 +16,20 @@ from engine.signals.repository import SignalRepository
 
 class SignalService:
     def __init__(self, session: AsyncSession) -> None:
+        self.session = session
         self.repo = SignalRepository(session)
+
+    async def values(self, profile_id: str, names: list[str], as_of: datetime) -> dict[str, Any]:
+        """Built-in, custom and predictive signals of a person as of a moment."""
+        out = await self.repo.compute(profile_id, [n for n in names if n not in PREDICTIVE_SIGNALS], as_of)
+        wanted = [n for n in names if n in PREDICTIVE_SIGNALS]
+        if wanted:
+            found = await self.repo.prediction_inputs(profile_id, as_of)
+            scored, _ = await live.predictive(
+                self.session, found.model_id, found.features, as_of, wanted, explain=False
+            )
+            out |= scored
+        return out
 
     async def known(self) -> set[str]:
         return set(BUILTIN_SIGNALS) | set(PREDICTIVE_SIGNALS) | set(await self.repo.custom_names())

@@ -23,6 +23,16 @@ function Decision({ step }: { step: Step }) {
             <h4>Values read</h4>
             <KeyValues label={`signals read at ${step.node_id}`} values={(d.signals ?? {}) as Record<string, unknown>} />
             {Object.keys((d.traits ?? {}) as object).length > 0 && <KeyValues label={`traits read at ${step.node_id}`} values={d.traits as Record<string, unknown>} />}
+            {Object.entries((d.explanations ?? {}) as Record<string, { feature: string; text: string }[]>).map(([signal, reasons]) => (
+              <div key={signal}>
+                <h4>Why {signal}</h4>
+                <ul aria-label={`Why ${signal} at ${step.node_id}`}>
+                  {reasons.map((r) => (
+                    <li key={r.feature}>{r.text}</li>
+                  ))}
+                </ul>
+              </div>
+            ))}
           </>
         ) : null}
       </div>

@@ -32,6 +32,18 @@ interface Consent {
   recorded: Record<string, boolean>;
 }
 
+interface Reason {
+  feature: string;
+  effect: number;
+  text: string;
+}
+
+interface Predictions {
+  model_id: number | null;
+  signals: Record<string, unknown>;
+  explanations: Record<string, Reason[]>;
+}
+
 interface InboxMessage {
   id: number;
   journey: string | null;
@@ -48,6 +60,7 @@ export function ProfilePage() {
   const profile = useApi<ProfileView>(`/api/profiles/${q(key)}`, 5000);
   const consent = useApi<Consent>(`/api/profiles/${q(key)}/consent`);
   const inbox = useApi<InboxMessage[]>(`/api/profiles/${q(key)}/inbox`);
+  const predictions = useApi<Predictions>(`/api/profiles/${q(key)}/predictions`, 5000);
   const [erased, setErased] = useState<string | null>(null);
 
   if (erased) return <p role="status">{erased}</p>;
@@ -97,6 +110,30 @@ export function ProfilePage() {
           )}
         </section>
       </div>
+      <section className="panel" aria-label="Predictions">
+        <h2>Predictions</h2>
+        {predictions.data?.model_id == null ? (
+          <p className="muted">No model trained yet.</p>
+        ) : (
+          <div className="columns">
+            <KeyValues label="Predictive signals" values={predictions.data.signals} />
+            <div>
+              {Object.entries(predictions.data.explanations).map(([signal, reasons]) => (
+                <div key={signal}>
+                  <h3>Why {signal} is {String(predictions.data?.signals[signal])}</h3>
+                  <ul aria-label={`Why ${signal}`}>
+                    {reasons.map((r) => (
+                      <li key={r.feature} className={r.effect > 0 ? "up" : "down"}>
+                        {r.text}
+                      </li>
+                    ))}
+                  </ul>
+                </div>
+              ))}
+            </div>
+          </div>
+        )}
+      </section>
       <section className="panel">
         <h2>Enrollments</h2>
         <ul>
