@@ -72,7 +72,7 @@ async def live_predictions(session: AsyncSession, key: str) -> PredictionsView:
     if read.profile_id is None or read.prediction is None:
         raise UnknownPerson(key)
     scored, explanations = await live.predictive(
-        session, read.prediction.model_id, read.prediction.features, as_of, list(PREDICTIVE_SIGNALS)
+        session, read.prediction.model_key, read.prediction.features, as_of, list(PREDICTIVE_SIGNALS)
     )
     return PredictionsView(
         profile_id=read.profile_id,
@@ -108,7 +108,7 @@ async def live_signals(session: AsyncSession, key: str, names: list[str] | None)
         values |= await signals.compute(read.profile_id, custom, as_of)
     if read.prediction is not None and (names is not None or read.prediction.model_id is not None):
         scored, _ = await live.predictive(
-            session, read.prediction.model_id, read.prediction.features, as_of, predictive, explain=False
+            session, read.prediction.model_key, read.prediction.features, as_of, predictive, explain=False
         )
         values |= scored
     return SignalsView(profile_id=read.profile_id, as_of=as_of, signals=dict(sorted(values.items())))

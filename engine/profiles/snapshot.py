@@ -38,7 +38,7 @@ async def _snapshot(
     if read.prediction is not None:
         wanted = [name for name in input.signals if name in PREDICTIVE_SIGNALS]
         scored, explanations = await live.predictive(
-            session, read.prediction.model_id, read.prediction.features, input.as_of, wanted
+            session, read.prediction.model_key, read.prediction.features, input.as_of, wanted
         )
         signals |= scored
     return ProfileSnapshot(

@@ -67,8 +67,12 @@ class LiveRead:
 class Prediction:
     """What engine.predictions.live scores a person with: the latest model and their features now."""
 
-    model_id: int | None  # None: no model trained yet
+    model_key: str | None  # "<id>@<trained_at>"; None: no model trained yet
     features: dict[str, Any]
+
+    @property
+    def model_id(self) -> int | None:
+        return int(self.model_key.split("@")[0]) if self.model_key else None
 
 
 @dataclass
@@ -92,7 +96,11 @@ def _built_in_select(names: list[str], person: str, predictive: bool = False) ->
         return ""
     columns = "".join(f", {_EXPRESSIONS[name]} AS {name}" for name in names)
     if predictive:
-        columns += ", (SELECT id FROM model_versions ORDER BY id DESC LIMIT 1) AS model_id"
+        # The version's id and training time: together they name it for good (ids can start over in a
+        # database emptied and migrated afresh, as the tests do), so its parameters can be kept in memory.
+        columns += (
+            ", (SELECT id || '@' || trained_at FROM model_versions ORDER BY id DESC LIMIT 1) AS model_key"
+        )
         columns += "".join(f", {expression} AS f_{name}" for name, expression in RAW_SQL.items())
     return f"{columns} FROM events e WHERE e.profile_id = {person} AND e.timestamp <= :as_of"
 
@@ -100,7 +108,7 @@ def _built_in_select(names: list[str], person: str, predictive: bool = False) ->
 def _prediction(row: Any, predictive: bool) -> Prediction | None:
     if not predictive:
         return None
-    return Prediction(row["model_id"], {name: _plain(row[f"f_{name}"]) for name in RAW_SQL})
+    return Prediction(row["model_key"], {name: _plain(row[f"f_{name}"]) for name in RAW_SQL})
 
 
 def _plain(value: Any) -> Any:

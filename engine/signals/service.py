@@ -26,7 +26,7 @@ class SignalService:
         if wanted:
             found = await self.repo.prediction_inputs(profile_id, as_of)
             scored, _ = await live.predictive(
-                self.session, found.model_id, found.features, as_of, wanted, explain=False
+                self.session, found.model_key, found.features, as_of, wanted, explain=False
             )
             out |= scored
         return out

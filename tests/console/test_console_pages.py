@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from engine.journeys.bundled import EXAMPLES
 from tests.console.conftest import Console
 from tests.ingestion.conftest import ADMIN, WRITE, eventually
+from tests.predictions.conftest import import_shop
 from tests.support.exposures import seed
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -133,9 +134,12 @@ async def _enrolled(console: Console, person: str) -> dict[str, Any]:
 
 
 async def test_an_enrollment_shows_the_signal_values_its_branch_read(console: Console) -> None:
-    """churn-rescue admits a customer whose last order is 90 days old when she logs in; its first node
-    branches on live signals, and the timeline shows the values it read."""
-    long_ago = (datetime.now(UTC) - timedelta(days=90)).isoformat()
+    """churn-rescue admits a customer the trained churn model says is at risk: her one order is 200 days
+    old when she opens a support ticket; its first node branches on live signals, and the timeline shows
+    the values it read."""
+    await import_shop(console.stack.api)
+    assert (await console.stack.api.post("/api/models/train", headers=ADMIN)).status_code == 201
+    long_ago = (datetime.now(UTC) - timedelta(days=200)).isoformat()
     posted = await console.stack.api.post(
         "/v1/track",
         json={
@@ -147,8 +151,8 @@ async def test_an_enrollment_shows_the_signal_values_its_branch_read(console: Co
         headers=WRITE,
     )
     assert posted.status_code == 200
-    login = {"userId": "erin", "event": "logged_in"}
-    assert (await console.stack.api.post("/v1/track", json=login, headers=WRITE)).status_code == 200
+    ticket = {"userId": "erin", "event": "ticket_opened"}
+    assert (await console.stack.api.post("/v1/track", json=ticket, headers=WRITE)).status_code == 200
     enrollment = await _enrolled(console, "erin")
     assert enrollment["journey"] == "churn-rescue"
 
@@ -158,8 +162,8 @@ async def test_an_enrollment_shows_the_signal_values_its_branch_read(console: Co
     triage = page.locator("[data-step=triage]")
     await expect(triage).to_contain_text("Values read")
     read = triage.get_by_role("table", name="signals read at triage")
-    await expect(read.get_by_role("row", name=re.compile(r"open_tickets\s+0"))).to_be_visible()
-    await expect(triage).to_contain_text("No case matched: default")
+    await expect(read.get_by_role("row", name=re.compile(r"open_tickets\s+1"))).to_be_visible()
+    await expect(triage).to_contain_text("Case 1 matched → adoption_help")
     await console.screenshot("enrollment")
 
     await page.get_by_role("link", name="erin").first.click()

@@ -4,6 +4,7 @@ Temporal → journey, on the dev server."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from segment.analytics import Client as SegmentClient
@@ -14,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from engine.outbox.dispatcher import Dispatcher, running_dispatcher
 from engine.settings import Settings
 from tests.ingestion.conftest import ADMIN, WRITE, Stack, eventually
+from tests.predictions.conftest import import_shop
 from tests.support.live_api import live_api
 
 
@@ -76,11 +78,16 @@ async def _equals(check: Any, expected: Any) -> bool:
     return bool(await check() == expected)
 
 
-async def test_an_audience_journey_enrolls_when_risk_signals_combine(stack: Stack) -> None:
-    """churn-rescue has no trigger event: the customer's own events make the audience condition true."""
-    old_order = {"userId": "risky", "event": "order_completed", "timestamp": "2026-08-01T00:00:00Z"}
+async def test_an_audience_journey_enrolls_when_the_churn_model_says_so(stack: Stack) -> None:
+    """churn-rescue has no trigger event: the customer's own events make the audience condition true,
+    here the trained model's churn risk, read as of each event."""
+    await import_shop(stack.api)  # history: it enrolls no one
+    assert (await stack.api.post("/api/models/train", headers=ADMIN)).status_code == 201
+    long_ago = (datetime.now(UTC) - timedelta(days=200)).isoformat()
+    old_order = {"userId": "risky", "event": "order_completed", "timestamp": long_ago}
     await stack.api.post("/v1/track", json=old_order, headers=WRITE)
-    assert await enrollments(stack, "churn-rescue") == []
+    await eventually(stack.drained)
+    assert await enrollments(stack, "churn-rescue") == []  # as of that order, they had just bought
     await stack.api.post("/v1/track", json={"userId": "risky", "event": "ticket_opened"}, headers=WRITE)
     [entered] = await eventually(lambda: enrollments(stack, "churn-rescue"))
     assert entered["profile_id"] == "risky"

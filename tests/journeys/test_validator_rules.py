@@ -218,7 +218,8 @@ def test_the_base_definition_is_valid() -> None:
         pytest.param(
             with_changes(entry__when={"field": "cart.total", "op": "gt", "value": 0}),
             "entry.when",
-            "field 'cart.total' must start with one of profile.traits., profile.signals., profile.segments., event., entry.",
+            "field 'cart.total' must start with one of profile.traits., profile.signals., profile.segments.,"
+            " event., entry.",
             id="condition field outside the namespaces",
         ),
         pytest.param(
