@@ -118,3 +118,18 @@ async def test_an_event_moves_a_person_in_and_out_and_journeys_follow(stack: Sta
         ("segment_exited", "big-carts"),
         ("segment_exited", "big-pro"),
     ]
+
+
+async def test_erasing_a_person_removes_them_from_segments_and_their_history(stack: Stack) -> None:
+    api = stack.api
+    assert (await api.put("/api/segments/big-carts", json=BIG_CARTS, headers=ADMIN)).status_code == 201
+    await cart(api, "lee", 300)
+
+    async def members() -> int:
+        found: int = (await api.get("/api/segments/big-carts", headers=ADMIN)).json()["members"]
+        return found
+
+    assert await eventually(members) == 1
+    assert (await api.delete("/api/profiles/lee", headers=ADMIN)).status_code == 200
+    assert await members() == 0
+    assert (await api.get("/api/segments/big-carts/history", headers=ADMIN)).json() == []
