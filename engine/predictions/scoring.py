@@ -4,6 +4,7 @@ that moved it most. Pure: the same for the live read (engine.signals) and for sc
 
 from __future__ import annotations
 
+import bisect
 import math
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,7 +56,7 @@ def churn(model: dict[str, Any], values: dict[str, float]) -> float:
         x, t_x, big_t = (np.array([v]) for v in _bgnbd_inputs(values))
         return float(BgNbd(**model["bgnbd"]).p_no_purchase(x, t_x, big_t, model["horizon_days"])[0])
     edges, rates = model["recency"]["edges"], model["recency"]["rates"]
-    return float(rates[int(np.searchsorted(edges, values["recency"], side="right"))])
+    return float(rates[bisect.bisect_right(edges, values["recency"])])
 
 
 def expected_orders(model: dict[str, Any], values: dict[str, float], horizon: float | None = None) -> float:
@@ -98,7 +99,7 @@ def _explain(
 
 
 def _quintile(cuts: list[float], value: float, higher_is_better: bool) -> int:
-    rank = int(np.searchsorted(cuts, value, side="left"))  # 0..4
+    rank = bisect.bisect_left(cuts, value)  # 0..4
     return rank + 1 if higher_is_better else 5 - rank
 
 
@@ -120,9 +121,12 @@ def rfm_segment(r: int, f: int) -> str:
 
 
 def cluster_of(clusters: dict[str, Any], values: dict[str, float]) -> int:
-    row = np.array(_scaled(clusters["scaler"], values))
-    distances = [float(np.sum((row - np.array(c)) ** 2)) for c in clusters["centroids"]]
-    return int(clusters["ids"][int(np.argmin(distances))])
+    # Plain Python: for one customer, numpy's per-call overhead is most of the cost (the live read path).
+    row = _scaled(clusters["scaler"], values)
+    distances = [
+        sum((a - b) ** 2 for a, b in zip(row, centroid, strict=True)) for centroid in clusters["centroids"]
+    ]
+    return int(clusters["ids"][distances.index(min(distances))])
 
 
 def predict(

@@ -1,11 +1,12 @@
-"""Every path of the churn-rescue reference journey (audience entry: enrolled when risk signals combine)."""
+"""Every path of the churn-rescue reference journey (audience entry: enrolled when the churn model says
+so; here enrolled by hand, as the audience would)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from engine.journeys.assignment import variant_for
+from engine.journeys.assignment import in_holdout, variant_for
 from tests.runtime.harness import Harness
 from tests.support.crm import CrmStandIn
 
@@ -13,10 +14,12 @@ WEIGHTS = [("no_offer", 50.0), ("offer_20", 50.0)]
 
 
 def profile_in(variant: str, prefix: str) -> str:
+    """A profile id in `variant` of the winback split, and outside the journey's 10% holdout."""
     return next(
         f"{prefix}-{n}"
         for n in range(1000)
         if variant_for("churn-rescue", "winback", f"{prefix}-{n}", WEIGHTS) == variant
+        and not in_holdout("churn-rescue", f"{prefix}-{n}", 10)
     )
 
 
@@ -104,7 +107,11 @@ async def test_control_variant_gets_the_plain_winback(harness: Harness) -> None:
     await harness.signal(started.workflow_id, harness.event(pid, "order_completed", revenue=99))
     result = await harness.result(started.workflow_id)
     assert result.status == "exited:goal"
-    assert await harness.outcomes(started.enrollment_id) == [("winback", "no_offer", 99.0)]
+    # Credited to the split's arm and, as a treated customer, to the journey's holdout comparison.
+    assert sorted(await harness.outcomes(started.enrollment_id)) == [
+        ("__holdout__", "treatment", 99.0),
+        ("winback", "no_offer", 99.0),
+    ]
 
 
 async def test_reengaging_on_their_own_exits_the_journey(harness: Harness) -> None:

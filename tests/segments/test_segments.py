@@ -3,10 +3,14 @@ segment_exited routed to journeys, versions, members and history."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from engine.segments import membership
 from tests.ingestion.conftest import ADMIN, WRITE, Stack, eventually, stack
 
 __all__ = ["stack"]
@@ -133,3 +137,27 @@ async def test_erasing_a_person_removes_them_from_segments_and_their_history(sta
     assert (await api.delete("/api/profiles/lee", headers=ADMIN)).status_code == 200
     assert await members() == 0
     assert (await api.get("/api/segments/big-carts/history", headers=ADMIN)).json() == []
+
+
+async def test_the_sweep_finds_who_entered_a_segment_with_time_alone(
+    api_client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    lapsed = {"name": "Lapsed", "condition": {"signal": "days_since_last_order", "op": "gte", "value": 60}}
+    assert (await api_client.put("/api/segments/lapsed", json=lapsed, headers=ADMIN)).status_code == 201
+    order = {"userId": "ned", "event": "order_completed", "properties": {"revenue": 20}}
+    assert (await api_client.post("/v1/track", json=order, headers=WRITE)).status_code == 200
+    now = datetime.now(UTC)
+    assert await membership.sweep(sessionmaker, now) == 0  # he just ordered
+
+    assert await membership.sweep(sessionmaker, now + timedelta(days=61)) == 1  # two months on
+    assert await membership.sweep(sessionmaker, now + timedelta(days=61)) == 0  # once
+    members = (await api_client.get("/api/segments/lapsed/members", headers=ADMIN)).json()
+    assert len(members) == 1
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            text(
+                "SELECT e.name, e.properties->>'segment', o.id IS NOT NULL FROM events e"
+                " LEFT JOIN outbox o ON o.event_id = e.id WHERE e.name = 'segment_entered'"
+            )
+        )
+        assert rows.all() == [("segment_entered", "lapsed", True)]  # routed like any event
