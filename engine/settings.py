@@ -126,6 +126,10 @@ class Settings(BaseSettings):
     prediction_horizon: str = Field(
         default="90d", description="how far ahead churn risk and expected orders look (e.g. 90d)"
     )
+    order_event: str = Field(
+        default="order_completed", min_length=1, description="the event predictive models count as an order"
+    )
+    order_value_properties: Annotated[list[str], NoDecode] = ["revenue", "total"]
     model_retrain_seconds: int = Field(
         default=86400, ge=60, description="how often the predictive models retrain (a Temporal schedule)"
     )
@@ -173,6 +177,7 @@ class Settings(BaseSettings):
         "cors_origins",
         "analyst_tokens",
         "webhook_allowed_hosts",
+        "order_value_properties",
         mode="before",
     )
     @classmethod

@@ -1,19 +1,34 @@
 """What the predictive models see of a customer: aggregates over their events up to a moment (`:as_of`),
 as SQL expressions shared by training (a row per customer, as of a cut-off: nothing after it leaks in)
-and by the live read (one customer, as of now). Orders are `order_completed` (Segment's `Order
-Completed` too), their value `revenue`, else `total`."""
+and by the live read (one customer, as of now).
+
+Orders are the events named by JOURNEYS_ORDER_EVENT (default `order_completed`, which Segment's `Order
+Completed` is too), their value the first number among JOURNEYS_ORDER_VALUE_PROPERTIES (default
+`revenue`, then `total`). Read once per process, as the statements are built once."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+from engine.events.names import event_key
+from engine.settings import get_settings
 from engine.signals.numbers import numeric_sql
 
-_PAID, _TOTAL = numeric_sql("e.properties->>'revenue'"), numeric_sql("e.properties->>'total'")
-_REVENUE = f"coalesce({_PAID}, {_TOTAL})"
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+_SETTINGS = get_settings()
+_REVENUE = (
+    "coalesce("
+    + ", ".join(numeric_sql(f"e.properties->>{_literal(name)}") for name in _SETTINGS.order_value_properties)
+    + ")"
+)
 _UPTO = "e.timestamp <= :as_of"
-_ORDER = f"e.name_key = 'order_completed' AND {_UPTO}"
+ORDER = _literal(event_key(_SETTINGS.order_event))  # the order event's name, as SQL
+_ORDER = f"e.name_key = {ORDER} AND {_UPTO}"
 
 
 def _days_since(condition: str, pick: str = "max") -> str:

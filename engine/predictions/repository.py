@@ -12,13 +12,13 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.db.insight_tables import ModelVersion
-from engine.predictions.features import RAW, RAW_SQL
+from engine.predictions.features import ORDER, RAW, RAW_SQL
 
 _FEATURES = ", ".join(f"{expression} AS {name}" for name, expression in RAW_SQL.items())
 # A row per customer (surviving profiles) who had an event by :as_of; features see nothing after it
 # (every aggregate is filtered by it); orders_after counts their orders in (:as_of, :until].
 _AS_OF = text(
-    f"SELECT e.profile_id, {_FEATURES}, count(*) FILTER (WHERE e.name_key = 'order_completed'"
+    f"SELECT e.profile_id, {_FEATURES}, count(*) FILTER (WHERE e.name_key = {ORDER}"
     " AND e.timestamp > :as_of) AS orders_after"
     " FROM events e WHERE e.timestamp <= :until GROUP BY e.profile_id"
     " HAVING min(e.timestamp) <= :as_of".replace(":as_of", "CAST(:as_of AS timestamptz)")

@@ -105,9 +105,7 @@ def _built_in_select(names: list[str], person: str, predictive: bool = False) ->
     return f"{columns} FROM events e WHERE e.profile_id = {person} AND e.timestamp <= :as_of"
 
 
-def _prediction(row: Any, predictive: bool) -> Prediction | None:
-    if not predictive:
-        return None
+def _prediction(row: Any) -> Prediction:
     return Prediction(row["model_key"], {name: _plain(row[f"f_{name}"]) for name in RAW_SQL})
 
 
@@ -153,7 +151,8 @@ class SignalRepository:
         )
         [row] = await driver_fetch(self.session, statement, {"key": key, "as_of": as_of})
         values = {name: _plain(row[name]) for name in built_ins}
-        return LiveRead(row["profile_id"], list(row["custom_names"]), values, _prediction(row, predictive))
+        prediction = _prediction(row) if predictive else None
+        return LiveRead(row["profile_id"], list(row["custom_names"]), values, prediction)
 
     async def read_person(
         self, profile_id: str, names: list[str], as_of: datetime, enrollment_id: str | None = None
@@ -184,7 +183,7 @@ class SignalRepository:
             row["timezone"],
             values,
             row["recorded"],
-            _prediction(row, predictive),
+            _prediction(row) if predictive else None,
             list(row["segments"]),
         )
 
@@ -196,9 +195,7 @@ class SignalRepository:
             .mappings()
             .one()
         )
-        prediction = _prediction(row, predictive=True)
-        assert prediction is not None
-        return prediction
+        return _prediction(row)
 
     async def compute(self, profile_id: str, names: list[str], as_of: datetime) -> dict[str, Any]:
         """Built-in and custom signals in one query over the profile's events up to `as_of`."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from engine.predictions.scoring import _quintile, rfm_segment
@@ -44,3 +48,22 @@ def test_scores_and_segments(
     )
     assert found == scores
     assert rfm_segment(found[0], found[1]) == segment
+
+
+def test_the_order_event_and_its_value_are_settings() -> None:
+    """Read once per process when the statements are built: checked in a process of its own."""
+    script = (
+        "from engine.predictions.features import RAW_SQL;print(RAW_SQL['orders']); print(RAW_SQL['revenue'])"
+    )
+    env = {
+        **os.environ,
+        "JOURNEYS_ORDER_EVENT": "Purchase Made",
+        "JOURNEYS_ORDER_VALUE_PROPERTIES": "amount,it's",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert "e.name_key = 'purchase_made'" in out
+    assert "e.properties->>'amount'" in out
+    assert "e.properties->>'it''s'" in out  # quoted, never spliced
+    assert "order_completed" not in out
