@@ -17,6 +17,7 @@ from api.openapi import complete_openapi
 from api.routes import (
     console,
     enrollments,
+    experiences,
     health,
     ingest,
     journeys,
@@ -85,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(models.router)
     app.include_router(segments.router)
+    app.include_router(experiences.admin)
+    app.include_router(experiences.decide)
     app.include_router(unsubscribe.router)
     app.include_router(outbox.router)
     app.include_router(sdk.router)

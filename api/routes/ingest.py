@@ -15,7 +15,7 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
@@ -81,6 +81,14 @@ def _authenticate(key: Any, request: Request, settings: Settings) -> str:
             raise Forbidden("a client write key cannot import history: use a server write key")
         return key
     raise Unauthorized("send a valid write key as the HTTP Basic user name (as Segment SDKs do)")
+
+
+async def require_write_key(request: Request, state: StateDep) -> None:
+    """Calls of /v1 that are not messages (/v1/decide): the write key in the Authorization header."""
+    _authenticate(_header_key(request), request, state.settings)
+
+
+write_key_dependency = Depends(require_write_key)
 
 
 def with_address(raw: Any, request: Request) -> Any:

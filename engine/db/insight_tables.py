@@ -90,3 +90,56 @@ class SegmentChange(Base):
     change: Mapped[str] = mapped_column(String(8), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class Experience(Base):
+    """What a placement on a website or app shows, decided per request (engine.experiences)."""
+
+    __tablename__ = "experiences"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    placement: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
+    updated_at: Mapped[datetime] = now_column()
+
+
+class ExperienceVersion(Base):
+    __tablename__ = "experience_versions"
+
+    experience_id: Mapped[int] = mapped_column(
+        ForeignKey("experiences.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    checksum: Mapped[str] = mapped_column(String(64), nullable=False)
+    published_at: Mapped[datetime] = now_column()
+
+
+class ExperienceAssignment(Base):
+    """A person's split variation, kept so it follows them when their profiles merge."""
+
+    __tablename__ = "experience_assignments"
+
+    experience_id: Mapped[int] = mapped_column(
+        ForeignKey("experiences.id", ondelete="CASCADE"), primary_key=True
+    )
+    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True)
+    variation: Mapped[str] = mapped_column(String(100), nullable=False)
+    assigned_at: Mapped[datetime] = now_column()
+
+
+class ExperienceDecision(Base):
+    """Every decision shown: the frequency cap counts them; those of a split are its exposures."""
+
+    __tablename__ = "experience_decisions"
+    __table_args__ = (Index("ix_experience_decisions_person", "experience_id", "profile_id", "decided_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    experience_id: Mapped[int] = mapped_column(
+        ForeignKey("experiences.id", ondelete="CASCADE"), nullable=False
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False)
+    variation: Mapped[str] = mapped_column(String(100), nullable=False)
+    reason: Mapped[str] = mapped_column(String(32), nullable=False)  # rule:<n> | split | default
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

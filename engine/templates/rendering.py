@@ -37,6 +37,10 @@ def render_text(source: str, context: dict[str, Any]) -> str:
     return _compiled(source, autoescape=False).render(context)
 
 
+def render_html(source: str, context: dict[str, Any]) -> str:
+    return _compiled(source, autoescape=True).render(context)
+
+
 def render_parts(
     subject: str | None, body: str, html: str | None, context: dict[str, Any]
 ) -> dict[str, str | None]:

@@ -1,0 +1,42 @@
+"""Real-time experiences: define what placements show (admin), and decide for a visitor (/v1/decide)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from api.auth import AdminDep
+from api.deps import ReadSessionDep, SessionDep
+from api.routes.ingest import write_key_dependency
+from engine.experiences.decide import Decider
+from engine.experiences.schemas import DecideRequest, DecideResponse
+from engine.experiences.service import ExperienceOut, ExperienceService
+from engine.journeys.documents import parse_document
+
+admin = APIRouter(prefix="/api/experiences", tags=["experiences"], dependencies=[AdminDep])
+decide = APIRouter(prefix="/v1", tags=["experiences"], dependencies=[write_key_dependency])
+
+
+@admin.put("/{key}")
+async def save_experience(
+    key: str, request: Request, response: Response, session: SessionDep
+) -> ExperienceOut:
+    """Create or change an experience (JSON or YAML): a new version when it changed."""
+    saved = await ExperienceService(session).save(
+        key, parse_document(await request.body(), request.headers.get("content-type"))
+    )
+    response.status_code = status.HTTP_201_CREATED if saved.created else status.HTTP_200_OK
+    return saved
+
+
+@admin.get("")
+async def list_experiences(session: ReadSessionDep) -> list[ExperienceOut]:
+    """Every experience with its latest version."""
+    return await ExperienceService(session).listed()
+
+
+@decide.post("/decide")
+async def decide_placements(body: DecideRequest, session: SessionDep) -> DecideResponse:
+    """What this visitor sees in each placement now: the variation, its rendered content (or JSON
+    payload), a decision id, and with `explain` the rule that held and the signal values read. Signals
+    are read as of this request, so an event posted a moment ago counts."""
+    return await Decider(session).decide(body)

@@ -1,0 +1,168 @@
+"""Deciding what a person sees in each placement, now: the person resolved as ingestion resolves them,
+their traits, live (built-in, custom, predictive) signals and segments read, each placement's experience
+judged (audience, rules in order, a sticky split, the default), the variation rendered, the decision
+recorded (the frequency cap counts it; a split's decisions are its exposures)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from jinja2 import TemplateError
+from pydantic import TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.durations import parse_duration
+from engine.enrollments.contracts import EventEnvelope
+from engine.errors import InvalidInput, Problem
+from engine.experiences.dsl import ExperienceDefinition
+from engine.experiences.repository import ExperienceRepository, LiveExperience
+from engine.experiences.schemas import MAX_CONTEXT, DecideRequest, DecideResponse, PlacementDecision
+from engine.identity.repository import IdentityRepository
+from engine.identity.service import IdentityService
+from engine.journeys.assignment import variant_for
+from engine.journeys.context import condition_context, profile_context
+from engine.journeys.evaluate import evaluate, signals_used
+from engine.profiles.repository import ProfileRepository
+from engine.segments.repository import SegmentRepository
+from engine.signals.service import SignalService
+from engine.templates.rendering import render_html
+
+_DEFINITION: TypeAdapter[ExperienceDefinition] = TypeAdapter(ExperienceDefinition)
+
+
+def _signals(definition: ExperienceDefinition) -> set[str]:
+    conditions = [rule.when for rule in definition.rules] + (
+        [definition.audience] if definition.audience else []
+    )
+    return {name for condition in conditions for name in signals_used(condition)}
+
+
+class Decider:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.repo = ExperienceRepository(session)
+
+    async def decide(self, request: DecideRequest) -> DecideResponse:
+        if len(json.dumps(request.context)) > MAX_CONTEXT:
+            raise InvalidInput(
+                f"context: at most {MAX_CONTEXT} characters of JSON",
+                [Problem("context", f"at most {MAX_CONTEXT} characters of JSON")],
+            )
+        now = datetime.now(UTC)
+        profile_id = await IdentityService(self.session).resolve(request.userId, request.anonymousId)
+        live = await self.repo.live(request.placements)
+        parsed = [(experience, _DEFINITION.validate_python(experience.definition)) for experience in live]
+        names = sorted({name for _, definition in parsed for name in _signals(definition)})
+        profile = await ProfileRepository(self.session).get(profile_id)
+        signals = await SignalService(self.session).values(profile_id, names, now) if names else {}
+        segments = await SegmentRepository(self.session).keys_of(profile_id)
+        aliases = await IdentityRepository(self.session).aliases(profile_id)
+        page = EventEnvelope(
+            id="decide", name="decide", profile_id=profile_id, context=request.context, timestamp=now
+        )
+        person = profile_context(profile_id, dict(profile.traits) if profile else {}, signals, segments)
+        context = condition_context(event=page, profile=person)
+        decisions, recorded = [], []
+        for placement in request.placements:
+            found = next(
+                (
+                    (experience, definition)
+                    for experience, definition in parsed
+                    if definition.placement == placement
+                    and (definition.audience is None or evaluate(definition.audience, context, now))
+                ),
+                None,
+            )
+            if found is None:
+                decisions.append(
+                    PlacementDecision(placement=placement, experience=None, variation=None, decision_id=None)
+                )
+                continue
+            experience, definition = found
+            decision, row = await self._one(
+                experience, definition, placement, context, aliases, profile_id, now, request.explain, signals
+            )
+            decisions.append(decision)
+            if row is not None:
+                recorded.append(row)
+        await self.repo.record(recorded)
+        return DecideResponse(profile_id=profile_id, decisions=decisions)
+
+    async def _one(
+        self,
+        experience: LiveExperience,
+        definition: ExperienceDefinition,
+        placement: str,
+        context: dict[str, Any],
+        aliases: list[str],
+        profile_id: str,
+        now: datetime,
+        explain: bool,
+        signals: dict[str, Any],
+    ) -> tuple[PlacementDecision, dict[str, Any] | None]:
+        if definition.cap is not None:
+            since = now - parse_duration(definition.cap.per)
+            if await self.repo.shown_since(experience.id, aliases, since) >= definition.cap.max:
+                capped = PlacementDecision(
+                    placement=placement,
+                    experience=experience.key,
+                    variation=None,
+                    decision_id=None,
+                    capped=True,
+                )
+                return capped, None
+        variation, reason = definition.default, "default"
+        for index, rule in enumerate(definition.rules):
+            if evaluate(rule.when, context, now):
+                variation, reason = rule.variation, f"rule:{index}"
+                break
+        else:
+            if definition.split is not None:
+                reason = "split"
+                variation = await self.repo.assignment(experience.id, aliases) or variant_for(
+                    experience.key, "split", profile_id, list(definition.split.weights.items())
+                )
+                await self.repo.assign(experience.id, profile_id, variation)
+        content, payload = self._render(definition, variation, context)
+        if content is None and payload is None and variation != definition.default:  # a template error
+            variation, reason = definition.default, "default"
+            content, payload = self._render(definition, variation, context)
+        decision_id = str(uuid.uuid4())
+        decision = PlacementDecision(
+            placement=placement,
+            experience=experience.key,
+            variation=variation,
+            decision_id=decision_id,
+            content=content,
+            payload=payload,
+            explanation={"reason": reason, "version": experience.version, "signals": signals}
+            if explain
+            else None,
+        )
+        row = {
+            "id": decision_id,
+            "experience_id": experience.id,
+            "version": experience.version,
+            "profile_id": profile_id,
+            "variation": variation,
+            "reason": reason,
+            "decided_at": now,
+        }
+        return decision, row
+
+    @staticmethod
+    def _render(
+        definition: ExperienceDefinition, name: str, context: dict[str, Any]
+    ) -> tuple[str | None, dict[str, Any] | None]:
+        """The variation's content rendered for this person and page (HTML-escaped values), or its payload;
+        (None, None) when its template fails (an unknown variable: never half a sentence on a page)."""
+        variation = definition.variations[name]
+        if variation.payload is not None:
+            return None, variation.payload
+        try:
+            return render_html(variation.content or "", context), None
+        except TemplateError:
+            return None, None

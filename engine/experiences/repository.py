@@ -1,0 +1,119 @@
+"""SQL for experiences: definitions and versions, the live ones of a placement, sticky assignments and
+decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.db.insight_tables import Experience, ExperienceAssignment, ExperienceDecision, ExperienceVersion
+
+_LIVE = text(
+    "SELECT DISTINCT ON (x.id) x.id, x.key, v.version, v.definition FROM experiences x"
+    " JOIN experience_versions v ON v.experience_id = x.id WHERE x.placement = ANY(:placements)"
+    " ORDER BY x.id, v.version DESC"
+)
+
+
+@dataclass(frozen=True)
+class LiveExperience:
+    id: int
+    key: str
+    version: int
+    definition: dict[str, Any]
+
+
+class ExperienceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, key: str) -> Experience | None:
+        return (
+            await self.session.execute(select(Experience).where(Experience.key == key))
+        ).scalar_one_or_none()
+
+    async def create_locked(self, key: str, placement: str) -> Experience:
+        statement = insert(Experience).values(key=key, placement=placement).on_conflict_do_nothing()
+        await self.session.execute(statement)
+        query = select(Experience).where(Experience.key == key).with_for_update()
+        return (await self.session.execute(query)).scalar_one()
+
+    async def latest(self, experience_id: int) -> ExperienceVersion | None:
+        query = (
+            select(ExperienceVersion)
+            .where(ExperienceVersion.experience_id == experience_id)
+            .order_by(ExperienceVersion.version.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def add_version(
+        self, experience: Experience, version: int, definition: dict[str, Any], checksum: str
+    ) -> None:
+        self.session.add(
+            ExperienceVersion(
+                experience_id=experience.id, version=version, definition=definition, checksum=checksum
+            )
+        )
+        experience.placement = definition["placement"]
+        experience.updated_at = func.now()
+        await self.session.flush()
+
+    async def listed(self) -> Sequence[tuple[Experience, ExperienceVersion]]:
+        latest = (
+            select(ExperienceVersion.experience_id, func.max(ExperienceVersion.version).label("version"))
+            .group_by(ExperienceVersion.experience_id)
+            .subquery()
+        )
+        query = (
+            select(Experience, ExperienceVersion)
+            .join(latest, latest.c.experience_id == Experience.id)
+            .join(
+                ExperienceVersion,
+                (ExperienceVersion.experience_id == Experience.id)
+                & (ExperienceVersion.version == latest.c.version),
+            )
+            .order_by(Experience.key)
+        )
+        return [(row[0], row[1]) for row in await self.session.execute(query)]
+
+    async def live(self, placements: list[str]) -> list[LiveExperience]:
+        rows = await self.session.execute(_LIVE, {"placements": placements})
+        return sorted((LiveExperience(*row) for row in rows), key=lambda x: x.key)
+
+    async def assignment(self, experience_id: int, profile_ids: list[str]) -> str | None:
+        """The variation this person (any of their merged profiles) was given first."""
+        query = (
+            select(ExperienceAssignment.variation)
+            .where(
+                ExperienceAssignment.experience_id == experience_id,
+                ExperienceAssignment.profile_id.in_(profile_ids),
+            )
+            .order_by(ExperienceAssignment.assigned_at)
+            .limit(1)
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def assign(self, experience_id: int, profile_id: str, variation: str) -> None:
+        statement = insert(ExperienceAssignment).values(
+            experience_id=experience_id, profile_id=profile_id, variation=variation
+        )
+        await self.session.execute(statement.on_conflict_do_nothing())
+
+    async def shown_since(self, experience_id: int, profile_ids: list[str], since: datetime) -> int:
+        query = select(func.count()).where(
+            ExperienceDecision.experience_id == experience_id,
+            ExperienceDecision.profile_id.in_(profile_ids),
+            ExperienceDecision.decided_at > since,
+        )
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def record(self, decisions: list[dict[str, Any]]) -> None:
+        if decisions:
+            await self.session.execute(insert(ExperienceDecision), decisions)

@@ -1,0 +1,133 @@
+"""/v1/decide over real PostgreSQL: rules in order with their explanation, fresh signals, sticky splits
+across a login, the frequency cap, and bad input answered plainly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+ADMIN = {"Authorization": "Bearer test-admin-token"}
+WRITE = {"Authorization": "Bearer test-write-key"}
+UPSELL = {
+    "key": "cart-upsell",
+    "name": "Cart upsell",
+    "placement": "cart_upsell",
+    "rules": [
+        {"when": {"signal": "cart_value", "op": "gte", "value": 100}, "variation": "free_shipping"},
+        {"when": {"signal": "cart_value", "op": "gte", "value": 10}, "variation": "small_discount"},
+        {"when": {"field": "event.context.page.path", "op": "eq", "value": "/broken"}, "variation": "broken"},
+    ],
+    "default": "standard",
+    "variations": {
+        "standard": {"content": "<p>Free returns</p>"},
+        "small_discount": {"content": "<p>5% off, {{ profile.traits.first_name | default('friend') }}</p>"},
+        "free_shipping": {"payload": {"banner": "free-shipping"}},
+        "broken": {"content": "<p>{{ profile.traits.nothing.here }}</p>"},
+    },
+}
+HERO = {
+    "key": "hero-test",
+    "name": "Hero test",
+    "placement": "homepage_hero",
+    "split": {"weights": {"calm": 50, "bold": 50}, "control": "calm"},
+    "default": "calm",
+    "variations": {"calm": {"content": "calm"}, "bold": {"content": "BOLD"}},
+    "cap": {"max": 2, "per": "1d"},
+}
+
+
+async def decide(
+    api: httpx.AsyncClient, who: dict[str, str], *placements: str, **extra: Any
+) -> list[dict[str, Any]]:
+    answer = await api.post(
+        "/v1/decide", json={**who, "placements": list(placements), **extra}, headers=WRITE
+    )
+    assert answer.status_code == 200, answer.text
+    found: list[dict[str, Any]] = answer.json()["decisions"]
+    return found
+
+
+async def cart(api: httpx.AsyncClient, user: str, total: float) -> None:
+    event = {"userId": user, "event": "cart_updated", "properties": {"cart_id": "c", "total": total}}
+    assert (await api.post("/v1/track", json=event, headers=WRITE)).status_code == 200
+
+
+async def test_rules_decide_in_order_and_say_why(api_client: httpx.AsyncClient) -> None:
+    assert (
+        await api_client.put("/api/experiences/cart-upsell", json=UPSELL, headers=ADMIN)
+    ).status_code == 201
+    await api_client.post(
+        "/v1/identify", json={"userId": "amy", "traits": {"first_name": "Amy"}}, headers=WRITE
+    )
+
+    [first] = await decide(api_client, {"userId": "amy"}, "cart_upsell", explain=True)
+    assert (first["variation"], first["content"]) == ("standard", "<p>Free returns</p>")
+    assert first["explanation"]["reason"] == "default"
+
+    await cart(api_client, "amy", 40)  # an event a moment ago changes the very next decision
+    [second] = await decide(api_client, {"userId": "amy"}, "cart_upsell", explain=True)
+    assert (second["variation"], second["content"]) == ("small_discount", "<p>5% off, Amy</p>")
+    assert second["explanation"]["reason"] == "rule:1"
+    assert second["explanation"]["signals"] == {"cart_value": 40}
+
+    await cart(api_client, "amy", 150)
+    [third] = await decide(api_client, {"userId": "amy"}, "cart_upsell", explain=True)
+    assert (third["variation"], third["payload"], third["content"]) == (
+        "free_shipping",
+        {"banner": "free-shipping"},
+        None,
+    )
+    assert third["explanation"]["reason"] == "rule:0"  # the first rule that holds, though the second does too
+
+
+async def test_a_split_is_sticky_across_login_and_capped(
+    api_client: httpx.AsyncClient, db_engine: AsyncEngine
+) -> None:
+    assert (await api_client.put("/api/experiences/hero-test", json=HERO, headers=ADMIN)).status_code == 201
+    for n in range(10):
+        # She has an account (another device), browses anonymously, then logs in: the profiles merge.
+        await api_client.post(
+            "/v1/identify", json={"userId": f"u{n}", "anonymousId": f"phone-{n}"}, headers=WRITE
+        )
+        [before] = await decide(api_client, {"anonymousId": f"laptop-{n}"}, "homepage_hero")
+        await api_client.post(
+            "/v1/identify", json={"userId": f"u{n}", "anonymousId": f"laptop-{n}"}, headers=WRITE
+        )
+        [after] = await decide(api_client, {"userId": f"u{n}"}, "homepage_hero")
+        assert after["variation"] == before["variation"], n
+        [capped] = await decide(api_client, {"userId": f"u{n}"}, "homepage_hero")  # at most 2 a day
+        assert (capped["capped"], capped["variation"], capped["content"]) == (True, None, None)
+    async with db_engine.connect() as connection:
+        reasons = (
+            await connection.execute(text("SELECT reason, count(*) FROM experience_decisions GROUP BY 1"))
+        ).all()
+    assert reasons == [("split", 20)]  # each shown decision recorded once; the capped ones were not shown
+
+
+async def test_bad_input_is_answered_plainly(api_client: httpx.AsyncClient) -> None:
+    assert (
+        await api_client.put("/api/experiences/cart-upsell", json=UPSELL, headers=ADMIN)
+    ).status_code == 201
+    [nothing] = await decide(api_client, {"anonymousId": "v"}, "no_such_placement")
+    assert (nothing["experience"], nothing["variation"]) == (None, None)
+    # A variation whose template fails falls back to the default content.
+    [fallback] = await decide(
+        api_client, {"anonymousId": "v"}, "cart_upsell", context={"page": {"path": "/broken"}}
+    )
+    assert (fallback["variation"], fallback["content"]) == ("standard", "<p>Free returns</p>")
+
+    huge = {"anonymousId": "v", "placements": ["cart_upsell"], "context": {"blob": "x" * 9000}}
+    too_big = await api_client.post("/v1/decide", json=huge, headers=WRITE)
+    assert too_big.status_code == 422
+    nobody = await api_client.post("/v1/decide", json={"placements": ["cart_upsell"]}, headers=WRITE)
+    assert nobody.status_code == 422
+    unauthenticated = await api_client.post("/v1/decide", json={"anonymousId": "v", "placements": ["x"]})
+    assert unauthenticated.status_code == 401
+
+    bad = {**UPSELL, "default": "missing"}
+    refused = await api_client.put("/api/experiences/cart-upsell", json=bad, headers=ADMIN)
+    assert refused.status_code == 422
+    assert "no variation named 'missing'" in refused.json()["message"]
