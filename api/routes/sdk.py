@@ -21,6 +21,7 @@ from engine.errors import NotFound
 SEGMENT = Path("@segment/analytics-next/dist/umd")
 RUDDERSTACK = Path("@rudderstack/analytics-js/dist/npm/modern/bundled/umd/index.js")
 CHUNK = r"^[A-Za-z0-9_.-]+\.js$"
+SNIPPET = Path(__file__).parent.parent / "assets" / "journeys.js"  # part of the API, not from npm
 
 router = APIRouter(tags=["browser SDKs"])
 
@@ -48,6 +49,13 @@ async def rudderstack_js(state: StateDep) -> FileResponse:
     """RudderStack's SDK for a website: `new rudderanalytics.RudderAnalytics().load(writeKey, <this
     API's origin>, {configUrl: <this API's origin>/v1})`."""
     return _file(state.settings.sdk_dir / RUDDERSTACK)
+
+
+@router.get("/sdk/journeys.js", response_class=FileResponse)
+async def journeys_js() -> FileResponse:
+    """The experiences snippet: decides every `data-placement` of a page, shows the content, and reports
+    views and clicks (see the file's header for how to include it)."""
+    return _file(SNIPPET)
 
 
 @router.get("/analytics-next/bundles/{name}", response_class=FileResponse)
