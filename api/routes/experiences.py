@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from api.auth import AdminDep
 from api.deps import ReadSessionDep, SessionDep
 from api.routes.ingest import write_key_dependency
 from engine.experiences.decide import Decider
 from engine.experiences.schemas import DecideRequest, DecideResponse
-from engine.experiences.service import ExperienceOut, ExperienceService
+from engine.experiences.service import ExperienceOut, ExperienceReport, ExperienceService
 from engine.journeys.documents import parse_document
 
 admin = APIRouter(prefix="/api/experiences", tags=["experiences"], dependencies=[AdminDep])
@@ -32,6 +32,15 @@ async def save_experience(
 async def list_experiences(session: ReadSessionDep) -> list[ExperienceOut]:
     """Every experience with its latest version."""
     return await ExperienceService(session).listed()
+
+
+@admin.get("/{key}/report")
+async def experience_report(
+    key: str, session: ReadSessionDep, alpha: float = Query(default=0.05, gt=0, lt=0.5)
+) -> ExperienceReport:
+    """The split's variations on its goal: exposures (people, from their first decision), conversions in
+    the goal's window, rates with intervals, lift, p-values, chance to beat control, SRM, verdict."""
+    return await ExperienceService(session).report(key, alpha)
 
 
 @decide.post("/decide")

@@ -43,6 +43,14 @@ class Cap(Strict):
     per: Duration
 
 
+class ExperienceGoal(Strict):
+    """What a split is judged on: a person converts when they send `event` within `within` of first seeing
+    it; its value (revenue) from the event's `revenue` or `total`."""
+
+    event: str = Field(min_length=1, max_length=200)
+    within: Duration = "7d"
+
+
 class ExperienceDefinition(Strict):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$")
     name: str = Field(min_length=1, max_length=200)
@@ -53,6 +61,7 @@ class ExperienceDefinition(Strict):
     default: str = Field(pattern=NAME, description="the variation when no rule holds (and no split)")
     variations: dict[str, Variation] = Field(min_length=1)
     cap: Cap | None = None
+    goal: ExperienceGoal | None = Field(default=None, description="what the split's report compares")
 
     @model_validator(mode="after")
     def _variations_exist(self) -> ExperienceDefinition:

@@ -13,11 +13,31 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.db.insight_tables import Experience, ExperienceAssignment, ExperienceDecision, ExperienceVersion
+from engine.reports.repository import VariantTotals
+from engine.signals.numbers import numeric_sql
 
 _LIVE = text(
     "SELECT DISTINCT ON (x.id) x.id, x.key, v.version, v.definition FROM experiences x"
     " JOIN experience_versions v ON v.experience_id = x.id WHERE x.placement = ANY(:placements)"
     " ORDER BY x.id, v.version DESC"
+)
+
+
+_PAID, _TOTAL = numeric_sql("e.properties->>'revenue'"), numeric_sql("e.properties->>'total'")
+# Per variation of a split: people exposed (their first split decision), those who sent the goal event in
+# the window after it, and the goal events' value (Σ and Σ², per person) — as the journey report's totals.
+_SPLIT_TOTALS = text(
+    "WITH first AS (SELECT DISTINCT ON (d.profile_id) d.profile_id, d.variation, d.decided_at"
+    " FROM experience_decisions d WHERE d.experience_id = :id AND d.reason = 'split'"
+    " ORDER BY d.profile_id, d.decided_at),"
+    " person AS (SELECT f.variation, count(e.id) AS goals,"
+    f" coalesce(sum(coalesce({_PAID}, {_TOTAL})), 0) AS value FROM first f"
+    " JOIN profiles p ON p.id = f.profile_id"
+    " LEFT JOIN events e ON e.profile_id = coalesce(p.merged_into, p.id) AND e.name_key = :goal"
+    " AND e.timestamp > f.decided_at AND e.timestamp <= f.decided_at + make_interval(secs => :within)"
+    " GROUP BY f.profile_id, f.variation)"
+    " SELECT variation, count(*), count(*) FILTER (WHERE goals > 0), sum(value), sum(value * value)"
+    " FROM person GROUP BY 1"
 )
 
 
@@ -113,6 +133,15 @@ class ExperienceRepository:
             ExperienceDecision.decided_at > since,
         )
         return int((await self.session.execute(query)).scalar_one())
+
+    async def split_totals(self, experience_id: int, goal: str, within_seconds: float) -> list[VariantTotals]:
+        rows = await self.session.execute(
+            _SPLIT_TOTALS, {"id": experience_id, "goal": goal, "within": within_seconds}
+        )
+        return [
+            VariantTotals("split", variation, int(n), int(converted), float(value), float(squares))
+            for variation, n, converted, value, squares in rows
+        ]
 
     async def record(self, decisions: list[dict[str, Any]]) -> None:
         if decisions:

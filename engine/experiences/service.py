@@ -7,11 +7,15 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.errors import InvalidInput, Problem
+from engine.durations import parse_duration
+from engine.errors import Conflict, InvalidInput, NotFound, Problem
+from engine.events.names import event_key
 from engine.experiences.dsl import ExperienceDefinition
 from engine.experiences.repository import ExperienceRepository
 from engine.journeys.documents import checksum
 from engine.journeys.validator import problem_path
+from engine.reports.schemas import SplitResult
+from engine.reports.splits import Options, adjust, split_result, verdict
 
 
 class ExperienceOut(BaseModel):
@@ -20,6 +24,12 @@ class ExperienceOut(BaseModel):
     version: int
     created: bool = True
     definition: dict[str, Any]
+
+
+class ExperienceReport(BaseModel):
+    experience: str
+    version: int
+    split: SplitResult
 
 
 class ExperienceService:
@@ -50,6 +60,25 @@ class ExperienceService:
         version = (latest.version if latest else 0) + 1
         await self.repo.add_version(experience, version, normalized, digest)
         return ExperienceOut(key=key, placement=definition.placement, version=version, definition=normalized)
+
+    async def report(self, key: str, alpha: float = 0.05) -> ExperienceReport:
+        """The split's variations compared on the goal, with the journeys' report statistics."""
+        experience = await self.repo.get(key)
+        latest = await self.repo.latest(experience.id) if experience else None
+        if experience is None or latest is None:
+            raise NotFound(f"no experience with key {key!r}")
+        definition = ExperienceDefinition.model_validate(latest.definition)
+        if definition.split is None or definition.goal is None:
+            raise Conflict(f"experience {key!r} has no split with a goal to report on")
+        within = parse_duration(definition.goal.within).total_seconds()
+        rows = await self.repo.split_totals(experience.id, event_key(definition.goal.event), within)
+        weights = {name: float(weight) for name, weight in definition.split.weights.items()}
+        result = split_result(
+            "split", definition.goal.event, definition.split.control, weights, rows, Options(alpha)
+        )
+        adjust([result])
+        result.verdict = verdict(result, alpha)
+        return ExperienceReport(experience=key, version=latest.version, split=result)
 
     async def listed(self) -> list[ExperienceOut]:
         return [

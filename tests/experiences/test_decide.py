@@ -131,3 +131,30 @@ async def test_bad_input_is_answered_plainly(api_client: httpx.AsyncClient) -> N
     refused = await api_client.put("/api/experiences/cart-upsell", json=bad, headers=ADMIN)
     assert refused.status_code == 422
     assert "no variation named 'missing'" in refused.json()["message"]
+
+
+async def test_the_split_is_reported_like_a_journeys(api_client: httpx.AsyncClient) -> None:
+    test = {**HERO, "cap": None, "goal": {"event": "order_completed", "within": "1d"}}
+    test = {k: v for k, v in test.items() if v is not None}
+    assert (await api_client.put("/api/experiences/hero-test", json=test, headers=ADMIN)).status_code == 201
+    seen: dict[str, int] = {}
+    bought: dict[str, int] = {}
+    for n in range(60):
+        [decision] = await decide(api_client, {"userId": f"buyer-{n}"}, "homepage_hero")
+        seen[decision["variation"]] = seen.get(decision["variation"], 0) + 1
+        if n % 3 == 0:  # a third of them buy, whatever they saw
+            order = {"userId": f"buyer-{n}", "event": "order_completed", "properties": {"revenue": 10}}
+            assert (await api_client.post("/v1/track", json=order, headers=WRITE)).status_code == 200
+            bought[decision["variation"]] = bought.get(decision["variation"], 0) + 1
+    report = (await api_client.get("/api/experiences/hero-test/report", headers=ADMIN)).json()
+    split = report["split"]
+    assert split["control"] == "calm"
+    rows = {v["variant"]: v for v in split["variants"]}
+    assert {name: rows[name]["exposures"] for name in rows} == seen
+    assert {name: rows[name]["conversions"] for name in rows if rows[name]["conversions"]} == bought
+    assert rows["bold"]["revenue"] == 10 * bought.get("bold", 0)
+    assert split["verdict"]
+    unsplit = await api_client.put("/api/experiences/cart-upsell", json=UPSELL, headers=ADMIN)
+    assert unsplit.status_code == 201
+    assert (await api_client.get("/api/experiences/cart-upsell/report", headers=ADMIN)).status_code == 409
+    assert (await api_client.get("/api/experiences/nope/report", headers=ADMIN)).status_code == 404
