@@ -32,6 +32,7 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
     "capacity": ([], ["--enrollments", "5000", "--baseline", "1000"]),
     "console": (["--exposures", "1000000"], ["--exposures", "200000", "--repeat", "5"]),
     "models": ([], ["--customers", "5000", "--seconds", "5"]),
+    "decide": ([], ["--customers", "500", "--seconds", "5"]),
 }
 
 

@@ -66,7 +66,12 @@ async def seed(connection: asyncpg.Connection, profiles: int) -> None:
 
 
 async def offered_load(
-    target: Served, paths: list[str], rate: int, seconds: float
+    target: Served,
+    paths: list[str],
+    rate: int,
+    seconds: float,
+    bodies: list[bytes] | None = None,
+    token: str = ADMIN_TOKEN,
 ) -> tuple[list[float], int, dict[str, float]]:
     """Sends `rate` requests a second for `seconds`, each on its schedule; latencies in ms, errors, and
     CPU seconds by process.
@@ -75,10 +80,11 @@ async def offered_load(
     CONNECTIONS and is due at start + n / rate. Its latency is measured from when it was due, so a slow
     server is charged for the requests it delayed. (A task per request instead piles requests up in
     httpx's pool once the server lags, and the pool's bookkeeping then eats the load generator's core.)
-    Requests go out through bench.http: httpx alone took most of a core at this rate."""
+    Requests go out through bench.http: httpx alone took most of a core at this rate. With `bodies`, each
+    request is a POST of body n mod len(bodies)."""
     latencies: list[float] = []
     errors = 0
-    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    headers = {"Authorization": f"Bearer {token}"}
     total = int(rate * seconds)
 
     async def send(client: KeepAliveConnection, first: int) -> None:
@@ -87,7 +93,10 @@ async def offered_load(
             due = start + n / rate
             if (delay := due - time.perf_counter()) > 0:
                 await asyncio.sleep(delay)
-            status, _ = await client.request("GET", paths[n % len(paths)])
+            if bodies is None:
+                status, _ = await client.request("GET", paths[n % len(paths)])
+            else:
+                status, _ = await client.request("POST", paths[n % len(paths)], bodies[n % len(bodies)])
             latencies.append((time.perf_counter() - due) * 1000)
             errors += status != 200
 

@@ -118,6 +118,14 @@ def _models(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
     ]
 
 
+def _decide(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    p99 = r["p99_ms_at_rate"]
+    return [
+        (f"POST /v1/decide p99 at {r['rate']} req/s: {p99} ms (goal ≤ 10 ms)", "≤ 25 ms", p99 <= 25),
+        (f"highest /v1/decide rate with p99 under 25 ms: {r['highest_rate_under_bar']}/s", "reported", True),
+    ]
+
+
 SUMMARIES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str, bool]]]] = {
     "ingest": _ingest,
     "read_path": _read_path,
@@ -126,6 +134,7 @@ SUMMARIES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str, bool]]]] = 
     "capacity": _capacity,
     "console": _console,
     "models": _models,
+    "decide": _decide,
 }
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import BaseModel, Field
 
 from api.auth import AdminDep
 from api.deps import ReadSessionDep, SessionDep
 from api.routes.ingest import write_key_dependency
 from engine.experiences.decide import Decider
 from engine.experiences.schemas import DecideRequest, DecideResponse
-from engine.experiences.service import ExperienceOut, ExperienceReport, ExperienceService
+from engine.experiences.service import ExperienceDetail, ExperienceOut, ExperienceReport, ExperienceService
 from engine.journeys.documents import parse_document
 
 admin = APIRouter(prefix="/api/experiences", tags=["experiences"], dependencies=[AdminDep])
@@ -32,6 +35,23 @@ async def save_experience(
 async def list_experiences(session: ReadSessionDep) -> list[ExperienceOut]:
     """Every experience with its latest version."""
     return await ExperienceService(session).listed()
+
+
+@admin.get("/{key}")
+async def get_experience(key: str, session: ReadSessionDep) -> ExperienceDetail:
+    """An experience's latest version and its decisions in the last 24 hours by variation."""
+    return await ExperienceService(session).detail(key)
+
+
+class PreviewRequest(BaseModel):
+    profile: str = Field(min_length=1, max_length=200, description="profile, user or anonymous id")
+    context: dict[str, Any] = Field(default_factory=dict, description="the page, as /v1/decide takes it")
+
+
+@admin.post("/{key}/preview")
+async def preview_experience(key: str, body: PreviewRequest, session: ReadSessionDep) -> dict[str, Any]:
+    """Every variation rendered for a real person, and what they match now (nothing recorded)."""
+    return await Decider(session).preview(key, body.profile, body.context)
 
 
 @admin.get("/{key}/report")

@@ -14,6 +14,7 @@ const ReportPage = lazy(() => import("./report/ReportPage"));
 const TemplatesPage = lazy(() => import("./pages/Templates"));
 const SegmentsPage = lazy(() => import("./pages/Segments"));
 const ModelsPage = lazy(() => import("./pages/Models"));
+const ExperiencesPage = lazy(() => import("./pages/Experiences"));
 
 function Shell() {
   const { session, signOut } = useSession();
@@ -28,6 +29,7 @@ function Shell() {
             Journeys
           </NavLink>
           <NavLink to="/profiles">Profiles</NavLink>
+          <NavLink to="/experiences">Experiences</NavLink>
           <NavLink to="/segments">Segments</NavLink>
           <NavLink to="/models">Models</NavLink>
           <NavLink to="/templates">Templates</NavLink>
@@ -52,6 +54,8 @@ function Shell() {
             <Route path="/segments" element={<SegmentsPage />} />
             <Route path="/segments/:key" element={<SegmentsPage />} />
             <Route path="/models" element={<ModelsPage />} />
+            <Route path="/experiences" element={<ExperiencesPage />} />
+            <Route path="/experiences/:key" element={<ExperiencesPage />} />
             <Route path="/templates" element={<TemplatesPage />} />
             <Route path="/templates/:name" element={<TemplatesPage />} />
             <Route path="*" element={<p>No such page.</p>} />

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.durations import parse_duration
 from engine.enrollments.contracts import EventEnvelope
-from engine.errors import InvalidInput, Problem
+from engine.errors import InvalidInput, NotFound, Problem, UnknownPerson
 from engine.experiences.dsl import ExperienceDefinition
 from engine.experiences.repository import ExperienceRepository, LiveExperience
 from engine.experiences.schemas import MAX_CONTEXT, DecideRequest, DecideResponse, PlacementDecision
@@ -90,6 +90,52 @@ class Decider:
                 recorded.append(row)
         await self.repo.record(recorded)
         return DecideResponse(profile_id=profile_id, decisions=decisions)
+
+    async def _context(
+        self, profile_id: str, definitions: list[ExperienceDefinition], page: dict[str, Any], now: datetime
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """What conditions and templates see: the person (traits, the signals the experiences read, their
+        segments) and the page as `event.context`; and the signal values read."""
+        names = sorted({name for definition in definitions for name in _signals(definition)})
+        profile = await ProfileRepository(self.session).get(profile_id)
+        signals = await SignalService(self.session).values(profile_id, names, now) if names else {}
+        segments = await SegmentRepository(self.session).keys_of(profile_id)
+        request = EventEnvelope(
+            id="decide", name="decide", profile_id=profile_id, context=page, timestamp=now
+        )
+        person = profile_context(profile_id, dict(profile.traits) if profile else {}, signals, segments)
+        return condition_context(event=request, profile=person), signals
+
+    async def preview(self, key: str, person: str, page: dict[str, Any]) -> dict[str, Any]:
+        """Every variation of an experience rendered for a real person, and the rule they match now;
+        nothing is recorded or assigned."""
+        experience = await self.repo.get(key)
+        latest = await self.repo.latest(experience.id) if experience else None
+        if experience is None or latest is None:
+            raise NotFound(f"no experience with key {key!r}")
+        profile_id = await ProfileRepository(self.session).resolve(person)
+        if profile_id is None:
+            raise UnknownPerson(person)
+        definition = _DEFINITION.validate_python(latest.definition)
+        now = datetime.now(UTC)
+        context, signals = await self._context(profile_id, [definition], page, now)
+        matched = next(
+            (
+                f"rule:{i} → {rule.variation}"
+                for i, rule in enumerate(definition.rules)
+                if evaluate(rule.when, context, now)
+            ),
+            "split" if definition.split else f"default → {definition.default}",
+        )
+        variations = {}
+        for name in definition.variations:
+            content, payload = self._render(definition, name, context)
+            variations[name] = {
+                "content": content,
+                "payload": payload,
+                "fails": content is None and payload is None,
+            }
+        return {"profile_id": profile_id, "matches": matched, "signals": signals, "variations": variations}
 
     async def _one(
         self,

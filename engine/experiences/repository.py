@@ -143,6 +143,15 @@ class ExperienceRepository:
             for variation, n, converted, value, squares in rows
         ]
 
+    async def counts(self, experience_id: int, since: datetime) -> dict[str, int]:
+        """Decisions shown since `since`, by variation."""
+        query = (
+            select(ExperienceDecision.variation, func.count())
+            .where(ExperienceDecision.experience_id == experience_id, ExperienceDecision.decided_at > since)
+            .group_by(ExperienceDecision.variation)
+        )
+        return {variation: int(n) for variation, n in await self.session.execute(query)}
+
     async def record(self, decisions: list[dict[str, Any]]) -> None:
         if decisions:
             await self.session.execute(insert(ExperienceDecision), decisions)

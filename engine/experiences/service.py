@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -24,6 +25,10 @@ class ExperienceOut(BaseModel):
     version: int
     created: bool = True
     definition: dict[str, Any]
+
+
+class ExperienceDetail(ExperienceOut):
+    decisions_24h: dict[str, int]
 
 
 class ExperienceReport(BaseModel):
@@ -79,6 +84,20 @@ class ExperienceService:
         adjust([result])
         result.verdict = verdict(result, alpha)
         return ExperienceReport(experience=key, version=latest.version, split=result)
+
+    async def detail(self, key: str) -> ExperienceDetail:
+        experience = await self.repo.get(key)
+        latest = await self.repo.latest(experience.id) if experience else None
+        if experience is None or latest is None:
+            raise NotFound(f"no experience with key {key!r}")
+        counts = await self.repo.counts(experience.id, datetime.now(UTC) - timedelta(days=1))
+        return ExperienceDetail(
+            key=key,
+            placement=experience.placement,
+            version=latest.version,
+            definition=latest.definition,
+            decisions_24h=counts,
+        )
 
     async def listed(self) -> list[ExperienceOut]:
         return [
