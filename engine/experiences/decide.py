@@ -25,12 +25,22 @@ from engine.identity.service import IdentityService
 from engine.journeys.assignment import variant_for
 from engine.journeys.context import condition_context, profile_context
 from engine.journeys.evaluate import evaluate, signals_used
+from engine.predictions import live
+from engine.predictions.scoring import PREDICTIVE_SIGNALS
 from engine.profiles.repository import ProfileRepository
-from engine.segments.repository import SegmentRepository
-from engine.signals.service import SignalService
+from engine.signals.repository import SignalRepository
 from engine.templates.rendering import render_html
 
 _DEFINITION: TypeAdapter[ExperienceDefinition] = TypeAdapter(ExperienceDefinition)
+_PARSED: dict[str, ExperienceDefinition] = {}  # by checksum: a definition's content never changes
+
+
+def _parsed(experience: LiveExperience) -> ExperienceDefinition:
+    """Validating a definition costs more than the rest of a decision: once per content per process."""
+    found = _PARSED.get(experience.checksum)
+    if found is None:
+        found = _PARSED[experience.checksum] = _DEFINITION.validate_python(experience.definition)
+    return found
 
 
 def _signals(definition: ExperienceDefinition) -> set[str]:
@@ -54,17 +64,11 @@ class Decider:
         now = datetime.now(UTC)
         profile_id = await IdentityService(self.session).resolve(request.userId, request.anonymousId)
         live = await self.repo.live(request.placements)
-        parsed = [(experience, _DEFINITION.validate_python(experience.definition)) for experience in live]
-        names = sorted({name for _, definition in parsed for name in _signals(definition)})
-        profile = await ProfileRepository(self.session).get(profile_id)
-        signals = await SignalService(self.session).values(profile_id, names, now) if names else {}
-        segments = await SegmentRepository(self.session).keys_of(profile_id)
-        aliases = await IdentityRepository(self.session).aliases(profile_id)
-        page = EventEnvelope(
-            id="decide", name="decide", profile_id=profile_id, context=request.context, timestamp=now
-        )
-        person = profile_context(profile_id, dict(profile.traits) if profile else {}, signals, segments)
-        context = condition_context(event=page, profile=person)
+        parsed = [(experience, _parsed(experience)) for experience in live]
+        context, signals = await self._context(profile_id, [d for _, d in parsed], request.context, now)
+        # The person's merged profiles: their split assignment and cap count follow them through a login.
+        sticky = any(d.split is not None or d.cap is not None for _, d in parsed)
+        aliases = await IdentityRepository(self.session).aliases(profile_id) if sticky else [profile_id]
         decisions, recorded = [], []
         for placement in request.placements:
             found = next(
@@ -97,13 +101,19 @@ class Decider:
         """What conditions and templates see: the person (traits, the signals the experiences read, their
         segments) and the page as `event.context`; and the signal values read."""
         names = sorted({name for definition in definitions for name in _signals(definition)})
-        profile = await ProfileRepository(self.session).get(profile_id)
-        signals = await SignalService(self.session).values(profile_id, names, now) if names else {}
-        segments = await SegmentRepository(self.session).keys_of(profile_id)
+        # One statement: traits, segments, built-in signals and predictive features (custom ones: two more).
+        read = await SignalRepository(self.session).read_person(profile_id, names, now)
+        signals = dict(read.values)
+        if read.prediction is not None:
+            wanted = [name for name in names if name in PREDICTIVE_SIGNALS]
+            scored, _ = await live.predictive(
+                self.session, read.prediction.model_key, read.prediction.features, now, wanted, explain=False
+            )
+            signals |= scored
         request = EventEnvelope(
             id="decide", name="decide", profile_id=profile_id, context=page, timestamp=now
         )
-        person = profile_context(profile_id, dict(profile.traits) if profile else {}, signals, segments)
+        person = profile_context(profile_id, dict(read.traits), signals, read.segments)
         return condition_context(event=request, profile=person), signals
 
     async def preview(self, key: str, person: str, page: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +126,7 @@ class Decider:
         profile_id = await ProfileRepository(self.session).resolve(person)
         if profile_id is None:
             raise UnknownPerson(person)
-        definition = _DEFINITION.validate_python(latest.definition)
+        definition = _DEFINITION.validate_python(latest.definition)  # a preview: no cache needed
         now = datetime.now(UTC)
         context, signals = await self._context(profile_id, [definition], page, now)
         matched = next(

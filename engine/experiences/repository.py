@@ -17,7 +17,7 @@ from engine.reports.repository import VariantTotals
 from engine.signals.numbers import numeric_sql
 
 _LIVE = text(
-    "SELECT DISTINCT ON (x.id) x.id, x.key, v.version, v.definition FROM experiences x"
+    "SELECT DISTINCT ON (x.id) x.id, x.key, v.version, v.checksum, v.definition FROM experiences x"
     " JOIN experience_versions v ON v.experience_id = x.id WHERE x.placement = ANY(:placements)"
     " ORDER BY x.id, v.version DESC"
 )
@@ -46,6 +46,7 @@ class LiveExperience:
     id: int
     key: str
     version: int
+    checksum: str
     definition: dict[str, Any]
 
 
