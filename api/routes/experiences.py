@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from api.auth import AdminDep
-from api.deps import ReadSessionDep, SessionDep
+from api.deps import ReadSessionDep, SessionDep, StateDep
 from api.routes.ingest import write_key_dependency
 from engine.experiences.decide import Decider
 from engine.experiences.schemas import DecideRequest, DecideResponse
@@ -64,8 +64,8 @@ async def experience_report(
 
 
 @decide.post("/decide")
-async def decide_placements(body: DecideRequest, session: SessionDep) -> DecideResponse:
+async def decide_placements(body: DecideRequest, session: ReadSessionDep, state: StateDep) -> DecideResponse:
     """What this visitor sees in each placement now: the variation, its rendered content (or JSON
     payload), a decision id, and with `explain` the rule that held and the signal values read. Signals
     are read as of this request, so an event posted a moment ago counts."""
-    return await Decider(session).decide(body)
+    return await Decider(session, state.sessionmaker).decide(body)

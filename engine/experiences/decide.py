@@ -12,7 +12,7 @@ from typing import Any
 
 from jinja2 import TemplateError
 from pydantic import TypeAdapter
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from engine.durations import parse_duration
 from engine.enrollments.contracts import EventEnvelope
@@ -51,9 +51,25 @@ def _signals(definition: ExperienceDefinition) -> set[str]:
 
 
 class Decider:
-    def __init__(self, session: AsyncSession) -> None:
+    """`session` in autocommit: a known person's decision is reads and one insert, each its own statement,
+    with no BEGIN and COMMIT round trips; a visitor to create or link goes through `sessionmaker`, in a
+    transaction of its own, as ingestion would."""
+
+    def __init__(
+        self, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    ) -> None:
         self.session = session
+        self.sessionmaker = sessionmaker
         self.repo = ExperienceRepository(session)
+
+    async def _person(self, request: DecideRequest) -> str:
+        pair = (request.userId, request.anonymousId)
+        found = await IdentityService(self.session).lookup([pair])
+        if pair in found.settled:
+            return found.settled[pair]
+        assert self.sessionmaker is not None
+        async with self.sessionmaker.begin() as transaction:
+            return await IdentityService(transaction).resolve(*pair)
 
     async def decide(self, request: DecideRequest) -> DecideResponse:
         if len(json.dumps(request.context)) > MAX_CONTEXT:
@@ -62,7 +78,7 @@ class Decider:
                 [Problem("context", f"at most {MAX_CONTEXT} characters of JSON")],
             )
         now = datetime.now(UTC)
-        profile_id = await IdentityService(self.session).resolve(request.userId, request.anonymousId)
+        profile_id = await self._person(request)
         live = await self.repo.live(request.placements)
         parsed = [(experience, _parsed(experience)) for experience in live]
         context, signals = await self._context(profile_id, [d for _, d in parsed], request.context, now)
