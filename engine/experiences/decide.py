@@ -21,33 +21,35 @@ from engine.experiences.dsl import ExperienceDefinition
 from engine.experiences.repository import ExperienceRepository, LiveExperience
 from engine.experiences.schemas import MAX_CONTEXT, DecideRequest, DecideResponse, PlacementDecision
 from engine.identity.repository import IdentityRepository
-from engine.identity.service import IdentityService
+from engine.identity.service import ANONYMOUS, USER, IdentityService
 from engine.journeys.assignment import variant_for
 from engine.journeys.context import condition_context, profile_context
 from engine.journeys.evaluate import evaluate, signals_used
 from engine.predictions import live
 from engine.predictions.scoring import PREDICTIVE_SIGNALS
 from engine.profiles.repository import ProfileRepository
-from engine.signals.repository import SignalRepository
+from engine.signals.repository import PersonRead, SignalRepository
 from engine.templates.rendering import render_html
 
 _DEFINITION: TypeAdapter[ExperienceDefinition] = TypeAdapter(ExperienceDefinition)
-_PARSED: dict[str, ExperienceDefinition] = {}  # by checksum: a definition's content never changes
+# By checksum (a definition's content never changes): the definition and the signals it reads.
+_PARSED: dict[str, tuple[ExperienceDefinition, frozenset[str]]] = {}
 
 
-def _parsed(experience: LiveExperience) -> ExperienceDefinition:
+def _parsed(experience: LiveExperience) -> tuple[ExperienceDefinition, frozenset[str]]:
     """Validating a definition costs more than the rest of a decision: once per content per process."""
     found = _PARSED.get(experience.checksum)
     if found is None:
-        found = _PARSED[experience.checksum] = _DEFINITION.validate_python(experience.definition)
+        definition = _DEFINITION.validate_python(experience.definition)
+        found = _PARSED[experience.checksum] = (definition, _signals(definition))
     return found
 
 
-def _signals(definition: ExperienceDefinition) -> set[str]:
+def _signals(definition: ExperienceDefinition) -> frozenset[str]:
     conditions = [rule.when for rule in definition.rules] + (
         [definition.audience] if definition.audience else []
     )
-    return {name for condition in conditions for name in signals_used(condition)}
+    return frozenset(name for condition in conditions for name in signals_used(condition))
 
 
 class Decider:
@@ -62,15 +64,6 @@ class Decider:
         self.sessionmaker = sessionmaker
         self.repo = ExperienceRepository(session)
 
-    async def _person(self, request: DecideRequest) -> str:
-        pair = (request.userId, request.anonymousId)
-        found = await IdentityService(self.session).lookup([pair])
-        if pair in found.settled:
-            return found.settled[pair]
-        assert self.sessionmaker is not None
-        async with self.sessionmaker.begin() as transaction:
-            return await IdentityService(transaction).resolve(*pair)
-
     async def decide(self, request: DecideRequest) -> DecideResponse:
         if len(json.dumps(request.context)) > MAX_CONTEXT:
             raise InvalidInput(
@@ -78,10 +71,23 @@ class Decider:
                 [Problem("context", f"at most {MAX_CONTEXT} characters of JSON")],
             )
         now = datetime.now(UTC)
-        profile_id = await self._person(request)
         live = await self.repo.live(request.placements)
-        parsed = [(experience, _parsed(experience)) for experience in live]
-        context, signals = await self._context(profile_id, [d for _, d in parsed], request.context, now)
+        loaded = [(experience, *_parsed(experience)) for experience in live]
+        parsed = [(experience, definition) for experience, definition, _ in loaded]
+        names = sorted({name for _, _, reads in loaded for name in reads})
+        # A known visitor: found and read in one statement. Anyone else (new, or an anonymous visitor to
+        # link to their user id) is resolved first, in a transaction of its own, as ingestion would.
+        read = None
+        if (request.userId is None) != (request.anonymousId is None):
+            kind, value = (USER, request.userId) if request.userId else (ANONYMOUS, request.anonymousId)
+            read = await SignalRepository(self.session).read_identity(kind, value or "", names, now)
+        if read is None:
+            assert self.sessionmaker is not None
+            async with self.sessionmaker.begin() as transaction:
+                resolved = await IdentityService(transaction).resolve(request.userId, request.anonymousId)
+            read = await SignalRepository(self.session).read_person(resolved, names, now)
+        profile_id = read.survivor or ""
+        context, signals = await self._context(profile_id, read, names, request.context, now)
         # The person's merged profiles: their split assignment and cap count follow them through a login.
         sticky = any(d.split is not None or d.cap is not None for _, d in parsed)
         aliases = await IdentityRepository(self.session).aliases(profile_id) if sticky else [profile_id]
@@ -112,13 +118,10 @@ class Decider:
         return DecideResponse(profile_id=profile_id, decisions=decisions)
 
     async def _context(
-        self, profile_id: str, definitions: list[ExperienceDefinition], page: dict[str, Any], now: datetime
+        self, profile_id: str, read: PersonRead, names: list[str], page: dict[str, Any], now: datetime
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """What conditions and templates see: the person (traits, the signals the experiences read, their
         segments) and the page as `event.context`; and the signal values read."""
-        names = sorted({name for definition in definitions for name in _signals(definition)})
-        # One statement: traits, segments, built-in signals and predictive features (custom ones: two more).
-        read = await SignalRepository(self.session).read_person(profile_id, names, now)
         signals = dict(read.values)
         if read.prediction is not None:
             wanted = [name for name in names if name in PREDICTIVE_SIGNALS]
@@ -144,7 +147,9 @@ class Decider:
             raise UnknownPerson(person)
         definition = _DEFINITION.validate_python(latest.definition)  # a preview: no cache needed
         now = datetime.now(UTC)
-        context, signals = await self._context(profile_id, [definition], page, now)
+        names = sorted(_signals(definition))
+        read = await SignalRepository(self.session).read_person(profile_id, names, now)
+        context, signals = await self._context(profile_id, read, names, page, now)
         matched = next(
             (
                 f"rule:{i} → {rule.variation}"

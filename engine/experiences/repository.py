@@ -13,10 +13,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.db.insight_tables import Experience, ExperienceAssignment, ExperienceDecision, ExperienceVersion
+from engine.db.session import driver_fetch
 from engine.reports.repository import VariantTotals
 from engine.signals.numbers import numeric_sql
 
-_LIVE = text(
+_LIVE = text(  # on a driver connection: the decision path's statements skip SQLAlchemy's layers
     "SELECT DISTINCT ON (x.id) x.id, x.key, v.version, v.checksum, v.definition FROM experiences x"
     " JOIN experience_versions v ON v.experience_id = x.id WHERE x.placement = ANY(:placements)"
     " ORDER BY x.id, v.version DESC"
@@ -38,6 +39,15 @@ _SPLIT_TOTALS = text(
     " GROUP BY f.profile_id, f.variation)"
     " SELECT variation, count(*), count(*) FILTER (WHERE goals > 0), sum(value), sum(value * value)"
     " FROM person GROUP BY 1"
+)
+
+
+_DECISION_KEYS = ("id", "experience_id", "version", "profile_id", "variation", "reason", "decided_at")
+_RECORD = text(
+    "INSERT INTO experience_decisions (id, experience_id, version, profile_id, variation, reason, decided_at)"
+    " SELECT * FROM unnest(CAST(:id AS text[]), CAST(:experience_id AS bigint[]), CAST(:version AS int[]),"
+    " CAST(:profile_id AS text[]), CAST(:variation AS text[]), CAST(:reason AS text[]),"
+    " CAST(:decided_at AS timestamptz[])) RETURNING 1"
 )
 
 
@@ -105,7 +115,7 @@ class ExperienceRepository:
         return [(row[0], row[1]) for row in await self.session.execute(query)]
 
     async def live(self, placements: list[str]) -> list[LiveExperience]:
-        rows = await self.session.execute(_LIVE, {"placements": placements})
+        rows = await driver_fetch(self.session, _LIVE, {"placements": placements})
         return sorted((LiveExperience(*row) for row in rows), key=lambda x: x.key)
 
     async def assignment(self, experience_id: int, profile_ids: list[str]) -> str | None:
@@ -154,5 +164,7 @@ class ExperienceRepository:
         return {variation: int(n) for variation, n in await self.session.execute(query)}
 
     async def record(self, decisions: list[dict[str, Any]]) -> None:
+        """One statement, atomic on its own: committed when it returns."""
         if decisions:
-            await self.session.execute(insert(ExperienceDecision), decisions)
+            columns = {key: [d[key] for d in decisions] for key in _DECISION_KEYS}
+            await driver_fetch(self.session, _RECORD, columns)

@@ -85,6 +85,7 @@ class PersonRead:
     recorded: bool  # whether the enrollment asked about has its row (False if none was asked about)
     prediction: Prediction | None = None
     segments: list[str] = field(default_factory=list)  # the keys of the segments they are in
+    survivor: str | None = None  # the profile read (None: nobody holds the id asked about)
 
 
 def _built_in_select(names: list[str], person: str, predictive: bool = False) -> str:
@@ -161,23 +162,44 @@ class SignalRepository:
         whether that enrollment has its row. Built-in signals come in one statement with the rest: a
         branch's read was two round trips (the person's ORM row, the signals), three at the start node
         with begin_enrollment's check; custom signals cost two more (`compute`)."""
+        params = {"profile_id": profile_id, "as_of": as_of, "enrollment_id": enrollment_id}
+        read = await self._read(CURRENT_SQL, "coalesce((SELECT id FROM person), :profile_id)", names, params)
+        return read
+
+    async def read_identity(
+        self, kind: str, value: str, names: list[str], as_of: datetime
+    ) -> PersonRead | None:
+        """`read_person` for whoever holds a user id or anonymous id (engine.identity), in the same one
+        statement; None when nobody does yet."""
+        person = (
+            "SELECT s.* FROM identities i JOIN profiles p ON p.id = i.profile_id"
+            " JOIN profiles s ON s.id = coalesce(p.merged_into, p.id)"
+            " WHERE i.kind = :kind AND i.value = :value"
+        )
+        params = {"kind": kind, "value": value, "as_of": as_of, "enrollment_id": None}
+        read = await self._read(person, "(SELECT id FROM person)", names, params)
+        return read if read.survivor is not None else None
+
+    async def _read(
+        self, person: str, person_id: str, names: list[str], params: dict[str, Any]
+    ) -> PersonRead:
         built_ins = [name for name in names if name in _EXPRESSIONS]
         predictive = any(name in PREDICTIVE_SIGNALS for name in names)
-        columns = _built_in_select(built_ins, "coalesce((SELECT id FROM person), :profile_id)", predictive)
-        recorded = RECORDED_SQL if enrollment_id else "false"
+        columns = _built_in_select(built_ins, person_id, predictive)
+        recorded = RECORDED_SQL if params.get("enrollment_id") else "false"
         statement = _statement(
-            f"WITH person AS ({CURRENT_SQL}) SELECT (SELECT id FROM person) AS survivor,"
+            f"WITH person AS ({person}) SELECT (SELECT id FROM person) AS survivor,"
             " (SELECT traits FROM person) AS traits, (SELECT timezone FROM person) AS timezone,"
             " ARRAY(SELECT s.key FROM segment_members m JOIN segments s ON s.id = m.segment_id"
-            " WHERE m.profile_id = coalesce((SELECT id FROM person), :profile_id)) AS segments,"
+            f" WHERE m.profile_id = {person_id}) AS segments,"
             f" {recorded} AS recorded{columns}"
         )
-        params = {"profile_id": profile_id, "as_of": as_of, "enrollment_id": enrollment_id}
         [row] = await driver_fetch(self.session, statement, params)
         values = {name: _plain(row[name]) for name in built_ins}
         custom = [name for name in names if name not in _EXPRESSIONS and name not in PREDICTIVE_SIGNALS]
-        if custom:
-            values |= await self.compute(row["survivor"] or profile_id, custom, as_of)
+        survivor = row["survivor"] or params.get("profile_id")
+        if custom and survivor is not None:
+            values |= await self.compute(survivor, custom, params["as_of"])
         return PersonRead(
             row["traits"] or {},
             row["timezone"],
@@ -185,6 +207,7 @@ class SignalRepository:
             row["recorded"],
             _prediction(row) if predictive else None,
             list(row["segments"]),
+            survivor,
         )
 
     async def prediction_inputs(self, profile_id: str, as_of: datetime) -> Prediction:
