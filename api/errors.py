@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import JourneysError, Problem, TooManyRequests
@@ -61,4 +62,10 @@ def install_error_handlers(app: FastAPI) -> None:
             raise error  # a bug, not an outage: the server's 500
         # A pooled connection died (database restart, network): the pool is recycled; retrying works.
         body = error_body("database_unavailable", "the database connection was lost; retry the request")
+        return JSONResponse(body, 503, headers={"Retry-After": "1"})
+
+    @app.exception_handler(PoolTimeout)
+    async def _busy(_: Request, __: PoolTimeout) -> JSONResponse:
+        # Every pooled connection stayed busy past the pool's timeout: overload, not a bug; retry later.
+        body = error_body("overloaded", "every database connection is busy; retry the request")
         return JSONResponse(body, 503, headers={"Retry-After": "1"})
