@@ -71,8 +71,8 @@ class Decider:
                 [Problem("context", f"at most {MAX_CONTEXT} characters of JSON")],
             )
         now = datetime.now(UTC)
-        live = await self.repo.live(request.placements)
-        loaded = [(experience, *_parsed(experience)) for experience in live]
+        experiences = await self.repo.live(request.placements)
+        loaded = [(experience, *_parsed(experience)) for experience in experiences]
         parsed = [(experience, definition) for experience, definition, _ in loaded]
         names = sorted({name for _, _, reads in loaded for name in reads})
         # A known visitor: found and read in one statement. Anyone else (new, or an anonymous visitor to
@@ -114,6 +114,9 @@ class Decider:
             decisions.append(decision)
             if row is not None:
                 recorded.append(row)
+        # The insert runs on a driver connection of its own: hand back the session's (a split's or cap's
+        # reads took one), so that a request never holds two of the pool's connections at once.
+        await self.session.commit()
         await self.repo.record(recorded)
         return DecideResponse(profile_id=profile_id, decisions=decisions)
 
