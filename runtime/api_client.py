@@ -85,6 +85,19 @@ class JourneysClient:
             headers={"Authorization": f"Bearer {self._write_key}"},
         )
 
+    def put_experience(self, path: Path) -> Any:
+        document = yaml.safe_load(path.read_text())
+        key = document.get("key") if isinstance(document, dict) else None
+        if not isinstance(key, str):
+            raise ApiError(
+                f"{path}: the definition has no `key`", [Problem("key", "required field is missing")]
+            )
+        headers = {"Content-Type": _content_type(path)}
+        return self._call("PUT", f"/api/experiences/{key}", content=path.read_bytes(), headers=headers)
+
+    def experiences(self) -> Any:
+        return self._call("GET", "/api/experiences")
+
     def train_models(self) -> Any:
         return self._call("POST", "/api/models/train")
 

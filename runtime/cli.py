@@ -15,7 +15,7 @@ import typer
 from engine.errors import JourneysError, StartupError
 from engine.settings import Settings, get_settings
 from engine.stats.scale import Scale
-from runtime import cli_models
+from runtime import cli_experiences, cli_models
 
 # pgserver falls back to /tmp when XDG_RUNTIME_DIR is unset and warns about it on every start.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -296,6 +296,7 @@ def send(
 
 app.command()(cli_models.simulate)
 app.add_typer(cli_models.models, name="models")
+app.add_typer(cli_experiences.experiences, name="experiences")
 
 
 def main() -> None:

@@ -94,3 +94,21 @@ async def test_send_posts_a_track_event(
     code, output = run("send", "x", "-u", "u", "-p", "novalue")
     assert code == 1
     assert "--prop 'novalue': write key=value" in output
+
+
+def test_experiences_publish_and_list(api_url: str, tmp_path: Path) -> None:
+    hero = tmp_path / "hero.yaml"
+    hero.write_text(
+        "key: hero\nname: Hero\nplacement: homepage_hero\ndefault: calm\n"
+        "variations:\n  calm: {content: '<h2>Hello</h2>'}\n"
+    )
+    assert run("experiences", "publish", str(hero)) == (0, "hero (homepage_hero): v1\n")
+    assert run("experiences", "publish", str(hero)) == (0, "hero (homepage_hero): unchanged (v1)\n")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(hero.read_text().replace("default: calm", "default: loud"))
+    code, output = run("experiences", "publish", str(broken))
+    assert code == 1
+    assert "no variation named 'loud'" in output
+    code, output = run("experiences", "list")
+    assert code == 0
+    assert output.split() == ["hero", "homepage_hero", "v1"]
