@@ -26,12 +26,12 @@ from engine.outcomes.service import OutcomeService
 from engine.profiles.repository import ProfileRepository
 from engine.segments import membership
 from engine.segments.membership import SEGMENT_EVENTS
-from engine.segments.repository import SegmentRepository
+from engine.segments.repository import LiveSegment, SegmentRepository
 from engine.settings import Settings
 from engine.signals.service import SignalService
 
 ANY_EVENT = "*"
-LIVE_CACHE_SECONDS = 2.0  # a journey published or paused is seen by routing within this delay
+LIVE_CACHE_SECONDS = 2.0  # a journey (or segment) published or paused is seen by routing within this delay
 
 
 def interesting_events(definition: JourneyDefinition) -> set[str]:
@@ -61,6 +61,8 @@ class RoutingCache:
     live_loaded_at: float = -1e9
     goal_events: set[str] = field(default_factory=set)
     goals_loaded_at: float = -1e9
+    segments: list[LiveSegment] = field(default_factory=list)
+    segments_loaded_at: float = -1e9
 
 
 class EventRouter:
@@ -166,8 +168,16 @@ class EventRouter:
                 datetime.now(UTC),
                 event.message_id,
                 self.settings.default_timezone,
+                await self._segments(),
             )
         return result
+
+    async def _segments(self) -> list[LiveSegment]:
+        """The live segments, read at most every LIVE_CACHE_SECONDS: not a query for every routed event."""
+        if time.monotonic() - self.cache.segments_loaded_at > LIVE_CACHE_SECONDS:
+            self.cache.segments = await SegmentRepository(self.session).live()
+            self.cache.segments_loaded_at = time.monotonic()
+        return self.cache.segments
 
     async def _goal_events(self) -> set[str]:
         """Every event any journey version counts as its goal: the rest need no attribution query."""

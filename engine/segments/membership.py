@@ -31,12 +31,19 @@ def _condition(segment: LiveSegment) -> Condition:
 
 
 async def update(
-    session: AsyncSession, profile_id: str, now: datetime, cause: str, default_timezone: str = "UTC"
+    session: AsyncSession,
+    profile_id: str,
+    now: datetime,
+    cause: str,
+    default_timezone: str = "UTC",
+    segments: list[LiveSegment] | None = None,
 ) -> list[tuple[str, str]]:
     """Re-evaluates every segment for the person; returns (segment key, entered|exited) for each change.
-    Idempotent: `cause` (the event or sweep that asked) names the events it posts."""
+    Idempotent: `cause` (the event or sweep that asked) names the events it posts. `segments`: the live
+    ones as the caller holds them (routing keeps them for a moment, as it keeps the live journeys)."""
     repo = SegmentRepository(session)
-    segments = await repo.live()
+    if segments is None:
+        segments = await repo.live()
     if not segments:
         return []
     conditions = [(segment, _condition(segment)) for segment in segments]
