@@ -33,6 +33,9 @@ from api.routes import (
 )
 from engine import temporal_client
 from engine.db.session import create_engine, create_read_sessionmaker, create_sessionmaker
+from engine.experiences.decide import DecisionPath
+from engine.experiences.journal import DecisionJournal
+from engine.experiences.live import LiveExperiences
 from engine.ingestion.group_commit import GroupCommit
 from engine.ingestion.rate_limits import IngestLimits
 from engine.long_lived import freeze_startup_objects
@@ -47,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings, fixed_pool=True)
         client = await temporal_client.connect(settings, lazy=True)
         sessionmaker = create_sessionmaker(engine)
+        journal = DecisionJournal(settings.state_dir / "decisions", sessionmaker)
+        await journal.start()
         app.state.journeys = AppState(
             settings,
             engine,
@@ -55,12 +60,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             client,
             GroupCommit(sessionmaker),
             IngestLimits(settings.rate_limit_per_key, settings.rate_limit_per_ip),
+            DecisionPath(sessionmaker, LiveExperiences(), journal),
         )
         console.warn_if_missing(settings.console_dir)
         freeze_startup_objects()
         try:
             yield
         finally:
+            await journal.stop()
             await engine.dispose()
 
     app = FastAPI(
@@ -76,8 +83,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(IngestionCors, origins=settings.cors_origins)
-    app.include_router(health.router)
+    # Routes are matched in this order: the hot paths first.
     app.include_router(ingest.router)
+    app.include_router(experiences.decide)
+    app.include_router(health.router)
     app.include_router(profiles.router)
     app.include_router(profiles.own)
     app.include_router(journeys.router)
@@ -87,7 +96,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(models.router)
     app.include_router(segments.router)
     app.include_router(experiences.admin)
-    app.include_router(experiences.decide)
     app.include_router(unsubscribe.router)
     app.include_router(outbox.router)
     app.include_router(sdk.router)

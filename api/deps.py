@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from engine.experiences.decide import DecisionPath
 from engine.ingestion.group_commit import GroupCommit
 from engine.ingestion.rate_limits import IngestLimits
 from engine.settings import Settings
@@ -30,6 +31,7 @@ class AppState:
     temporal: Client
     group_commit: GroupCommit  # the ingest hot path's shared statements
     limits: IngestLimits  # ingestion's request budgets, per write key and per client address
+    decisions: DecisionPath  # /v1/decide's cached definitions and decision journal
 
 
 async def get_state(request: Request) -> AppState:

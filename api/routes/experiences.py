@@ -21,12 +21,14 @@ decide = APIRouter(prefix="/v1", tags=["experiences"], dependencies=[write_key_d
 
 @admin.put("/{key}")
 async def save_experience(
-    key: str, request: Request, response: Response, session: SessionDep
+    key: str, request: Request, response: Response, session: SessionDep, state: StateDep
 ) -> ExperienceOut:
-    """Create or change an experience (JSON or YAML): a new version when it changed."""
+    """Create or change an experience (JSON or YAML): a new version when it changed. Decisions use it within
+    two seconds."""
     saved = await ExperienceService(session).save(
         key, parse_document(await request.body(), request.headers.get("content-type"))
     )
+    state.decisions.live.forget()
     response.status_code = status.HTTP_201_CREATED if saved.created else status.HTTP_200_OK
     return saved
 
@@ -68,4 +70,4 @@ async def decide_placements(body: DecideRequest, session: ReadSessionDep, state:
     """What this visitor sees in each placement now: the variation, its rendered content (or JSON
     payload), a decision id, and with `explain` the rule that held and the signal values read. Signals
     are read as of this request, so an event posted a moment ago counts."""
-    return await Decider(session, state.sessionmaker).decide(body)
+    return await Decider(session, state.decisions).decide(body)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,8 @@ from engine.durations import parse_duration
 from engine.enrollments.contracts import EventEnvelope
 from engine.errors import InvalidInput, NotFound, Problem, UnknownPerson
 from engine.experiences.dsl import ExperienceDefinition
+from engine.experiences.journal import DecisionJournal
+from engine.experiences.live import LiveExperiences
 from engine.experiences.repository import ExperienceRepository, LiveExperience
 from engine.experiences.schemas import MAX_CONTEXT, DecideRequest, DecideResponse, PlacementDecision
 from engine.identity.repository import IdentityRepository
@@ -52,16 +55,24 @@ def _signals(definition: ExperienceDefinition) -> frozenset[str]:
     return frozenset(name for condition in conditions for name in signals_used(condition))
 
 
-class Decider:
-    """`session` in autocommit: a known person's decision is reads and one insert, each its own statement,
-    with no BEGIN and COMMIT round trips; a visitor to create or link goes through `sessionmaker`, in a
-    transaction of its own, as ingestion would."""
+@dataclass(frozen=True)
+class DecisionPath:
+    """What deciding needs besides a session, one per process: new visitors' transactions, the cached
+    definitions, and the journal that records decisions after the answer."""
 
-    def __init__(
-        self, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession] | None = None
-    ) -> None:
+    sessionmaker: async_sessionmaker[AsyncSession]
+    live: LiveExperiences
+    journal: DecisionJournal
+
+
+class Decider:
+    """`session` in autocommit: a known person's decision is reads only, each its own statement, with no
+    BEGIN and COMMIT round trips; a visitor to create or link goes through a transaction of its own, as
+    ingestion would. Decisions are journaled, and stored after the answer (engine.experiences.journal)."""
+
+    def __init__(self, session: AsyncSession, path: DecisionPath | None = None) -> None:
         self.session = session
-        self.sessionmaker = sessionmaker
+        self.path = path
         self.repo = ExperienceRepository(session)
 
     async def decide(self, request: DecideRequest) -> DecideResponse:
@@ -70,8 +81,9 @@ class Decider:
                 f"context: at most {MAX_CONTEXT} characters of JSON",
                 [Problem("context", f"at most {MAX_CONTEXT} characters of JSON")],
             )
+        assert self.path is not None
         now = datetime.now(UTC)
-        experiences = await self.repo.live(request.placements)
+        experiences = await self.path.live.of(self.session, request.placements)
         loaded = [(experience, *_parsed(experience)) for experience in experiences]
         parsed = [(experience, definition) for experience, definition, _ in loaded]
         names = sorted({name for _, _, reads in loaded for name in reads})
@@ -82,8 +94,7 @@ class Decider:
             kind, value = (USER, request.userId) if request.userId else (ANONYMOUS, request.anonymousId)
             read = await SignalRepository(self.session).read_identity(kind, value or "", names, now)
         if read is None:
-            assert self.sessionmaker is not None
-            async with self.sessionmaker.begin() as transaction:
+            async with self.path.sessionmaker.begin() as transaction:
                 resolved = await IdentityService(transaction).resolve(request.userId, request.anonymousId)
             read = await SignalRepository(self.session).read_person(resolved, names, now)
         profile_id = read.survivor or ""
@@ -114,10 +125,7 @@ class Decider:
             decisions.append(decision)
             if row is not None:
                 recorded.append(row)
-        # The insert runs on a driver connection of its own: hand back the session's (a split's or cap's
-        # reads took one), so that a request never holds two of the pool's connections at once.
-        await self.session.commit()
-        await self.repo.record(recorded)
+        self.path.journal.write(recorded)
         return DecideResponse(profile_id=profile_id, decisions=decisions)
 
     async def _context(
@@ -184,8 +192,10 @@ class Decider:
         signals: dict[str, Any],
     ) -> tuple[PlacementDecision, dict[str, Any] | None]:
         if definition.cap is not None:
+            assert self.path is not None
             since = now - parse_duration(definition.cap.per)
-            if await self.repo.shown_since(experience.id, aliases, since) >= definition.cap.max:
+            shown = await self.repo.shown_since(experience.id, aliases, since)
+            if shown + self.path.journal.shown_since(experience.id, aliases, since) >= definition.cap.max:
                 capped = PlacementDecision(
                     placement=placement,
                     experience=experience.key,
@@ -202,10 +212,12 @@ class Decider:
         else:
             if definition.split is not None:
                 reason = "split"
-                variation = await self.repo.assignment(experience.id, aliases) or variant_for(
+                assigned = await self.repo.assignment(experience.id, aliases)
+                variation = assigned or variant_for(
                     experience.key, "split", profile_id, list(definition.split.weights.items())
                 )
-                await self.repo.assign(experience.id, profile_id, variation)
+                if assigned is None:  # the first split decision: stored before the answer, for every process
+                    await self.repo.assign(experience.id, profile_id, variation)
         content, payload = self._render(definition, variation, context)
         if content is None and payload is None and variation != definition.default:  # a template error
             variation, reason = definition.default, "default"

@@ -43,11 +43,16 @@ _SPLIT_TOTALS = text(
 
 
 _DECISION_KEYS = ("id", "experience_id", "version", "profile_id", "variation", "reason", "decided_at")
-_RECORD = text(
+# Stored from the journal, perhaps twice (ids already stored are skipped), perhaps after the person was
+# erased or merged away in the meantime (their decision goes with them, as their stored ones did).
+_STORE = text(
     "INSERT INTO experience_decisions (id, experience_id, version, profile_id, variation, reason, decided_at)"
-    " SELECT * FROM unnest(CAST(:id AS text[]), CAST(:experience_id AS bigint[]), CAST(:version AS int[]),"
+    " SELECT d.* FROM unnest(CAST(:id AS text[]), CAST(:experience_id AS bigint[]), CAST(:version AS int[]),"
     " CAST(:profile_id AS text[]), CAST(:variation AS text[]), CAST(:reason AS text[]),"
-    " CAST(:decided_at AS timestamptz[])) RETURNING 1"
+    " CAST(:decided_at AS timestamptz[])) AS d(id, experience_id, version, profile_id, variation, reason,"
+    " decided_at) WHERE EXISTS (SELECT 1 FROM profiles p WHERE p.id = d.profile_id)"
+    " AND EXISTS (SELECT 1 FROM experiences x WHERE x.id = d.experience_id)"
+    " ON CONFLICT (id) DO NOTHING"
 )
 
 
@@ -163,8 +168,6 @@ class ExperienceRepository:
         )
         return {variation: int(n) for variation, n in await self.session.execute(query)}
 
-    async def record(self, decisions: list[dict[str, Any]]) -> None:
-        """One statement, atomic on its own: committed when it returns."""
-        if decisions:
-            columns = {key: [d[key] for d in decisions] for key in _DECISION_KEYS}
-            await driver_fetch(self.session, _RECORD, columns)
+    async def store(self, decisions: list[dict[str, Any]]) -> None:
+        columns = {key: [d[key] for d in decisions] for key in _DECISION_KEYS}
+        await self.session.execute(_STORE, columns)

@@ -3,11 +3,14 @@ across a login, the frequency cap, and bad input answered plainly."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.ingestion.conftest import eventually
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 WRITE = {"Authorization": "Bearer test-write-key"}
@@ -100,11 +103,19 @@ async def test_a_split_is_sticky_across_login_and_capped(
         assert after["variation"] == before["variation"], n
         [capped] = await decide(api_client, {"userId": f"u{n}"}, "homepage_hero")  # at most 2 a day
         assert (capped["capped"], capped["variation"], capped["content"]) == (True, None, None)
-    async with db_engine.connect() as connection:
-        reasons = (
-            await connection.execute(text("SELECT reason, count(*) FROM experience_decisions GROUP BY 1"))
-        ).all()
-    assert reasons == [("split", 20)]  # each shown decision recorded once; the capped ones were not shown
+
+    async def reasons() -> list[Any]:
+        async with db_engine.connect() as connection:
+            query = text("SELECT reason, count(*) FROM experience_decisions GROUP BY 1")
+            return list((await connection.execute(query)).all())
+
+    async def all_stored() -> bool:
+        return await reasons() == [("split", 20)]
+
+    # Each shown decision recorded (a moment after the answer) once; the capped ones were not shown.
+    assert await eventually(all_stored, patience=5)
+    await asyncio.sleep(0.5)
+    assert await all_stored()
 
 
 async def test_bad_input_is_answered_plainly(api_client: httpx.AsyncClient) -> None:
@@ -146,8 +157,14 @@ async def test_the_split_is_reported_like_a_journeys(api_client: httpx.AsyncClie
             order = {"userId": f"buyer-{n}", "event": "order_completed", "properties": {"revenue": 10}}
             assert (await api_client.post("/v1/track", json=order, headers=WRITE)).status_code == 200
             bought[decision["variation"]] = bought.get(decision["variation"], 0) + 1
-    report = (await api_client.get("/api/experiences/hero-test/report", headers=ADMIN)).json()
-    split = report["split"]
+
+    async def reported() -> dict[str, Any] | None:
+        answer = await api_client.get("/api/experiences/hero-test/report", headers=ADMIN)
+        report: dict[str, Any] = answer.json()
+        exposed = sum(v["exposures"] for v in report["split"]["variants"])
+        return report if exposed == 60 else None  # the decisions are stored a moment after their answers
+
+    split = (await eventually(reported, patience=5))["split"]
     assert split["control"] == "calm"
     rows = {v["variant"]: v for v in split["variants"]}
     assert {name: rows[name]["exposures"] for name in rows} == seen

@@ -27,6 +27,7 @@ def api_process(settings: Settings, port: int) -> Iterator[subprocess.Popen[byte
         "TEMPORAL_ADDRESS": "127.0.0.1:1",
         "JOURNEYS_ADMIN_TOKEN": "test-admin-token",
         "JOURNEYS_WRITE_KEYS": "test-write-key",
+        "JOURNEYS_STATE_DIR": str(settings.state_dir),  # the restart finds the journal the kill left
     }
     command = [
         sys.executable,
