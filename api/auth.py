@@ -31,6 +31,7 @@ READS = ("GET", "HEAD")
 SESSION_COOKIE = "journeys_session"
 CSRF_COOKIE = "journeys_csrf"
 CSRF_HEADER = "X-CSRF-Token"
+PERSON_TOKEN_HEADER = "X-Person-Token"
 
 
 def _allow(role: Role, method: str) -> None:
@@ -63,6 +64,21 @@ async def require_person(key: str, request: Request, settings: SettingsDep, cred
             raise Forbidden("this person token is for someone else")
         return
     _staff(request, settings, credentials)
+
+
+def require_own_visitor(request: Request, settings: Settings, user_id: str | None) -> None:
+    """A website's public client key speaks for its anonymous visitors (each holds their own random id);
+    what a signed-in user sees (their traits rendered in it) also needs that user's own person token, in
+    PERSON_TOKEN_HEADER: a public key alone must not read anyone's content by naming their user id."""
+    if user_id is None:
+        return
+    token = request.headers.get(PERSON_TOKEN_HEADER)
+    if token is None:
+        raise Forbidden(
+            f"with a client write key, a userId needs that user's person token in {PERSON_TOKEN_HEADER}"
+        )
+    if tokens.subject_of(settings.link_secret, token, datetime.now(UTC)) != user_id:
+        raise Forbidden("this person token is for someone else")
 
 
 AdminDep = Depends(require_admin)

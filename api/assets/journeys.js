@@ -2,7 +2,8 @@
  *
  *   <div data-placement="homepage_hero">(what shows when nothing is decided)</div>
  *   <script src="https://journeys.example.com/sdk/journeys.js" data-write-key="CLIENT_WRITE_KEY"
- *           data-user-id="(the signed-in user's id, if any)"></script>
+ *           data-user-id="(the signed-in user's id, if any)"
+ *           data-person-token="(that user's token from POST /api/profiles/{userId}/token)"></script>
  *
  * On load it asks POST /v1/decide for every placement on the page, puts each decision's content into its
  * elements (an app payload is handed to a `journeys:decision` event instead), and reports views and clicks
@@ -31,6 +32,7 @@
   var journeys = (window.journeys = window.journeys || {});
   journeys.userId = script.getAttribute("data-user-id") || journeys.userId || null;
   journeys.anonymousId = anonymousId();
+  journeys.personToken = script.getAttribute("data-person-token") || journeys.personToken || null;
 
   function who() {
     var person = { anonymousId: journeys.anonymousId };
@@ -47,9 +49,12 @@
   }
 
   function post(path, body) {
+    var headers = { "Content-Type": "application/json", Authorization: "Basic " + btoa(key + ":") };
+    // A client key decides for a signed-in user only with their own token.
+    if (journeys.personToken && path === "/v1/decide") headers["X-Person-Token"] = journeys.personToken;
     return fetch(api + path, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: "Basic " + btoa(key + ":") },
+      headers: headers,
       body: JSON.stringify(body),
       keepalive: true,
     });

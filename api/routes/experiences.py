@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
-from api.auth import AdminDep
+from api.auth import AdminDep, require_own_visitor
 from api.deps import ReadSessionDep, SessionDep, StateDep
 from api.routes.ingest import write_key_dependency
 from engine.experiences.decide import Decider
@@ -16,7 +16,7 @@ from engine.experiences.service import ExperienceDetail, ExperienceOut, Experien
 from engine.journeys.documents import parse_document
 
 admin = APIRouter(prefix="/api/experiences", tags=["experiences"], dependencies=[AdminDep])
-decide = APIRouter(prefix="/v1", tags=["experiences"], dependencies=[write_key_dependency])
+decide = APIRouter(prefix="/v1", tags=["experiences"])
 
 
 @admin.put("/{key}")
@@ -66,8 +66,20 @@ async def experience_report(
 
 
 @decide.post("/decide")
-async def decide_placements(body: DecideRequest, session: ReadSessionDep, state: StateDep) -> DecideResponse:
+async def decide_placements(
+    body: DecideRequest,
+    request: Request,
+    session: ReadSessionDep,
+    state: StateDep,
+    client_key: Annotated[bool, write_key_dependency],
+) -> DecideResponse:
     """What this visitor sees in each placement now: the variation, its rendered content (or JSON
     payload), a decision id, and with `explain` the rule that held and the signal values read. Signals
-    are read as of this request, so an event posted a moment ago counts."""
+    are read as of this request, so an event posted a moment ago counts.
+
+    A server write key decides for anyone. A client write key (a website's, from its allowed origins)
+    decides for an `anonymousId`; with a `userId`, only with that user's person token in `X-Person-Token`
+    (`POST /api/profiles/{userId}/token`)."""
+    if client_key:
+        require_own_visitor(request, state.settings, body.userId)
     return await Decider(session, state.decisions).decide(body)

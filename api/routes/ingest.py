@@ -83,9 +83,11 @@ def _authenticate(key: Any, request: Request, settings: Settings) -> str:
     raise Unauthorized("send a valid write key as the HTTP Basic user name (as Segment SDKs do)")
 
 
-async def require_write_key(request: Request, state: StateDep) -> None:
-    """Calls of /v1 that are not messages (/v1/decide): the write key in the Authorization header."""
-    _authenticate(_header_key(request), request, state.settings)
+async def require_write_key(request: Request, state: StateDep) -> bool:
+    """Calls of /v1 that are not messages (/v1/decide): the write key in the Authorization header; True
+    for a client (public) key."""
+    key = _authenticate(_header_key(request), request, state.settings)
+    return not _known(key, state.settings.write_keys)
 
 
 write_key_dependency = Depends(require_write_key)

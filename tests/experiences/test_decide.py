@@ -10,6 +10,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.app import create_app
+from engine.settings import Settings
 from tests.ingestion.conftest import eventually
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
@@ -175,3 +177,45 @@ async def test_the_split_is_reported_like_a_journeys(api_client: httpx.AsyncClie
     assert unsplit.status_code == 201
     assert (await api_client.get("/api/experiences/cart-upsell/report", headers=ADMIN)).status_code == 409
     assert (await api_client.get("/api/experiences/nope/report", headers=ADMIN)).status_code == 404
+
+
+async def test_a_websites_key_decides_for_its_anonymous_visitors_and_for_users_with_their_token(
+    settings: Settings, db_engine: AsyncEngine
+) -> None:
+    site = {"Authorization": "Bearer client-key", "Origin": "https://shop.example"}
+    configured = settings.model_copy(
+        update={"client_write_keys": ["client-key"], "cors_origins": ["https://shop.example"]}
+    )
+    app = create_app(configured)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as api,
+    ):
+        assert (await api.put("/api/experiences/cart-upsell", json=UPSELL, headers=ADMIN)).status_code == 201
+        await api.post("/v1/identify", json={"userId": "ada", "traits": {"first_name": "Ada"}}, headers=WRITE)
+        await api.post("/v1/identify", json={"userId": "bob"}, headers=WRITE)
+        await cart(api, "ada", 20)
+        body = {"placements": ["cart_upsell"]}
+        anonymous = await api.post("/v1/decide", json={**body, "anonymousId": "a1"}, headers=site)
+        assert anonymous.status_code == 200
+
+        # Naming someone's user id is not enough to see what they would see (their traits in it).
+        named = await api.post("/v1/decide", json={**body, "userId": "ada"}, headers=site)
+        assert named.status_code == 403
+        assert "X-Person-Token" in named.json()["message"]
+        bobs = (await api.post("/api/profiles/bob/token", headers=ADMIN)).json()["token"]
+        wrong = await api.post(
+            "/v1/decide", json={**body, "userId": "ada"}, headers={**site, "X-Person-Token": bobs}
+        )
+        assert wrong.status_code == 403
+        adas = (await api.post("/api/profiles/ada/token", headers=ADMIN)).json()["token"]
+        own = await api.post(
+            "/v1/decide", json={**body, "userId": "ada"}, headers={**site, "X-Person-Token": adas}
+        )
+        assert own.json()["decisions"][0]["content"] == "<p>5% off, Ada</p>"
+        elsewhere = await api.post(
+            "/v1/decide",
+            json={**body, "anonymousId": "a1"},
+            headers={**site, "Origin": "https://evil.example"},
+        )
+        assert elsewhere.status_code == 403
