@@ -24,7 +24,8 @@ COPY runtime runtime
 COPY migrations migrations
 COPY --from=sdk /app/sdk/node_modules sdk/node_modules
 COPY --from=console /app/console/dist console/dist
-RUN pip install . && useradd --create-home journeys
+RUN pip install . && useradd --create-home journeys \
+    && mkdir -p /var/lib/journeys && chown journeys /var/lib/journeys
 USER journeys
 EXPOSE 8000 9464
 CMD ["journeys", "api"]
