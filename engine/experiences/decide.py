@@ -25,7 +25,7 @@ from engine.experiences.repository import ExperienceRepository, LiveExperience
 from engine.experiences.schemas import MAX_CONTEXT, DecideRequest, DecideResponse, PlacementDecision
 from engine.identity.repository import IdentityRepository
 from engine.identity.service import ANONYMOUS, USER, IdentityService
-from engine.journeys.assignment import variant_for
+from engine.journeys.assignment import in_holdout, variant_for
 from engine.journeys.context import condition_context, profile_context
 from engine.journeys.evaluate import evaluate, signals_used
 from engine.predictions import live
@@ -34,6 +34,9 @@ from engine.profiles.repository import ProfileRepository
 from engine.signals.repository import PersonRead, SignalRepository
 from engine.templates.rendering import render_html
 
+# A holdout's sides, stored as assignments; never variation names (which cannot hold "~").
+HELD_OUT, TREATED = "~holdout", "~treatment"
+SIDES = (HELD_OUT, TREATED)
 _DEFINITION: TypeAdapter[ExperienceDefinition] = TypeAdapter(ExperienceDefinition)
 # By checksum (a definition's content never changes): the definition and the signals it reads.
 _PARSED: dict[str, tuple[ExperienceDefinition, frozenset[str]]] = {}
@@ -99,8 +102,8 @@ class Decider:
             read = await SignalRepository(self.session).read_person(resolved, names, now)
         profile_id = read.survivor or ""
         context, signals = await self._context(profile_id, read, names, request.context, now)
-        # The person's merged profiles: their split assignment and cap count follow them through a login.
-        sticky = any(d.split is not None or d.cap is not None for _, d in parsed)
+        # The person's merged profiles: their split, holdout and cap count follow them through a login.
+        sticky = any(d.split is not None or d.cap is not None or d.holdout for _, d in parsed)
         aliases = await IdentityRepository(self.session).aliases(profile_id) if sticky else [profile_id]
         decisions, recorded = [], []
         for placement in request.placements:
@@ -169,6 +172,12 @@ class Decider:
             ),
             "split" if definition.split else f"default → {definition.default}",
         )
+        if definition.holdout:
+            sides = await self.repo.assignments(
+                experience.id, await IdentityRepository(self.session).aliases(profile_id)
+            )
+            if sides[0] == HELD_OUT if sides else in_holdout(key, profile_id, definition.holdout):
+                matched = f"holdout → {definition.default}"
         variations = {}
         for name in definition.variations:
             content, payload = self._render(definition, name, context)
@@ -194,8 +203,9 @@ class Decider:
         if definition.cap is not None:
             assert self.path is not None
             since = now - parse_duration(definition.cap.per)
-            shown = await self.repo.shown_since(experience.id, aliases, since)
-            if shown + self.path.journal.shown_since(experience.id, aliases, since) >= definition.cap.max:
+            pending = self.path.journal.pending_since(experience.id, aliases, since)
+            shown = await self.repo.shown_since(experience.id, aliases, since, besides=pending)
+            if shown + len(pending) >= definition.cap.max:
                 capped = PlacementDecision(
                     placement=placement,
                     experience=experience.key,
@@ -204,20 +214,15 @@ class Decider:
                     capped=True,
                 )
                 return capped, None
-        variation, reason = definition.default, "default"
-        for index, rule in enumerate(definition.rules):
-            if evaluate(rule.when, context, now):
-                variation, reason = rule.variation, f"rule:{index}"
-                break
+        assigned = await self.repo.assignments(experience.id, aliases) if definition.holdout else []
+        if definition.holdout and not assigned:  # the first decision: their side stored, for every process
+            side = HELD_OUT if in_holdout(experience.key, profile_id, definition.holdout) else TREATED
+            await self.repo.assign(experience.id, profile_id, side, replacing=side)
+            assigned = [side]
+        if assigned[:1] == [HELD_OUT]:
+            variation, reason = definition.default, "holdout"
         else:
-            if definition.split is not None:
-                reason = "split"
-                assigned = await self.repo.assignment(experience.id, aliases)
-                variation = assigned or variant_for(
-                    experience.key, "split", profile_id, list(definition.split.weights.items())
-                )
-                if assigned is None:  # the first split decision: stored before the answer, for every process
-                    await self.repo.assign(experience.id, profile_id, variation)
+            variation, reason = await self._choose(experience, definition, context, aliases, profile_id, now)
         content, payload = self._render(definition, variation, context)
         if content is None and payload is None and variation != definition.default:  # a template error
             variation, reason = definition.default, "default"
@@ -244,6 +249,29 @@ class Decider:
             "decided_at": now,
         }
         return decision, row
+
+    async def _choose(
+        self,
+        experience: LiveExperience,
+        definition: ExperienceDefinition,
+        context: dict[str, Any],
+        aliases: list[str],
+        profile_id: str,
+        now: datetime,
+    ) -> tuple[str, str]:
+        """The first rule that holds, else the person's split variation, else the default; and why."""
+        for index, rule in enumerate(definition.rules):
+            if evaluate(rule.when, context, now):
+                return rule.variation, f"rule:{index}"
+        if definition.split is None:
+            return definition.default, "default"
+        assigned = [a for a in await self.repo.assignments(experience.id, aliases) if a not in SIDES]
+        if assigned:
+            return assigned[0], "split"
+        variation = variant_for(experience.key, "split", profile_id, list(definition.split.weights.items()))
+        # The first split decision: stored before the answer, for every process (over their treated mark).
+        await self.repo.assign(experience.id, profile_id, variation, replacing=TREATED)
+        return variation, "split"
 
     @staticmethod
     def _render(

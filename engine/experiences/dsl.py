@@ -61,7 +61,13 @@ class ExperienceDefinition(Strict):
     default: str = Field(pattern=NAME, description="the variation when no rule holds (and no split)")
     variations: dict[str, Variation] = Field(min_length=1)
     cap: Cap | None = None
-    goal: ExperienceGoal | None = Field(default=None, description="what the split's report compares")
+    holdout: int = Field(
+        default=0,
+        ge=0,
+        le=50,
+        description="percent of people shown only the default: what the rules and split add",
+    )
+    goal: ExperienceGoal | None = Field(default=None, description="what the report compares")
 
     @model_validator(mode="after")
     def _variations_exist(self) -> ExperienceDefinition:

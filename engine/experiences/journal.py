@@ -99,16 +99,17 @@ class DecisionJournal:
         lines = "".join(json.dumps(row, default=datetime.isoformat) + "\n" for row in rows)
         os.write(self._fd, lines.encode())
 
-    def shown_since(self, experience_id: int, profile_ids: list[str], since: datetime) -> int:
-        """Decisions of this process not stored yet, for a frequency cap to count with the table's."""
+    def pending_since(self, experience_id: int, profile_ids: list[str], since: datetime) -> list[str]:
+        """Ids of this process's decisions that may not be stored yet, for a frequency cap to count with
+        the table's (some may be stored already, mid-flush: the cap counts the table's without them)."""
         people = set(profile_ids)
-        return sum(
-            1
+        return [
+            row["id"]
             for row in self.pending
             if row["experience_id"] == experience_id
             and row["profile_id"] in people
             and row["decided_at"] > since
-        )
+        ]
 
     async def flush(self) -> None:
         rows = self.pending[:]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -25,20 +25,25 @@ _LIVE = text(  # on a driver connection: the decision path's statements skip SQL
 
 
 _PAID, _TOTAL = numeric_sql("e.properties->>'revenue'"), numeric_sql("e.properties->>'total'")
-# Per variation of a split: people exposed (their first split decision), those who sent the goal event in
-# the window after it, and the goal events' value (Σ and Σ², per person) — as the journey report's totals.
-_SPLIT_TOTALS = text(
-    "WITH first AS (SELECT DISTINCT ON (d.profile_id) d.profile_id, d.variation, d.decided_at"
-    " FROM experience_decisions d WHERE d.experience_id = :id AND d.reason = 'split'"
-    " ORDER BY d.profile_id, d.decided_at),"
+# Per variation of a split: people exposed (their first split decision; a person's merged profiles are one
+# person, whose events their survivor holds), those who sent the goal event in the window after it, and the
+# goal events' value (Σ and Σ², per person) — as the journey report's totals. The holdout: everyone the
+# experience decided for, by whether their first decision held them out.
+_TOTALS = (
+    "WITH first AS (SELECT DISTINCT ON (1) coalesce(p.merged_into, p.id) AS person, {arm} AS variation,"
+    " d.decided_at FROM experience_decisions d JOIN profiles p ON p.id = d.profile_id"
+    " WHERE d.experience_id = :id {only} ORDER BY 1, d.decided_at),"
     " person AS (SELECT f.variation, count(e.id) AS goals,"
     f" coalesce(sum(coalesce({_PAID}, {_TOTAL})), 0) AS value FROM first f"
-    " JOIN profiles p ON p.id = f.profile_id"
-    " LEFT JOIN events e ON e.profile_id = coalesce(p.merged_into, p.id) AND e.name_key = :goal"
+    " LEFT JOIN events e ON e.profile_id = f.person AND e.name_key = :goal"
     " AND e.timestamp > f.decided_at AND e.timestamp <= f.decided_at + make_interval(secs => :within)"
-    " GROUP BY f.profile_id, f.variation)"
+    " GROUP BY f.person, f.variation)"
     " SELECT variation, count(*), count(*) FILTER (WHERE goals > 0), sum(value), sum(value * value)"
     " FROM person GROUP BY 1"
+)
+_SPLIT_TOTALS = text(_TOTALS.format(arm="d.variation", only="AND d.reason = 'split'"))
+_HOLDOUT_TOTALS = text(
+    _TOTALS.format(arm="CASE WHEN d.reason = 'holdout' THEN 'holdout' ELSE 'treatment' END", only="")
 )
 
 
@@ -123,8 +128,8 @@ class ExperienceRepository:
         rows = await driver_fetch(self.session, _LIVE, {"placements": placements})
         return sorted((LiveExperience(*row) for row in rows), key=lambda x: x.key)
 
-    async def assignment(self, experience_id: int, profile_ids: list[str]) -> str | None:
-        """The variation this person (any of their merged profiles) was given first."""
+    async def assignments(self, experience_id: int, profile_ids: list[str]) -> list[str]:
+        """What this person (any of their merged profiles) was assigned, first first."""
         query = (
             select(ExperienceAssignment.variation)
             .where(
@@ -132,30 +137,43 @@ class ExperienceRepository:
                 ExperienceAssignment.profile_id.in_(profile_ids),
             )
             .order_by(ExperienceAssignment.assigned_at)
-            .limit(1)
         )
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return list((await self.session.execute(query)).scalars())
 
-    async def assign(self, experience_id: int, profile_id: str, variation: str) -> None:
+    async def assign(self, experience_id: int, profile_id: str, variation: str, replacing: str) -> None:
+        """Stored unless the profile has an assignment already, other than `replacing`."""
         statement = insert(ExperienceAssignment).values(
             experience_id=experience_id, profile_id=profile_id, variation=variation
         )
-        await self.session.execute(statement.on_conflict_do_nothing())
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[ExperienceAssignment.experience_id, ExperienceAssignment.profile_id],
+                set_={"variation": variation},
+                where=ExperienceAssignment.variation == replacing,
+            )
+        )
 
-    async def shown_since(self, experience_id: int, profile_ids: list[str], since: datetime) -> int:
+    async def shown_since(
+        self, experience_id: int, profile_ids: list[str], since: datetime, besides: list[str]
+    ) -> int:
+        """Stored decisions for this person since `since`, other than those with ids `besides`."""
         query = select(func.count()).where(
             ExperienceDecision.experience_id == experience_id,
             ExperienceDecision.profile_id.in_(profile_ids),
             ExperienceDecision.decided_at > since,
+            ExperienceDecision.id.not_in(besides),
         )
         return int((await self.session.execute(query)).scalar_one())
 
-    async def split_totals(self, experience_id: int, goal: str, within_seconds: float) -> list[VariantTotals]:
+    async def totals(
+        self, experience_id: int, arm: Literal["split", "holdout"], goal: str, within_seconds: float
+    ) -> list[VariantTotals]:
+        statement = _SPLIT_TOTALS if arm == "split" else _HOLDOUT_TOTALS
         rows = await self.session.execute(
-            _SPLIT_TOTALS, {"id": experience_id, "goal": goal, "within": within_seconds}
+            statement, {"id": experience_id, "goal": goal, "within": within_seconds}
         )
         return [
-            VariantTotals("split", variation, int(n), int(converted), float(value), float(squares))
+            VariantTotals(arm, variation, int(n), int(converted), float(value), float(squares))
             for variation, n, converted, value, squares in rows
         ]
 

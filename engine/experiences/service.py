@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.durations import parse_duration
@@ -34,7 +34,8 @@ class ExperienceDetail(ExperienceOut):
 class ExperienceReport(BaseModel):
     experience: str
     version: int
-    split: SplitResult
+    split: SplitResult | None = Field(description="the split's variations against its control")
+    holdout: SplitResult | None = Field(description="everyone else against the holdout, who saw the default")
 
 
 class ExperienceService:
@@ -73,17 +74,27 @@ class ExperienceService:
         if experience is None or latest is None:
             raise NotFound(f"no experience with key {key!r}")
         definition = ExperienceDefinition.model_validate(latest.definition)
-        if definition.split is None or definition.goal is None:
-            raise Conflict(f"experience {key!r} has no split with a goal to report on")
-        within = parse_duration(definition.goal.within).total_seconds()
-        rows = await self.repo.split_totals(experience.id, event_key(definition.goal.event), within)
-        weights = {name: float(weight) for name, weight in definition.split.weights.items()}
-        result = split_result(
-            "split", definition.goal.event, definition.split.control, weights, rows, Options(alpha)
+        goal = definition.goal
+        if goal is None or (definition.split is None and not definition.holdout):
+            raise Conflict(f"experience {key!r} has no goal with a split or a holdout to report on")
+        within = parse_duration(goal.within).total_seconds()
+        arms: dict[str, SplitResult] = {}
+        if definition.split is not None:
+            rows = await self.repo.totals(experience.id, "split", event_key(goal.event), within)
+            weights = {name: float(weight) for name, weight in definition.split.weights.items()}
+            arms["split"] = split_result(
+                "split", goal.event, definition.split.control, weights, rows, Options(alpha)
+            )
+        if definition.holdout:
+            rows = await self.repo.totals(experience.id, "holdout", event_key(goal.event), within)
+            weights = {"holdout": float(definition.holdout), "treatment": float(100 - definition.holdout)}
+            arms["holdout"] = split_result("holdout", goal.event, "holdout", weights, rows, Options(alpha))
+        adjust(list(arms.values()))  # Holm's correction across the report's comparisons, as for journeys
+        for result in arms.values():
+            result.verdict = verdict(result, alpha)
+        return ExperienceReport(
+            experience=key, version=latest.version, split=arms.get("split"), holdout=arms.get("holdout")
         )
-        adjust([result])
-        result.verdict = verdict(result, alpha)
-        return ExperienceReport(experience=key, version=latest.version, split=result)
 
     async def detail(self, key: str) -> ExperienceDetail:
         experience = await self.repo.get(key)

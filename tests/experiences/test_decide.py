@@ -219,3 +219,67 @@ async def test_a_websites_key_decides_for_its_anonymous_visitors_and_for_users_w
             headers={**site, "Origin": "https://evil.example"},
         )
         assert elsewhere.status_code == 403
+
+
+async def test_a_holdout_sees_only_the_default_and_is_reported_against_everyone_else(
+    api_client: httpx.AsyncClient,
+) -> None:
+    promo = {
+        "key": "promo",
+        "name": "Promo",
+        "placement": "homepage_hero",
+        "rules": [
+            {"when": {"field": "event.context.page.path", "op": "eq", "value": "/"}, "variation": "promo"}
+        ],
+        "default": "plain",
+        "variations": {"plain": {"content": "plain"}, "promo": {"content": "PROMO"}},
+        "holdout": 30,
+        "goal": {"event": "order_completed", "within": "1d"},
+    }
+    assert (await api_client.put("/api/experiences/promo", json=promo, headers=ADMIN)).status_code == 201
+    arms: dict[str, int] = {}
+    bought: dict[str, int] = {}
+    shown: dict[str, str] = {}
+    page = {"page": {"path": "/"}}
+    for n in range(80):
+        [decision] = await decide(
+            api_client, {"userId": f"h{n}"}, "homepage_hero", context=page, explain=True
+        )
+        held_out = decision["explanation"]["reason"] == "holdout"
+        # The rule holds for everyone; the holdout still sees the default.
+        assert decision["content"] == ("plain" if held_out else "PROMO"), decision
+        arm = "holdout" if held_out else "treatment"
+        shown[f"h{n}"] = decision["content"]
+        arms[arm] = arms.get(arm, 0) + 1
+        if n % 2 == 0:
+            order = {"userId": f"h{n}", "event": "order_completed", "properties": {"revenue": 5}}
+            assert (await api_client.post("/v1/track", json=order, headers=WRITE)).status_code == 200
+            bought[arm] = bought.get(arm, 0) + 1
+    assert 10 <= arms["holdout"] <= 40  # about 30% of 80
+    for user in ("h0", "h1", "h2", "h3", "h4", "h5"):  # the same person stays on their side
+        [again] = await decide(api_client, {"userId": user}, "homepage_hero", context={"page": {"path": "/"}})
+        assert again["content"] == shown[user]
+
+    async def reported() -> dict[str, Any] | None:
+        report: dict[str, Any] = (await api_client.get("/api/experiences/promo/report", headers=ADMIN)).json()
+        rows = {v["variant"]: v for v in report["holdout"]["variants"]}
+        return report if sum(v["exposures"] for v in rows.values()) == 80 else None  # people, not decisions
+
+    report = await eventually(reported, patience=5)
+    assert report["split"] is None
+    rows = {v["variant"]: v for v in report["holdout"]["variants"]}
+    assert report["holdout"]["control"] == "holdout"
+    assert {name: rows[name]["exposures"] for name in rows} == arms
+    assert {name: rows[name]["conversions"] for name in rows} == bought
+
+    # She has an account (another device), is held out while browsing anonymously, then logs in: the
+    # profiles merge, and she stays held out.
+    await api_client.post("/v1/identify", json={"userId": "returning", "anonymousId": "phone"}, headers=WRITE)
+    for n in range(40):
+        [first] = await decide(api_client, {"anonymousId": f"anon-{n}"}, "homepage_hero", context=page)
+        if first["content"] == "plain":
+            break
+    login = {"userId": "returning", "anonymousId": f"anon-{n}"}
+    assert (await api_client.post("/v1/identify", json=login, headers=WRITE)).status_code == 200
+    [after] = await decide(api_client, {"userId": "returning"}, "homepage_hero", context=page, explain=True)
+    assert (after["content"], after["explanation"]["reason"]) == ("plain", "holdout")

@@ -75,7 +75,7 @@ async def test_a_dead_processs_journal_is_stored_once_by_the_next(
     first._append(stored_then_died)
     never_stored = _decisions(experience, profile, 4)
     first.write(never_stored)
-    assert first.shown_since(experience, [profile], datetime(2000, 1, 1, tzinfo=UTC)) == 7
+    assert len(first.pending_since(experience, [profile], datetime(2000, 1, 1, tzinfo=UTC))) == 7
     alive = DecisionJournal(directory, sessionmaker)
     await alive.start()  # the first still holds its file: left alone
     assert await _stored(db_engine) == sorted(d["id"] for d in stored_then_died)

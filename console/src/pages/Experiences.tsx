@@ -20,6 +20,7 @@ interface Experience {
     rules?: { when: unknown; variation: string }[];
     default: string;
     split?: { weights: Record<string, number>; control: string };
+    holdout?: number;
     goal?: { event: string; within: string };
     variations: Record<string, { content?: string; payload?: unknown }>;
   };
@@ -100,6 +101,7 @@ function ExperienceDetail({ experience }: { experience: string }) {
         <p>
           {x.definition.split ? `No rule: split ${Object.entries(x.definition.split.weights).map(([v, w]) => `${v} ${w}%`).join(" · ")}` : `No rule: ${x.definition.default}`}
         </p>
+        {x.definition.holdout ? <p>Holdout: {x.definition.holdout}% see only {x.definition.default}</p> : null}
         <table aria-label="Decisions in the last 24 hours">
           <thead>
             <tr>
@@ -139,13 +141,19 @@ function ExperienceDetail({ experience }: { experience: string }) {
           </>
         )}
       </section>
-      {x.definition.split && x.definition.goal && <ExperienceReport experience={experience} />}
+      {(x.definition.split || x.definition.holdout) && x.definition.goal && <ExperienceReport experience={experience} />}
     </>
   );
 }
 
 function ExperienceReport({ experience }: { experience: string }) {
-  const report = useApi<{ split: SplitResult }>(`/api/experiences/${q(experience)}/report`, 10000);
+  const report = useApi<{ split: SplitResult | null; holdout: SplitResult | null }>(`/api/experiences/${q(experience)}/report`, 10000);
   if (report.error) return <Failure error={report.error} />;
-  return report.data ? <SplitTable split={report.data.split} title={`Report · goal ${report.data.split.goal}`} /> : null;
+  const { split, holdout } = report.data ?? { split: null, holdout: null };
+  return (
+    <>
+      {split && <SplitTable split={split} title={`Report · goal ${split.goal}`} />}
+      {holdout && <SplitTable split={holdout} title={`Holdout · goal ${holdout.goal}`} />}
+    </>
+  );
 }
