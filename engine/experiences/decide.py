@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from engine.durations import parse_duration
 from engine.enrollments.contracts import EventEnvelope
-from engine.errors import InvalidInput, NotFound, Problem, UnknownPerson
+from engine.errors import InvalidInput, Problem, UnknownPerson
 from engine.experiences.dsl import ExperienceDefinition
 from engine.experiences.journal import DecisionJournal
 from engine.experiences.live import LiveExperiences
 from engine.experiences.repository import ExperienceRepository, LiveExperience
 from engine.experiences.schemas import MAX_CONTEXT, DecideRequest, DecideResponse, PlacementDecision
+from engine.experiences.service import ExperienceService
 from engine.identity.repository import IdentityRepository
 from engine.identity.service import ANONYMOUS, USER, IdentityService
 from engine.journeys.assignment import in_holdout, variant_for
@@ -152,10 +153,7 @@ class Decider:
     async def preview(self, key: str, person: str, page: dict[str, Any]) -> dict[str, Any]:
         """Every variation of an experience rendered for a real person, and the rule they match now;
         nothing is recorded or assigned."""
-        experience = await self.repo.get(key)
-        latest = await self.repo.latest(experience.id) if experience else None
-        if experience is None or latest is None:
-            raise NotFound(f"no experience with key {key!r}")
+        experience, latest = await ExperienceService(self.session).found(key)
         profile_id = await ProfileRepository(self.session).resolve(person)
         if profile_id is None:
             raise UnknownPerson(person)

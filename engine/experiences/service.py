@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from engine.db.insight_tables import Experience, ExperienceVersion
 from engine.durations import parse_duration
 from engine.errors import Conflict, InvalidInput, NotFound, Problem
 from engine.events.names import event_key
@@ -67,12 +68,17 @@ class ExperienceService:
         await self.repo.add_version(experience, version, normalized, digest)
         return ExperienceOut(key=key, placement=definition.placement, version=version, definition=normalized)
 
-    async def report(self, key: str, alpha: float = 0.05) -> ExperienceReport:
-        """The split's variations compared on the goal, with the journeys' report statistics."""
+    async def found(self, key: str) -> tuple[Experience, ExperienceVersion]:
+        """The experience and its latest version; NotFound without them."""
         experience = await self.repo.get(key)
         latest = await self.repo.latest(experience.id) if experience else None
         if experience is None or latest is None:
             raise NotFound(f"no experience with key {key!r}")
+        return experience, latest
+
+    async def report(self, key: str, alpha: float = 0.05) -> ExperienceReport:
+        """The split's variations compared on the goal, with the journeys' report statistics."""
+        experience, latest = await self.found(key)
         definition = ExperienceDefinition.model_validate(latest.definition)
         goal = definition.goal
         if goal is None or (definition.split is None and not definition.holdout):
@@ -97,10 +103,7 @@ class ExperienceService:
         )
 
     async def detail(self, key: str) -> ExperienceDetail:
-        experience = await self.repo.get(key)
-        latest = await self.repo.latest(experience.id) if experience else None
-        if experience is None or latest is None:
-            raise NotFound(f"no experience with key {key!r}")
+        experience, latest = await self.found(key)
         counts = await self.repo.counts(experience.id, datetime.now(UTC) - timedelta(days=1))
         return ExperienceDetail(
             key=key,
