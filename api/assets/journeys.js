@@ -3,7 +3,8 @@
  *   <div data-placement="homepage_hero">(what shows when nothing is decided)</div>
  *   <script src="https://journeys.example.com/sdk/journeys.js" data-write-key="CLIENT_WRITE_KEY"
  *           data-user-id="(the signed-in user's id, if any)"
- *           data-person-token="(that user's token from POST /api/profiles/{userId}/token)"></script>
+ *           data-person-token="(that user's token from POST /api/profiles/{userId}/token)"
+ *           data-timeout="1500"></script>
  *
  * On load it asks POST /v1/decide for every placement on the page, puts each decision's content into its
  * elements (an app payload is handed to a `journeys:decision` event instead), and reports views and clicks
@@ -14,6 +15,7 @@
   var script = document.currentScript;
   var api = script.getAttribute("data-api") || new URL(script.src).origin;
   var key = script.getAttribute("data-write-key") || "";
+  var timeout = Number(script.getAttribute("data-timeout")) || 1500; // ms before the page keeps its defaults
   var storageKey = "journeys_anonymous_id";
 
   function anonymousId() {
@@ -48,7 +50,7 @@
     };
   }
 
-  function post(path, body) {
+  function post(path, body, signal) {
     var headers = { "Content-Type": "application/json", Authorization: "Basic " + btoa(key + ":") };
     // A client key decides for a signed-in user only with their own token.
     if (journeys.personToken && path === "/v1/decide") headers["X-Person-Token"] = journeys.personToken;
@@ -57,6 +59,7 @@
       headers: headers,
       body: JSON.stringify(body),
       keepalive: true,
+      signal: signal,
     });
   }
 
@@ -91,11 +94,18 @@
     var body = who();
     body.placements = placements;
     body.context = page();
-    return post("/v1/decide", body)
+    // A page never waits on us: past the timeout, or on any failure, what the page holds stays.
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller && setTimeout(function () { controller.abort(); }, timeout);
+    return post("/v1/decide", body, controller ? controller.signal : undefined)
       .then(function (response) {
         return response.ok ? response.json() : { decisions: [] };
       })
+      .catch(function () {
+        return { decisions: [] };
+      })
       .then(function (answer) {
+        clearTimeout(timer);
         answer.decisions.forEach(function (decision) {
           if (decision.decision_id) show(byPlacement[decision.placement] || [], decision);
         });

@@ -174,7 +174,8 @@ class Decider:
             sides = await self.repo.assignments(
                 experience.id, await IdentityRepository(self.session).aliases(profile_id)
             )
-            if sides[0] == HELD_OUT if sides else in_holdout(key, profile_id, definition.holdout):
+            held_out = sides[0] == HELD_OUT if sides else in_holdout(key, profile_id, definition.holdout)
+            if held_out:
                 matched = f"holdout → {definition.default}"
         variations = {}
         for name in definition.variations:

@@ -79,7 +79,10 @@ class DecisionJournal:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        await self.flush()
+        try:
+            await self.flush()
+        except Exception:  # the database away: the file stays, for the next process to store
+            log.warning("%d decisions left journaled in %s", len(self.pending), self._path, exc_info=True)
         if self._fd is not None and not self.pending and self._path is not None:
             self._path.unlink(missing_ok=True)  # everything stored: nothing for anyone to take over
             os.close(self._fd)

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qs, quote
 
 import httpx
 import pytest
@@ -13,7 +15,7 @@ from playwright.async_api import async_playwright, expect
 from api.app import create_app
 from engine.settings import Settings
 from runtime.devstack.ports import free_port
-from tests.experiences.test_decide import ADMIN
+from tests.experiences.test_decide import ADMIN, WRITE
 from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, SCREENSHOTS, Served
 
 CLIENT_KEY = "test-client-key"
@@ -44,7 +46,7 @@ PAGE = """<!doctype html><html><body><h1>A shop</h1>
 <div data-placement="cart_upsell"></div>
 <button onclick="journeys.track('cart_updated', {cart_id: 'c1', total: 120}).then(function () {
   document.title = 'tracked'; })">Add to cart</button>
-<script src="%(api)s/sdk/journeys.js" data-write-key="%(key)s"></script>
+<script src="%(api)s/sdk/journeys.js" data-write-key="%(key)s" %(signed_in)s></script>
 </body></html>"""
 
 
@@ -52,9 +54,16 @@ def shop(api: str) -> Any:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = (PAGE % {"api": api, "key": CLIENT_KEY}).encode()
+        # /?user=…&token=…: the page of a signed-in user, as the shop's server would render it.
+        query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
+        signed_in = " ".join(
+            f'{attribute}="{html.escape(query[name])}"'
+            for name, attribute in (("user", "data-user-id"), ("token", "data-person-token"))
+            if name in query
+        )
+        body = (PAGE % {"api": api, "key": CLIENT_KEY, "signed_in": signed_in}).encode()
         await send(
-            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]}
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html; charset=utf-8")]}
         )
         await send({"type": "http.response.body", "body": body})
 
@@ -112,3 +121,23 @@ async def test_the_snippet_shows_the_default_then_reacts_to_the_cart(site: tuple
         "finish_order",
         "free_shipping",
     }
+
+
+async def test_a_signed_in_page_is_personalized_only_with_the_users_token(site: tuple[str, str]) -> None:
+    api, origin = site
+    async with httpx.AsyncClient(base_url=api) as client:
+        cart = {"userId": "ada", "event": "cart_updated", "properties": {"cart_id": "c9", "total": 40}}
+        assert (await client.post("/v1/track", json=cart, headers=WRITE)).status_code == 200
+        token = (await client.post("/api/profiles/ada/token", headers=ADMIN)).json()["token"]
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = await browser.new_page()
+        hero = page.locator("[data-placement=homepage_hero]")
+        # Naming a user without their token: refused, and the page keeps what it had.
+        await page.goto(f"{origin}/?user=ada")
+        await expect(page.locator("html")).to_have_attribute("data-journeys", "decided")
+        await expect(hero).to_have_text("Loading…")
+        await page.goto(f"{origin}/?user=ada&token={quote(token)}")
+        await expect(hero).to_have_text("Your cart is waiting")
+        await page.screenshot(path=str(SCREENSHOTS / "experience-signed-in.png"))
+        await browser.close()
