@@ -63,7 +63,11 @@ def shop(api: str) -> Any:
         )
         body = (PAGE % {"api": api, "key": CLIENT_KEY, "signed_in": signed_in}).encode()
         await send(
-            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html; charset=utf-8")]}
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/html; charset=utf-8")],
+            }
         )
         await send({"type": "http.response.body", "body": body})
 
