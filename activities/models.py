@@ -29,10 +29,11 @@ class ModelActivities:
 
     @activity.defn
     async def train_models(self, input: TrainInput) -> TrainResult:
-        """Trains on every event stored by now; a retry trains again (a new version, same data)."""
+        """Trains on every event stored by now, once per scheduled run: a retry after the commit answers
+        the version it stored."""
         try:
             async with self._sessionmaker() as session, session.begin():
-                trained = await ModelService(session, self._settings).train()
+                trained = await ModelService(session, self._settings).train(input.scheduled_at)
         except NotEnoughData as refusal:
             activity.logger.info("models not retrained: %s", refusal.message)
             return TrainResult(model_id=None, refused=refusal.message)

@@ -72,8 +72,14 @@ class ModelService:
         self.repo = PredictionRepository(session)
         self.settings = settings
 
-    async def train(self) -> ModelOut:
-        """Train on every stored event as of now; refuse, saying why, when there is too little."""
+    async def train(self, unless_trained_since: datetime | None = None) -> ModelOut:
+        """Train on every stored event as of now; refuse, saying why, when there is too little. With
+        `unless_trained_since`, a version trained since then is the answer (a scheduled run retried after
+        its commit trains once)."""
+        if unless_trained_since is not None:
+            latest = await self.repo.latest()
+            if latest is not None and latest.trained_at >= unless_trained_since:
+                return _out(latest)
         started = time.perf_counter()
         horizon = self.settings.horizon_days
         first, _, events, _ = await self.repo.span()

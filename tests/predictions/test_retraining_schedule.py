@@ -3,11 +3,13 @@ schedules)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from temporalio.testing import WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
+from activities.models import ModelActivities, TrainInput
+from engine.db.session import create_sessionmaker
 from engine.settings import Settings
 from runtime.schedules import MODEL_SCHEDULE_ID, SCHEDULE_ID, ensure_schedule
 from tests.ingestion.conftest import Stack, eventually, stack
@@ -37,3 +39,18 @@ async def test_the_schedule_retrains_the_models(
     finally:
         await handle.delete()
         await temporal_dev.client.get_schedule_handle(SCHEDULE_ID).delete()
+
+
+async def test_a_retried_run_trains_once(stack: Stack, settings: Settings) -> None:
+    await import_shop(stack.api)
+    activities = ModelActivities(create_sessionmaker(stack.db), settings)
+    run = TrainInput(scheduled_at=datetime.now(UTC))
+    first = await ActivityEnvironment().run(activities.train_models, run)
+    retried = await ActivityEnvironment().run(activities.train_models, run)  # as after a lost completion
+    assert first.model_id is not None
+    assert retried.model_id == first.model_id
+    assert len((await stack.api.get("/api/models", headers=ADMIN)).json()) == 1
+    later = await ActivityEnvironment().run(
+        activities.train_models, TrainInput(scheduled_at=datetime.now(UTC))
+    )
+    assert later.model_id != first.model_id  # the next scheduled run trains anew
