@@ -13,10 +13,13 @@ from engine.profiles.zone import zone_of
 from engine.signals.repository import PersonRead, SignalRepository
 
 
-async def read_snapshot(session: AsyncSession, input: ProfileInput, default_timezone: str) -> ProfileSnapshot:
-    """An enrollment begun under an id since merged into another profile reads the survivor."""
+async def read_snapshot(
+    session: AsyncSession, input: ProfileInput, default_timezone: str, explain: bool = True
+) -> ProfileSnapshot:
+    """An enrollment begun under an id since merged into another profile reads the survivor. Without
+    `explain`, predictive signals come without their explanations (what a decision records)."""
     read = await SignalRepository(session).read_person(input.profile_id, input.signals, input.as_of)
-    return await _snapshot(session, input, read, default_timezone)
+    return await _snapshot(session, input, read, default_timezone, explain)
 
 
 async def snapshot_if_recorded(
@@ -31,14 +34,14 @@ async def snapshot_if_recorded(
 
 
 async def _snapshot(
-    session: AsyncSession, input: ProfileInput, read: PersonRead, default_timezone: str
+    session: AsyncSession, input: ProfileInput, read: PersonRead, default_timezone: str, explain: bool = True
 ) -> ProfileSnapshot:
     signals: dict[str, Any] = dict(read.values)
     explanations: dict[str, Any] = {}
     if read.prediction is not None:
         wanted = [name for name in input.signals if name in PREDICTIVE_SIGNALS]
         scored, explanations = await live.predictive(
-            session, read.prediction.model_key, read.prediction.features, input.as_of, wanted
+            session, read.prediction.model_key, read.prediction.features, input.as_of, wanted, explain=explain
         )
         signals |= scored
     return ProfileSnapshot(

@@ -49,7 +49,10 @@ async def update(
     conditions = [(segment, _condition(segment)) for segment in segments]
     names = sorted({name for _, condition in conditions for name in signals_used(condition)})
     snapshot = await read_snapshot(
-        session, ProfileInput(profile_id=profile_id, signals=names, as_of=now), default_timezone
+        session,
+        ProfileInput(profile_id=profile_id, signals=names, as_of=now),
+        default_timezone,
+        explain=False,
     )
     current = await repo.memberships(profile_id)
     keys = [segment.key for segment in segments if segment.id in current]
