@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         default=20, ge=1, description="PostgreSQL connections each API process keeps open"
     )
+    database_pool_timeout: float = Field(
+        default=5.0, gt=0, description="seconds an API request waits for a free connection before its 503"
+    )
     dispatch_concurrency: int = Field(
         default=4, ge=1, le=64, description="outbox events each worker routes to Temporal at once"
     )

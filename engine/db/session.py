@@ -27,6 +27,8 @@ def create_engine(settings: Settings, *, fixed_pool: bool = False) -> AsyncEngin
         settings.sqlalchemy_url,
         pool_size=size,
         max_overflow=0 if fixed_pool else size,
+        # The API answers 503 (Retry-After) rather than hold a caller for SQLAlchemy's default 30 s.
+        pool_timeout=settings.database_pool_timeout if fixed_pool else 30,
         # No pre-ping: it costs a round trip on every checkout (a tenth of the worker's time in the
         # journey benchmark). A connection lost to a database restart fails the one statement using it,
         # SQLAlchemy then recycles the whole pool; activities retry, API clients get a 503 and retry.

@@ -283,3 +283,25 @@ async def test_a_holdout_sees_only_the_default_and_is_reported_against_everyone_
     assert (await api_client.post("/v1/identify", json=login, headers=WRITE)).status_code == 200
     [after] = await decide(api_client, {"userId": "returning"}, "homepage_hero", context=page, explain=True)
     assert (after["content"], after["explanation"]["reason"]) == ("plain", "holdout")
+
+
+async def test_every_connection_busy_is_a_503_to_retry_not_a_hung_request(
+    settings: Settings, db_engine: AsyncEngine
+) -> None:
+    app = create_app(settings.model_copy(update={"database_pool_size": 1, "database_pool_timeout": 0.5}))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as api,
+    ):
+        assert (await api.put("/api/experiences/cart-upsell", json=UPSELL, headers=ADMIN)).status_code == 201
+        await decide(api, {"userId": "busy"}, "cart_upsell")
+        engine: AsyncEngine = app.state.journeys.engine
+        async with engine.connect():  # the pool's one connection, held as a slow request would hold it
+            busy = await api.post(
+                "/v1/decide", json={"userId": "busy", "placements": ["cart_upsell"]}, headers=WRITE
+            )
+        assert busy.status_code == 503
+        assert busy.headers["retry-after"] == "1"
+        assert "busy" in busy.json()["message"]
+        [again] = await decide(api, {"userId": "busy"}, "cart_upsell")  # free again: answered
+        assert again["variation"] == "standard"
