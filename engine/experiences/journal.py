@@ -118,9 +118,7 @@ class DecisionJournal:
         rows = self.pending[:]
         if not rows:
             return
-        async with self.sessionmaker() as session:
-            await ExperienceRepository(session).store(rows)
-            await session.commit()
+        await self._store(rows)
         del self.pending[: len(rows)]
         # No await from here on: no decision is written in between.
         if self._fd is None:
@@ -153,13 +151,15 @@ class DecisionJournal:
                     continue
                 rows = await asyncio.to_thread(_rows, fd)
                 if rows:
-                    async with self.sessionmaker() as session:
-                        await ExperienceRepository(session).store(rows)
-                        await session.commit()
+                    await self._store(rows)
                     log.info("stored %d decisions a stopped process had journaled (%s)", len(rows), path)
                 path.unlink()
             finally:
                 os.close(fd)
+
+    async def _store(self, rows: list[dict[str, Any]]) -> None:
+        async with self.sessionmaker.begin() as session:
+            await ExperienceRepository(session).store(rows)
 
     async def _run(self) -> None:
         ticks = 0
