@@ -60,8 +60,9 @@ async def preview_experience(key: str, body: PreviewRequest, session: ReadSessio
 async def experience_report(
     key: str, session: ReadSessionDep, alpha: float = Query(default=0.05, gt=0, lt=0.5)
 ) -> ExperienceReport:
-    """The split's variations on its goal: exposures (people, from their first decision), conversions in
-    the goal's window, rates with intervals, lift, p-values, chance to beat control, SRM, verdict."""
+    """The split's variations, and the holdout against everyone else, on the goal: exposures (people, from
+    their first decision), conversions in the goal's window, rates with intervals, lift, p-values, chance
+    to beat control, SRM, verdict. 409 without a goal, or with neither a split nor a holdout."""
     return await ExperienceService(session).report(key, alpha)
 
 

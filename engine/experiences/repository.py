@@ -49,7 +49,7 @@ _HOLDOUT_TOTALS = text(
 
 _DECISION_KEYS = ("id", "experience_id", "version", "profile_id", "variation", "reason", "decided_at")
 # Stored from the journal, perhaps twice (ids already stored are skipped), perhaps after the person was
-# erased or merged away in the meantime (their decision goes with them, as their stored ones did).
+# erased in the meantime (their decision goes with them, as their stored ones did).
 _STORE = text(
     "INSERT INTO experience_decisions (id, experience_id, version, profile_id, variation, reason, decided_at)"
     " SELECT d.* FROM unnest(CAST(:id AS text[]), CAST(:experience_id AS bigint[]), CAST(:version AS int[]),"

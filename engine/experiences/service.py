@@ -77,7 +77,8 @@ class ExperienceService:
         return experience, latest
 
     async def report(self, key: str, alpha: float = 0.05) -> ExperienceReport:
-        """The split's variations compared on the goal, with the journeys' report statistics."""
+        """The split's variations, and the holdout against everyone else, compared on the goal with the
+        journeys' report statistics."""
         experience, latest = await self.found(key)
         definition = ExperienceDefinition.model_validate(latest.definition)
         goal = definition.goal
