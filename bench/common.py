@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import gc
 import json
 import os
@@ -77,6 +78,14 @@ def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, fl
 def cpu_per(cpu: dict[str, float], units: int) -> dict[str, float]:
     """Table columns: CPU ms per unit of work (event, request), by process."""
     return {f"{name} CPU ms": round(1000 * seconds / units, 2) for name, seconds in cpu.items()}
+
+
+def options(doc: str | None, **defaults: float) -> argparse.Namespace:
+    """A benchmark's command line: `--name` for each default, of the default's type."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, default in defaults.items():
+        parser.add_argument(f"--{name}", type=type(default), default=default)
+    return parser.parse_args()
 
 
 def say(message: str) -> None:

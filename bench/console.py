@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gzip
 import statistics
@@ -24,7 +23,7 @@ import yaml
 from playwright.async_api import Page, async_playwright
 
 from api.app import create_app
-from bench.common import embedded_postgres, report, say, summary
+from bench.common import embedded_postgres, options, report, say, summary
 from bench.report import seed_exposures
 from engine.db.session import create_engine, create_sessionmaker
 from engine.journeys.bundled import EXAMPLES
@@ -184,12 +183,7 @@ async def measure(url: str, exposures: int, repeat: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--exposures", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=15)
-    args = parser.parse_args()
+    args = options(__doc__, exposures=1_000_000, repeat=15)
     with embedded_postgres() as postgres:
         asyncio.run(measure(postgres.url, args.exposures, args.repeat))
 

@@ -9,25 +9,19 @@ to find the highest whose p99 stays under 25 ms.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
-import random
 import statistics
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import httpx
 
-from bench.common import embedded_postgres, report, say
+from bench.common import embedded_postgres, options, report, say
 from bench.ingest import server
-from bench.models import WRITE_KEY, load
+from bench.models import WRITE_KEY, load, shop_run
 from bench.read_path import ADMIN_TOKEN, offered_load, row
-from engine.settings import Settings, to_asyncpg_dsn
-from engine.simulation.shop import simulate
-from runtime import migrate
 
 BAR = 25.0  # ms: the seed's bar for a decision
 TURNS = 3
@@ -65,19 +59,9 @@ def experience(placement: str) -> dict[str, Any]:
 
 
 async def measure(url: str, customers: int, rate: int, seconds: float) -> None:
-    settings = Settings(database_url=url)
-    await migrate.upgrade(settings)
-    dsn = to_asyncpg_dsn(settings.sqlalchemy_url)
-    shop = simulate(customers, 365, datetime.now(UTC), settings.horizon_days)
-    env = {
-        "DATABASE_URL": url,
-        "TEMPORAL_ADDRESS": "127.0.0.1:1",
-        "JOURNEYS_ADMIN_TOKEN": ADMIN_TOKEN,
-        "JOURNEYS_WRITE_KEYS": WRITE_KEY,
-        "JOURNEYS_LOG_LEVEL": "WARNING",
-        "BENCH_DSN": dsn,
-    }
-    users = [t.user_id for t in random.Random(7).sample(shop.truth, min(500, customers))]
+    run = await shop_run(url, customers)
+    dsn, shop, env = run.dsn, run.shop, run.env
+    users = run.sample()
     bodies = [
         json.dumps(
             {
@@ -162,13 +146,7 @@ async def publish(url: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--customers", type=int, default=2000)
-    parser.add_argument("--rate", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=10)
-    args = parser.parse_args()
+    args = options(__doc__, customers=2000, rate=200, seconds=10.0)
     with embedded_postgres() as postgres:
         asyncio.run(measure(postgres.url, args.customers, args.rate, args.seconds))
 

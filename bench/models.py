@@ -14,11 +14,11 @@ imported through /v1/import into a real API process; then
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import random
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,11 +26,11 @@ import asyncpg
 import httpx
 from sklearn.metrics import roc_auc_score
 
-from bench.common import embedded_postgres, report, say
+from bench.common import embedded_postgres, options, report, say
 from bench.ingest import server
 from bench.read_path import ADMIN_TOKEN, offered_load, row
 from engine.settings import Settings, to_asyncpg_dsn
-from engine.simulation.shop import simulate
+from engine.simulation.shop import Simulated, simulate
 from runtime import migrate
 
 BATCH = 1000
@@ -59,7 +59,20 @@ async def load(api: str, messages: list[dict[str, Any]]) -> float:
     return len(messages) / (time.perf_counter() - started)
 
 
-async def measure(url: str, customers: int, rate: int, seconds: float) -> None:
+@dataclass(frozen=True)
+class ShopRun:
+    """A migrated database, a simulated shop's year (not imported yet), and the API's environment."""
+
+    dsn: str
+    shop: Simulated
+    env: dict[str, str]
+
+    def sample(self, n: int = 500) -> list[str]:
+        """The same `n` customers' user ids each run."""
+        return [t.user_id for t in random.Random(7).sample(self.shop.truth, min(n, len(self.shop.truth)))]
+
+
+async def shop_run(url: str, customers: int) -> ShopRun:
     settings = Settings(database_url=url)
     await migrate.upgrade(settings)
     dsn = to_asyncpg_dsn(settings.sqlalchemy_url)
@@ -73,7 +86,13 @@ async def measure(url: str, customers: int, rate: int, seconds: float) -> None:
         "JOURNEYS_LOG_LEVEL": "WARNING",
         "BENCH_DSN": dsn,
     }
-    ids = [t.user_id for t in random.Random(7).sample(shop.truth, 500)]
+    return ShopRun(dsn, shop, env)
+
+
+async def measure(url: str, customers: int, rate: int, seconds: float) -> None:
+    run = await shop_run(url, customers)
+    dsn, shop, env = run.dsn, run.shop, run.env
+    ids = run.sample()
     rows = []
     with server("api.app:create_app", env) as api:
         say(f"importing {len(shop.messages):,} events through /v1/import")
@@ -145,13 +164,7 @@ async def measure(url: str, customers: int, rate: int, seconds: float) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--customers", type=int, default=20_000)
-    parser.add_argument("--rate", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=10)
-    args = parser.parse_args()
+    args = options(__doc__, customers=20_000, rate=200, seconds=10.0)
     with embedded_postgres() as postgres:
         asyncio.run(measure(postgres.url, args.customers, args.rate, args.seconds))
 

@@ -1,4 +1,5 @@
-import { useRef, useState, type ReactNode } from "react";
+import { useRef, useState, type FormEvent, type ReactNode } from "react";
+import { call } from "./api";
 
 export function Failure({ error }: { error: string | null }) {
   return error ? (
@@ -61,5 +62,34 @@ export function KeyValues({ values, label }: { values: Record<string, unknown>; 
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** A "Preview for profile" form: POSTs `{profile}` to `path` and shows `children(answer)`, or the failure. */
+export function ProfilePreview<T>({ path, children }: { path: string; children: (preview: T) => ReactNode }) {
+  const [profile, setProfile] = useState("");
+  const [preview, setPreview] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const render = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      setPreview(await call<T>(path, { json: { profile } }));
+    } catch (failure) {
+      setPreview(null);
+      setError(failure instanceof Error ? failure.message : String(failure));
+    }
+  };
+  return (
+    <>
+      <form onSubmit={render} className="filters">
+        <label>
+          Preview for profile <input value={profile} onChange={(e) => setProfile(e.target.value)} required placeholder="profile, user or anonymous id" />
+        </label>
+        <button type="submit">Preview</button>
+      </form>
+      <Failure error={error} />
+      {preview !== null && children(preview)}
+    </>
   );
 }

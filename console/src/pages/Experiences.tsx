@@ -1,10 +1,9 @@
 // Real-time experiences: each placement's rules and variations, decisions in the last day, variations
-// rendered for a chosen profile, and the split's report.
+// rendered for a chosen profile, and the split's and holdout's reports.
 
-import { useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router-dom";
-import { call, q } from "../api";
-import { Failure } from "../components";
+import { q } from "../api";
+import { Failure, ProfilePreview } from "../components";
 import { count } from "../format";
 import { describeCondition } from "../graph/model";
 import { useApi } from "../hooks";
@@ -71,22 +70,9 @@ export default function ExperiencesPage() {
 
 function ExperienceDetail({ experience }: { experience: string }) {
   const found = useApi<Experience>(`/api/experiences/${q(experience)}`, 5000);
-  const [profile, setProfile] = useState("");
-  const [preview, setPreview] = useState<Preview | null>(null);
-  const [error, setError] = useState<string | null>(null);
   if (found.error) return <Failure error={found.error} />;
   if (!found.data) return <p className="loading">Loading…</p>;
   const x = found.data;
-  const render = async (event: FormEvent) => {
-    event.preventDefault();
-    setError(null);
-    try {
-      setPreview(await call<Preview>(`/api/experiences/${q(experience)}/preview`, { json: { profile } }));
-    } catch (failure) {
-      setPreview(null);
-      setError(failure instanceof Error ? failure.message : String(failure));
-    }
-  };
   return (
     <>
       <section className="panel" aria-label="Rules">
@@ -120,26 +106,21 @@ function ExperienceDetail({ experience }: { experience: string }) {
         </table>
       </section>
       <section className="panel" aria-label="Preview">
-        <form onSubmit={render} className="filters">
-          <label>
-            Preview for profile <input value={profile} onChange={(e) => setProfile(e.target.value)} required placeholder="profile, user or anonymous id" />
-          </label>
-          <button type="submit">Preview</button>
-        </form>
-        <Failure error={error} />
-        {preview && (
-          <>
-            <p role="status">They match: {preview.matches}</p>
-            <div className="columns">
-              {Object.entries(preview.variations).map(([name, v]) => (
-                <figure key={name} className="panel" aria-label={`variation ${name}`}>
-                  <figcaption>{name}</figcaption>
-                  {v.fails ? <p className="error">The template fails for this person: the default shows.</p> : v.content !== null ? <iframe title={`${name} preview`} sandbox="" srcDoc={v.content} /> : <pre>{JSON.stringify(v.payload, null, 2)}</pre>}
-                </figure>
-              ))}
-            </div>
-          </>
-        )}
+        <ProfilePreview<Preview> path={`/api/experiences/${q(experience)}/preview`}>
+          {(preview) => (
+            <>
+              <p role="status">They match: {preview.matches}</p>
+              <div className="columns">
+                {Object.entries(preview.variations).map(([name, v]) => (
+                  <figure key={name} className="panel" aria-label={`variation ${name}`}>
+                    <figcaption>{name}</figcaption>
+                    {v.fails ? <p className="error">The template fails for this person: the default shows.</p> : v.content !== null ? <iframe title={`${name} preview`} sandbox="" srcDoc={v.content} /> : <pre>{JSON.stringify(v.payload, null, 2)}</pre>}
+                  </figure>
+                ))}
+              </div>
+            </>
+          )}
+        </ProfilePreview>
       </section>
       {(x.definition.split || x.definition.holdout) && x.definition.goal && <ExperienceReport experience={experience} />}
     </>

@@ -3,7 +3,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router-dom";
 import { ApiError, call, q } from "../api";
-import { Failure } from "../components";
+import { Failure, ProfilePreview } from "../components";
 import { when } from "../format";
 import { useApi } from "../hooks";
 import { useSession } from "../session";
@@ -41,9 +41,6 @@ function TemplateEditor({ name, onSaved }: { name: string; onSaved: () => void }
   const [draft, setDraft] = useState<{ subject: string; body: string; html: string } | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [problems, setProblems] = useState<string[]>([]);
-  const [profile, setProfile] = useState("");
-  const [preview, setPreview] = useState<Preview | null>(null);
-  const [previewError, setPreviewError] = useState<string | null>(null);
 
   useEffect(() => {
     if (found.data && draft === null) setDraft({ subject: found.data.subject ?? "", body: found.data.body, html: found.data.html ?? "" });
@@ -65,16 +62,6 @@ function TemplateEditor({ name, onSaved }: { name: string; onSaved: () => void }
     } catch (failure) {
       setStatus(null);
       setProblems(failure instanceof ApiError && failure.problems.length ? failure.problems.map((p) => `${p.path}: ${p.message}`) : [String(failure)]);
-    }
-  };
-  const render = async (event: FormEvent) => {
-    event.preventDefault();
-    setPreviewError(null);
-    try {
-      setPreview(await call<Preview>(`/api/templates/${q(name)}/preview`, { json: { profile } }));
-    } catch (failure) {
-      setPreview(null);
-      setPreviewError(failure instanceof Error ? failure.message : String(failure));
     }
   };
   const field = (key: "subject" | "body" | "html", label: string, rows: number) => (
@@ -102,24 +89,19 @@ function TemplateEditor({ name, onSaved }: { name: string; onSaved: () => void }
           </ul>
         )}
       </form>
-      <form onSubmit={render} className="filters">
-        <label>
-          Preview for profile <input value={profile} onChange={(e) => setProfile(e.target.value)} required placeholder="profile, user or anonymous id" />
-        </label>
-        <button type="submit">Preview</button>
-      </form>
-      <Failure error={previewError} />
-      {preview && (
-        <div className="preview" aria-label="Rendered preview">
-          {preview.subject && (
-            <p>
-              <strong>Subject:</strong> {preview.subject}
-            </p>
-          )}
-          {preview.body && <pre>{preview.body}</pre>}
-          {preview.html && <iframe title="HTML preview" sandbox="" srcDoc={preview.html} />}
-        </div>
-      )}
+      <ProfilePreview<Preview> path={`/api/templates/${q(name)}/preview`}>
+        {(preview) => (
+          <div className="preview" aria-label="Rendered preview">
+            {preview.subject && (
+              <p>
+                <strong>Subject:</strong> {preview.subject}
+              </p>
+            )}
+            {preview.body && <pre>{preview.body}</pre>}
+            {preview.html && <iframe title="HTML preview" sandbox="" srcDoc={preview.html} />}
+          </div>
+        )}
+      </ProfilePreview>
     </div>
   );
 }
