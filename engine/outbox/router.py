@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from engine.db.models import Event
-from engine.enrollments.contracts import EventEnvelope
+from engine.enrollments.contracts import EventEnvelope, ProfileInput
 from engine.enrollments.repository import EnrollmentRepository
 from engine.enrollments.service import EnrollmentService
 from engine.events.names import event_key
@@ -20,15 +20,14 @@ from engine.identity.repository import IdentityRepository
 from engine.journeys.conditions import Condition
 from engine.journeys.context import condition_context, profile_context
 from engine.journeys.dsl import EventEntry, JourneyDefinition, WaitForEventNode
-from engine.journeys.evaluate import evaluate, needs_profile
+from engine.journeys.evaluate import evaluate, needs_profile, signals_used
 from engine.journeys.repository import JourneyRef, JourneyRepository
 from engine.outcomes.service import OutcomeService
-from engine.profiles.repository import ProfileRepository
+from engine.profiles.snapshot import read_snapshot
 from engine.segments import membership
 from engine.segments.membership import SEGMENT_EVENTS
 from engine.segments.repository import LiveSegment, SegmentRepository
 from engine.settings import Settings
-from engine.signals.service import SignalService
 
 ANY_EVENT = "*"
 LIVE_CACHE_SECONDS = 2.0  # a journey (or segment) published or paused is seen by routing within this delay
@@ -75,7 +74,7 @@ class EventRouter:
         self.cache = cache
         self.journeys = JourneyRepository(session)
         self.enrollments = EnrollmentService(session, temporal, settings)
-        self._profile_context: dict[str, Any] | None = None
+        self._profiles: dict[frozenset[str], dict[str, Any]] = {}  # this event's person, by signals read
 
     async def _interest(self, journey_id: int, version: int) -> set[str]:
         """Computed once per version: every routed event asks it of each of the person's enrollments."""
@@ -102,23 +101,25 @@ class EventRouter:
         return self.cache.live
 
     async def _holds(self, condition: Condition, envelope: EventEnvelope) -> bool:
-        profile = await self._profile(envelope) if needs_profile(condition) else None
+        profile = await self._profile(envelope, signals_used(condition)) if needs_profile(condition) else None
         context = condition_context(entry=envelope, event=envelope, profile=profile)
         return evaluate(condition, context, envelope.timestamp)
 
-    async def _profile(self, envelope: EventEnvelope) -> dict[str, Any]:
-        """Read once per event, however many entry conditions look at the person: every built-in and
-        custom signal in one query (cheaper than one query per condition)."""
-        if self._profile_context is None:
-            profile = await ProfileRepository(self.session).get(envelope.profile_id)
-            service = SignalService(self.session)
-            signals = await service.values(
-                envelope.profile_id, sorted(await service.known()), envelope.timestamp
+    async def _profile(self, envelope: EventEnvelope, names: set[str]) -> dict[str, Any]:
+        """The person as the condition sees them (traits, the signals it reads, segments), in the one
+        statement a branch's snapshot uses; read once per event for each set of signals asked for."""
+        key = frozenset(names)
+        if key not in self._profiles:
+            snapshot = await read_snapshot(
+                self.session,
+                ProfileInput(profile_id=envelope.profile_id, signals=sorted(names), as_of=envelope.timestamp),
+                self.settings.default_timezone,
+                explain=False,
             )
-            traits = dict(profile.traits) if profile else {}
-            segments = await SegmentRepository(self.session).keys_of(envelope.profile_id)
-            self._profile_context = profile_context(envelope.profile_id, traits, signals, segments)
-        return self._profile_context
+            self._profiles[key] = profile_context(
+                envelope.profile_id, snapshot.traits, snapshot.signals, snapshot.segments
+            )
+        return self._profiles[key]
 
     async def route(self, event: Event) -> RouteResult:
         envelope = EventEnvelope(
@@ -130,7 +131,7 @@ class EventRouter:
             timestamp=event.timestamp,
         )
         result, key = RouteResult(), envelope.key  # the name as journeys compare it, computed once
-        self._profile_context = None
+        self._profiles = {}
         # The person's running enrollments, including those begun under ids since merged into this one.
         running = await EnrollmentRepository(self.session).active_for_person(event.profile_id)
         enrolled_journeys = {enrollment.journey_id for enrollment in running}
