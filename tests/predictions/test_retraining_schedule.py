@@ -6,14 +6,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from temporalio.client import ScheduleActionExecutionStartWorkflow
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from activities.models import ModelActivities, TrainInput
 from engine.db.session import create_sessionmaker
 from engine.settings import Settings
 from runtime.schedules import MODEL_SCHEDULE_ID, SCHEDULE_ID, ensure_schedule
+from runtime.worker import SANDBOX
 from tests.ingestion.conftest import Stack, eventually, stack
 from tests.predictions.conftest import ADMIN, import_shop
+from workflows.model_training import ModelTrainingWorkflow
 
 __all__ = ["stack"]
 
@@ -36,6 +41,15 @@ async def test_the_schedule_retrains_the_models(
 
         [model] = await eventually(trained, patience=60)
         assert model["customers"] == 600
+        # Its history replays against the current workflow code (as the journeys' recorded ones do).
+        [action] = (await handle.describe()).info.recent_actions
+        assert isinstance(action.action, ScheduleActionExecutionStartWorkflow)
+        run = temporal_dev.client.get_workflow_handle(action.action.workflow_id)
+        await run.result()
+        replayer = Replayer(
+            workflows=[ModelTrainingWorkflow], workflow_runner=SANDBOX, data_converter=pydantic_data_converter
+        )
+        await replayer.replay_workflow(await run.fetch_history())
     finally:
         await handle.delete()
         await temporal_dev.client.get_schedule_handle(SCHEDULE_ID).delete()
